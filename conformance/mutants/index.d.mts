@@ -1,0 +1,10 @@
+import type { Server } from 'node:http';
+
+export interface Mutant {
+  name: string;
+  breaks: string;
+  expectedFailures: string[];
+  createServer: (options: Record<string, unknown>) => Server;
+}
+
+export declare const mutants: Mutant[];

@@ -1,0 +1,118 @@
+// Deliberately broken relays: each must fail at least the named fixtures, or the suite cannot tell a
+// conforming relay from a broken one. `npm test` asserts it (conformance/test/mutants.test.ts).
+import { buffer, currentRequest, mutant, rewriteUpstream, withHeaders } from './mutant.mjs';
+
+export const mutants = [
+  {
+    name: 'skips-origin-check',
+    breaks: 'Treats every request as coming from an allowed origin.',
+    expectedFailures: ['browser/3/4', 'browser/3/5', 'browser/3/7'],
+    createServer: mutant({
+      request: (req, relayRequest) => withHeaders(relayRequest, { origin: 'https://app.example', referer: undefined }),
+    }),
+  },
+  {
+    name: 'trusts-spoofed-x-forwarded-for',
+    breaks: 'Counts requests against the leftmost X-Forwarded-For entry from any peer.',
+    expectedFailures: ['browser/5/1'],
+    createServer: mutant({
+      request: (req, relayRequest) => ({ ...relayRequest, body: relayRequest.body, clientAddress: relayRequest.header('x-forwarded-for')?.split(',')[0]?.trim() ?? relayRequest.clientAddress }),
+    }),
+  },
+  {
+    name: 'forwards-client-project-token',
+    breaks: 'Lets a project_token sent by the browser replace the server token upstream.',
+    expectedFailures: ['browser/11/1'],
+    createServer: mutant({
+      request: async (req, relayRequest, context) => {
+        const bytes = await buffer(req);
+        context.clientTokens = (JSON.parse(bytes.toString()).batch ?? []).map((event) => event?.project_token);
+        return { ...relayRequest, body: bytes };
+      },
+      fetch: rewriteUpstream((body, context) => {
+        body.events.forEach((event, index) => {
+          const token = context.clientTokens[index];
+          if (token) event.project_token = token;
+        });
+      }),
+    }),
+  },
+  {
+    name: 'accepts-backend-exception',
+    breaks: 'Accepts the server-only type backend_exception from browsers.',
+    expectedFailures: ['browser/10/4'],
+    createServer: mutant({
+      request: async (req, relayRequest) => {
+        const text = (await buffer(req)).toString().replaceAll('"backend_exception"', '"frontend_exception"');
+        return { ...relayRequest, body: text };
+      },
+    }),
+  },
+  {
+    name: 'caps-body-after-buffering',
+    breaks: 'Reads the whole body into memory before checking its size.',
+    expectedFailures: ['browser/8/4', 'browser/8/5'],
+    createServer: mutant({
+      request: async (req, relayRequest) => ({ ...relayRequest, body: await buffer(req) }),
+    }),
+  },
+  {
+    name: 'drops-valid-half-of-mixed-batch',
+    breaks: 'Forwards nothing when any event of the batch is rejected, yet reports the valid ones accepted.',
+    expectedFailures: ['browser/10/6'],
+    createServer: mutant({
+      request: async (req, relayRequest, context) => {
+        const bytes = await buffer(req);
+        context.batchLength = JSON.parse(bytes.toString()).batch?.length;
+        return { ...relayRequest, body: bytes };
+      },
+      fetch: rewriteUpstream((body, context) => (body.events.length < context.batchLength ? new Response('{}', { status: 202 }) : undefined)),
+    }),
+  },
+  {
+    name: 'overwrites-trace-id',
+    breaks: 'Stamps its own trace_id on every forwarded event.',
+    expectedFailures: ['browser/13/4', 'browser/13/5'],
+    createServer: mutant({
+      fetch: rewriteUpstream((body) => {
+        for (const event of body.events) event.correlation = { ...event.correlation, trace_id: `relay-${Math.random().toString(16).slice(2)}` };
+      }),
+    }),
+  },
+  {
+    name: 'answers-200-instead-of-202',
+    breaks: 'Answers an accepted batch with 200.',
+    expectedFailures: ['browser/2/1', 'browser/10/1'],
+    createServer: mutant({ response: (response) => (response.status === 202 ? { ...response, status: 200 } : response) }),
+  },
+  {
+    name: 'forwards-client-cookie',
+    breaks: 'Passes the browser Cookie header on to the upstream.',
+    expectedFailures: ['browser/12/1'],
+    createServer: mutant({
+      fetch: (realFetch) => (url, init) => {
+        const cookie = currentRequest()?.req.headers.cookie;
+        return realFetch(url, { ...init, headers: cookie ? { ...init.headers, cookie } : init.headers });
+      },
+    }),
+  },
+  {
+    name: 'reports-accepted-when-upstream-fails',
+    breaks: 'Answers 202 even when the upstream refused the delivery.',
+    expectedFailures: ['browser/14/2', 'browser/14/6'],
+    createServer: mutant({
+      response: (response) => (response.status >= 500 ? { ...response, status: 202, body: JSON.stringify({ accepted: 1, rejected: 0, errors: [] }) } : response),
+    }),
+  },
+  {
+    name: 'omits-vary-origin',
+    breaks: 'Leaves Vary: Origin off its answers, so caches may hand one origin’s answer to another.',
+    expectedFailures: ['browser/4/2', 'browser/2/3'],
+    createServer: mutant({
+      response: (response) => {
+        const { vary, ...headers } = response.headers;
+        return { ...response, headers };
+      },
+    }),
+  },
+];

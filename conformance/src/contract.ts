@@ -1,0 +1,124 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { FixtureCase, FixtureFile, FixtureRequest, Level, Profile, Requirement } from './types.js';
+
+/** The contract as the runner uses it: SPEC requirements, profiles and every case with its file's defaults applied. */
+export interface Contract {
+  version: string;
+  dir: string;
+  requirements: Requirement[];
+  profiles: Map<string, Profile>;
+  cases: FixtureCase[];
+}
+
+/** The contract shipped with this package (`conformance/` in the repository). */
+export const CONTRACT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+const REQUIREMENT_LINE = /^\s*[-*]\s+\*\*(R-[A-Z][A-Z0-9]*-\d+)\*\*\s+\((MUST|SHOULD)\)\s+(.+)$/;
+const SECTION_HEADING = /^#{2,4}\s+(\d+(?:\.\d+)*)\.?\s/;
+
+/** Reads requirements from SPEC.md: `- **R-ORIGIN-1** (MUST) text`, under numbered headings. */
+export function parseSpec(markdown: string): { version: string; requirements: Requirement[]; sections: Set<string> } {
+  const version = /^#\s.*\b(v\d+)\b/m.exec(markdown)?.[1] ?? 'v1';
+  const requirements: Requirement[] = [];
+  const sections = new Set<string>();
+  let section = '';
+  for (const line of markdown.split('\n')) {
+    const heading = SECTION_HEADING.exec(line);
+    if (heading) {
+      section = heading[1] as string;
+      sections.add(section);
+      continue;
+    }
+    const requirement = REQUIREMENT_LINE.exec(line);
+    if (requirement) requirements.push({ id: requirement[1] as string, level: requirement[2] as Level, text: (requirement[3] as string).trim(), section });
+  }
+  return { version, requirements, sections };
+}
+
+function mergeRequest(defaults: FixtureRequest | undefined, request: FixtureRequest): FixtureRequest {
+  if (!defaults) return request;
+  const headers = { ...defaults.headers, ...request.headers };
+  const hasBody = ['json', 'text', 'base64', 'generate'].some((key) => Object.hasOwn(request, key));
+  const base = hasBody ? { ...defaults, json: undefined, text: undefined, base64: undefined, generate: undefined } : defaults;
+  return { ...base, ...request, headers };
+}
+
+async function readJson(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function jsonFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true });
+  return entries.filter((entry) => entry.endsWith('.json')).sort().map((entry) => join(dir, entry));
+}
+
+/** Loads and schema-checks the whole contract; any malformed fixture or profile is an error naming the file. */
+export async function loadContract(dir: string = CONTRACT_DIR): Promise<Contract & { files: Array<{ file: string; fixture: FixtureFile }>; sections: Set<string> }> {
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  const validateFixture = ajv.compile(await readJson(join(dir, 'schemas', 'fixture.schema.json')) as object);
+  const validateProfile = ajv.compile(await readJson(join(dir, 'schemas', 'profile.schema.json')) as object);
+  const spec = parseSpec(await readFile(join(dir, 'SPEC.md'), 'utf8'));
+
+  const profiles = new Map<string, Profile>();
+  for (const file of await jsonFiles(join(dir, 'profiles'))) {
+    const profile = await readJson(file);
+    if (!validateProfile(profile)) throw new Error(`${file}: ${ajv.errorsText(validateProfile.errors)}`);
+    profiles.set((profile as Profile).name, profile as Profile);
+  }
+
+  const files: Array<{ file: string; fixture: FixtureFile }> = [];
+  const cases: FixtureCase[] = [];
+  for (const file of await jsonFiles(join(dir, 'fixtures'))) {
+    const fixture = await readJson(file);
+    if (!validateFixture(fixture)) throw new Error(`${file}: ${ajv.errorsText(validateFixture.errors)}`);
+    const typed = fixture as FixtureFile;
+    files.push({ file, fixture: typed });
+    for (const testCase of typed.cases) {
+      cases.push({ ...testCase, steps: testCase.steps.map((step) => ({ ...step, request: mergeRequest(typed.requestDefaults, step.request) })) });
+    }
+  }
+  return { version: spec.version, dir, requirements: spec.requirements, sections: spec.sections, profiles, cases, files };
+}
+
+/**
+ * Lints the contract the way JSON-Schema-Test-Suite lints its cases: unique ids, ids that point at a
+ * SPEC section, only known requirements and profiles, and every requirement cited by at least one case.
+ */
+export async function checkContract(dir: string = CONTRACT_DIR): Promise<string[]> {
+  const contract = await loadContract(dir);
+  const problems: string[] = [];
+  const known = new Map(contract.requirements.map((requirement) => [requirement.id, requirement]));
+  const seenRequirements = new Set<string>();
+  for (const requirement of contract.requirements) {
+    if (seenRequirements.has(requirement.id)) problems.push(`SPEC.md: ${requirement.id} is defined twice`);
+    seenRequirements.add(requirement.id);
+  }
+  const ids = new Set<string>();
+  const cited = new Set<string>();
+  for (const testCase of contract.cases) {
+    if (ids.has(testCase.id)) problems.push(`${testCase.id}: the id is used twice`);
+    ids.add(testCase.id);
+    const section = testCase.id.split('/')[1] as string;
+    if (!contract.sections.has(section)) problems.push(`${testCase.id}: SPEC.md has no section ${section}`);
+    if (!contract.profiles.has(testCase.profile)) problems.push(`${testCase.id}: no profile named "${testCase.profile}"`);
+    for (const id of testCase.requirements) {
+      cited.add(id);
+      const requirement = known.get(id);
+      if (!requirement) problems.push(`${testCase.id}: cites ${id}, which SPEC.md does not define`);
+      else if (requirement.section !== section && !requirement.section.startsWith(`${section}.`) && testCase.requirements[0] === id) {
+        problems.push(`${testCase.id}: its first requirement ${id} is in section ${requirement.section}, not ${section}`);
+      }
+    }
+  }
+  for (const requirement of contract.requirements) {
+    if (!cited.has(requirement.id)) problems.push(`${requirement.id}: no fixture cites this requirement`);
+  }
+  return problems;
+}

@@ -1,0 +1,10 @@
+export { runConformance, type ProgressEvent, type RunOptions } from './runner.js';
+export { checkContract, loadContract, parseSpec, CONTRACT_DIR, type Contract } from './contract.js';
+export { commandTarget, serverTarget, urlTarget, freePort, type CommandTargetOptions, type RelayConfig, type RelayTarget, type RunningRelay } from './targets.js';
+export { startSink, type ReceivedRequest, type UpstreamSink } from './sink.js';
+export { matchValue } from './match.js';
+export { selects } from './select.js';
+export { createProgressPrinter } from './progress.js';
+export { writeReports } from './reporters/index.js';
+export { renderConsole } from './reporters/console.js';
+export type * from './types.js';

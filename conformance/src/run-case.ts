@@ -1,0 +1,150 @@
+import { requestBody } from './body.js';
+import { sendRequest, type SentResponse } from './http-client.js';
+import { matchValue } from './match.js';
+import type { ReceivedRequest, UpstreamSink } from './sink.js';
+import type { CapturedExchange, CaseFailure, FixtureCase, FixtureStep, JsonValue } from './types.js';
+
+const PREVIEW_BYTES = 4096;
+const UPSTREAM_WAIT_MS = 3000;
+/** How long to keep listening for upstream requests that must not come. */
+const QUIET_MS = 100;
+
+export interface CaseRun {
+  failures: CaseFailure[];
+  exchanges: CapturedExchange[];
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function checkResponse(step: FixtureStep, response: SentResponse, problems: string[]): void {
+  const expect = step.expect;
+  if (expect.status !== undefined && response.status !== expect.status) {
+    problems.push(`status: expected ${expect.status}, got ${response.status} ${response.body.slice(0, 300)}`);
+  }
+  for (const [name, value] of Object.entries(expect.headers ?? {})) {
+    const actual = response.headers[name.toLowerCase()];
+    if (actual === undefined) problems.push(`header ${name}: missing, expected ${JSON.stringify(value)}`);
+    else matchValue(value, actual, `header ${name}`, problems);
+  }
+  for (const name of expect.headersAbsent ?? []) {
+    const actual = response.headers[name.toLowerCase()];
+    if (actual !== undefined) problems.push(`header ${name}: must be absent, got ${JSON.stringify(actual)}`);
+  }
+  if (expect.json !== undefined) {
+    const body = parseJson(response.body);
+    if (body === undefined) problems.push(`body: expected JSON, got ${JSON.stringify(response.body.slice(0, 300))}`);
+    else matchValue(expect.json, body, 'body', problems);
+  }
+  if (expect.answersBeforeBodyEnds && !response.beforeBodyEnded) problems.push('the relay answered only after the whole body was sent');
+}
+
+function checkUpstream(step: FixtureStep, received: readonly ReceivedRequest[], problems: string[]): void {
+  const expected = step.expect.upstream;
+  if (!expected) return;
+  if (expected.count !== undefined && received.length !== expected.count) {
+    problems.push(`upstream: expected ${expected.count} request(s), received ${received.length}`);
+  }
+  (expected.requests ?? []).forEach((want, index) => {
+    const got = received[index];
+    const where = `upstream request ${index + 1}`;
+    if (!got) return void problems.push(`${where}: never arrived`);
+    if (want.method !== undefined && got.method !== want.method) problems.push(`${where}: method ${got.method}, expected ${want.method}`);
+    if (want.path !== undefined && got.path !== want.path) problems.push(`${where}: path ${got.path}, expected ${want.path}`);
+    for (const [name, value] of Object.entries(want.headers ?? {})) {
+      const actual = got.headers[name.toLowerCase()];
+      if (isAbsentMatcher(value)) {
+        if (actual !== undefined) problems.push(`${where} header ${name}: must be absent, got ${JSON.stringify(actual)}`);
+      } else if (actual === undefined) problems.push(`${where} header ${name}: missing`);
+      else matchValue(value, actual, `${where} header ${name}`, problems);
+    }
+    if (want.json !== undefined) {
+      const body = parseJson(got.body);
+      if (body === undefined) problems.push(`${where}: body is not JSON`);
+      else matchValue(want.json, body, `${where} body`, problems);
+    }
+  });
+}
+
+function isAbsentMatcher(value: JsonValue): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, '$absent');
+}
+
+function responseContains(response: SentResponse | undefined, text: string): boolean {
+  return response !== undefined && (response.body.includes(text) || Object.values(response.headers).some((value) => value.includes(text)));
+}
+
+function checkNeverContains(step: FixtureStep, response: SentResponse | undefined, received: readonly ReceivedRequest[], problems: string[]): void {
+  for (const secret of step.expect.responseNeverContains ?? []) {
+    if (responseContains(response, secret)) problems.push(`the response contains ${JSON.stringify(secret)}`);
+  }
+  for (const secret of step.expect.neverContains ?? []) {
+    if (responseContains(response, secret)) problems.push(`the response contains ${JSON.stringify(secret)}`);
+    received.forEach((request, index) => {
+      if (request.raw.includes(secret) || request.rawHeaders.some((value) => value.includes(secret)) || request.path.includes(secret)) {
+        problems.push(`upstream request ${index + 1} contains ${JSON.stringify(secret)}`);
+      }
+    });
+  }
+}
+
+function upstreamWaitCount(step: FixtureStep): number {
+  const upstream = step.expect.upstream;
+  if (!upstream) return 0;
+  return Math.max(upstream.count ?? 0, upstream.requests?.length ?? 0);
+}
+
+/** Runs every step of one case against a relay URL, recording what was sent, answered and forwarded. */
+export async function runCase(testCase: FixtureCase, relayUrl: string, sink: UpstreamSink): Promise<CaseRun> {
+  const failures: CaseFailure[] = [];
+  const exchanges: CapturedExchange[] = [];
+  for (const [index, step] of testCase.steps.entries()) {
+    if (step.delayMs) await new Promise((resolve) => setTimeout(resolve, step.delayMs));
+    sink.setReply(step.upstreamReply);
+    const from = sink.received.length;
+    const request = step.request;
+    const body = requestBody(request);
+    const headers = Object.fromEntries(Object.entries(request.headers ?? {}).filter((entry): entry is [string, string] => entry[1] !== null));
+    const url = relayUrl + (request.pathSuffix ?? '');
+    const method = request.method ?? 'POST';
+    const exchange: CapturedExchange = {
+      request: { method, url, headers, bodyPreview: body ? body.subarray(0, PREVIEW_BYTES).toString('utf8') : '', bodyBytes: body?.length ?? 0 },
+      upstream: [],
+    };
+    exchanges.push(exchange);
+    const problems: string[] = [];
+    let response: SentResponse | undefined;
+    try {
+      response = await sendRequest({
+        method,
+        url,
+        headers,
+        body,
+        chunked: request.chunked ?? false,
+        holdOpen: request.holdOpen ?? false,
+        timeoutMs: request.holdOpen ? 5000 : 15000,
+      });
+      exchange.response = response;
+    } catch (error) {
+      exchange.error = error instanceof Error ? error.message : String(error);
+      problems.push(`request failed: ${exchange.error}`);
+    }
+    const wanted = upstreamWaitCount(step);
+    if (wanted > 0) await sink.waitFor(from, wanted, UPSTREAM_WAIT_MS);
+    else if (step.expect.upstream?.count === 0 || step.expect.neverContains) await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+    const received = sink.received.slice(from);
+    exchange.upstream = received.map(({ method: m, path, headers: h, body: b, bodyBytes }) => ({ method: m, path, headers: h, body: b, bodyBytes }));
+    if (response) checkResponse(step, response, problems);
+    checkUpstream(step, received, problems);
+    checkNeverContains(step, response, received, problems);
+    for (const message of problems) failures.push({ step: index + 1, message });
+    if (problems.length > 0) break;
+  }
+  sink.setReply(undefined);
+  return { failures, exchanges };
+}

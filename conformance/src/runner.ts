@@ -1,0 +1,123 @@
+import { loadContract, type Contract } from './contract.js';
+import { runCase } from './run-case.js';
+import { selects } from './select.js';
+import { startSink } from './sink.js';
+import { freePort, type RelayConfig, type RelayTarget, type RunningRelay } from './targets.js';
+import type { CaseResult, FixtureCase, Level, Outcome, Profile, RunResult, RunSummary } from './types.js';
+import { VERSION } from './version.js';
+
+export type ProgressEvent =
+  | { type: 'begin'; total: number; relays: string[] }
+  | { type: 'case'; result: CaseResult; done: number; total: number };
+
+export interface RunOptions {
+  targets: RelayTarget[];
+  /** Defaults to the contract shipped with this package. */
+  contractDir?: string;
+  /** Cases to run: ids, sections, requirement ids or a /regex/ (see `selects`). All when empty. */
+  grep?: readonly string[];
+  /** Only the cases of this profile. */
+  profile?: string;
+  /** SHOULD-level failures fail the run too. */
+  strict?: boolean;
+  /** A fixed port for the upstream sink, for relays configured by hand (`urlTarget`). */
+  sinkPort?: number;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+const DEFAULT_PATH = '/debugbundle/browser';
+
+function groupOf(requirementId: string): string {
+  return requirementId.split('-')[1] ?? 'OTHER';
+}
+
+function levelOf(testCase: FixtureCase, contract: Contract): Level {
+  const levels = testCase.requirements.map((id) => contract.requirements.find((requirement) => requirement.id === id)?.level ?? 'MUST');
+  return levels.includes('MUST') ? 'MUST' : 'SHOULD';
+}
+
+function summarise(cases: readonly CaseResult[]): RunSummary {
+  const count = (outcome: Outcome): number => cases.filter((result) => result.outcome === outcome).length;
+  return { total: cases.length, passed: count('passed'), failed: count('failed'), warned: count('warned'), skipped: count('skipped') };
+}
+
+async function relayConfig(profile: Profile, sinkUrl: string): Promise<RelayConfig> {
+  const endpoint = profile.upstream === 'unreachable' ? `http://127.0.0.1:${await freePort()}/v1/events` : `${sinkUrl}/v1/events`;
+  const path = typeof profile.relay.path === 'string' ? profile.relay.path : DEFAULT_PATH;
+  return { profile: profile.name, options: { ...profile.relay, endpoint, path } };
+}
+
+/**
+ * Runs the selected cases against every target: one recording upstream per target, one relay start per
+ * profile, cases in file order. Never throws for a failing relay: failures are results.
+ */
+export async function runConformance(options: RunOptions): Promise<RunResult> {
+  const started = Date.now();
+  const contract = await loadContract(options.contractDir);
+  const cases = contract.cases.filter(
+    (testCase) => (options.grep === undefined || options.grep.length === 0 || options.grep.some((selector) => selects(selector, testCase))) && (options.profile === undefined || testCase.profile === options.profile),
+  );
+  const total = cases.length * options.targets.length;
+  options.onProgress?.({ type: 'begin', total, relays: options.targets.map((target) => target.name) });
+  const results: CaseResult[] = [];
+  const byProfile = new Map<string, FixtureCase[]>();
+  for (const testCase of cases) byProfile.set(testCase.profile, [...(byProfile.get(testCase.profile) ?? []), testCase]);
+
+  for (const target of options.targets) {
+    const sink = await startSink(options.sinkPort);
+    try {
+      for (const [profileName, profileCases] of byProfile) {
+        const profile = contract.profiles.get(profileName) as Profile;
+        let relay: RunningRelay | undefined;
+        let startError: string | undefined;
+        try {
+          relay = await target.start(await relayConfig(profile, sink.url));
+        } catch (error) {
+          startError = `the relay did not start for profile "${profileName}": ${error instanceof Error ? error.message : String(error)}`;
+        }
+        try {
+          for (const testCase of profileCases) {
+            const began = Date.now();
+            const run = relay ? await runCase(testCase, relay.url, sink) : { failures: [{ step: 0, message: startError ?? 'not started' }], exchanges: [] };
+            const level = levelOf(testCase, contract);
+            const failed = run.failures.length > 0;
+            const result: CaseResult = {
+              relay: target.name,
+              id: testCase.id,
+              group: groupOf(testCase.requirements[0] as string),
+              requirements: testCase.requirements,
+              level,
+              description: testCase.description,
+              profile: profileName,
+              outcome: !failed ? 'passed' : level === 'SHOULD' && !options.strict ? 'warned' : 'failed',
+              durationMs: Date.now() - began,
+              failures: run.failures,
+              exchanges: run.exchanges,
+            };
+            results.push(result);
+            options.onProgress?.({ type: 'case', result, done: results.length, total });
+          }
+        } finally {
+          await relay?.close();
+        }
+      }
+    } finally {
+      await sink.close();
+    }
+  }
+
+  const groups = [...new Set(contract.requirements.map((requirement) => groupOf(requirement.id)))];
+  const byRelay = Object.fromEntries(options.targets.map((target) => [target.name, summarise(results.filter((result) => result.relay === target.name))]));
+  return {
+    contract: { version: contract.version },
+    runner: { name: '@postern/conformance', version: VERSION },
+    strict: options.strict ?? false,
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    relays: options.targets.map((target) => target.name),
+    groups,
+    requirements: contract.requirements,
+    cases: results,
+    summary: { ...summarise(results), byRelay },
+  };
+}

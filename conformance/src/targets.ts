@@ -1,0 +1,170 @@
+import { spawn } from 'node:child_process';
+import type { Server } from 'node:http';
+import { createServer, connect, type AddressInfo } from 'node:net';
+import type { JsonValue } from './types.js';
+
+/** A profile as a relay receives it: the contract's options, with `endpoint` pointing at the runner's upstream. */
+export interface RelayConfig {
+  profile: string;
+  options: Record<string, JsonValue> & { endpoint: string; path: string };
+}
+
+export interface RunningRelay {
+  /** The full URL of the relay route, e.g. `http://127.0.0.1:3000/debugbundle/browser`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Anything the runner can start once per profile: an in-process server, a command, or a URL. */
+export interface RelayTarget {
+  name: string;
+  start(config: RelayConfig): Promise<RunningRelay>;
+}
+
+/** A port free on loopback right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('could not find a free port');
+  return address.port;
+}
+
+async function waitForPort(port: number, timeoutMs: number, exited: () => string | undefined): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const exit = exited();
+    if (exit !== undefined) throw new Error(exit);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listened on 127.0.0.1:${port} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export interface CommandTargetOptions {
+  name: string;
+  /** A shell command that starts the relay; it reads its configuration from the environment. */
+  command: string;
+  cwd?: string;
+  env?: Record<string, string>;
+  startTimeoutMs?: number;
+  /** Where the command's output goes; by default it is kept and shown only if the relay fails to start. */
+  onOutput?: (chunk: string) => void;
+}
+
+/**
+ * A relay in any language, started once per profile as a child process. It gets, in its environment:
+ * `PORT` (listen on 127.0.0.1 there), `POSTERN_PROFILE` (the options as JSON, endpoint included),
+ * `POSTERN_PROFILE_NAME`, `POSTERN_UPSTREAM_URL` and `POSTERN_RELAY_PATH`.
+ */
+export function commandTarget(options: CommandTargetOptions): RelayTarget {
+  return {
+    name: options.name,
+    async start(config) {
+      const port = await freePort();
+      const child = spawn(options.command, {
+        shell: true,
+        cwd: options.cwd,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          ...options.env,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          POSTERN_PROFILE: JSON.stringify(config.options),
+          POSTERN_PROFILE_NAME: config.profile,
+          POSTERN_UPSTREAM_URL: config.options.endpoint,
+          POSTERN_RELAY_PATH: config.options.path,
+        },
+      });
+      let output = '';
+      const collect = (chunk: Buffer): void => {
+        const text = chunk.toString('utf8');
+        if (options.onOutput) options.onOutput(text);
+        else output = (output + text).slice(-8000);
+      };
+      child.stdout.on('data', collect);
+      child.stderr.on('data', collect);
+      let exit: string | undefined;
+      const exited = new Promise<void>((resolve) => {
+        child.once('exit', (code, signal) => {
+          exit = `"${options.command}" exited (${signal ?? code}) before listening on port ${port}:\n${output}`;
+          resolve();
+        });
+      });
+      const stop = async (): Promise<void> => {
+        if (exit !== undefined || child.pid === undefined) return;
+        try {
+          process.kill(-child.pid, 'SIGTERM');
+        } catch {
+          return;
+        }
+        const killer = setTimeout(() => {
+          try {
+            process.kill(-(child.pid as number), 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }, 3000);
+        await exited;
+        clearTimeout(killer);
+      };
+      try {
+        await waitForPort(port, options.startTimeoutMs ?? 30_000, () => exit);
+      } catch (error) {
+        await stop();
+        throw error;
+      }
+      return { url: `http://127.0.0.1:${port}${config.options.path}`, close: stop };
+    },
+  };
+}
+
+/**
+ * A relay that is already running and configured by hand: the runner can only use the cases of the one
+ * profile it was configured for, and the relay must forward to the runner's upstream (see `--sink-port`).
+ */
+export function urlTarget(name: string, url: string): RelayTarget {
+  return {
+    name,
+    async start() {
+      return { url, close: async () => undefined };
+    },
+  };
+}
+
+/**
+ * A relay built in this process on a `node:http` server (Express's `http.createServer(app)`, Fastify's
+ * `app.server` after `ready()`, …), listening on a fresh loopback port for each profile.
+ */
+export function serverTarget(name: string, create: (options: RelayConfig['options']) => Server | Promise<Server>): RelayTarget {
+  return {
+    name,
+    async start(config) {
+      const server = await create(config.options);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', resolve);
+      });
+      const { port } = server.address() as AddressInfo;
+      return {
+        url: `http://127.0.0.1:${port}${config.options.path}`,
+        close: () =>
+          new Promise<void>((resolve) => {
+            server.closeAllConnections();
+            server.close(() => resolve());
+          }),
+      };
+    },
+  };
+}

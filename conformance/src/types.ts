@@ -1,0 +1,155 @@
+/** The shapes the runner reads (fixtures, profiles) and writes (results). JSON Schemas in `schemas/` say the same for other languages. */
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** A request a fixture sends. Exactly one of json, text, base64 or generate may give the body. */
+export interface FixtureRequest {
+  method?: string;
+  /** Appended to the relay's route URL, e.g. `?x=1` or `/extra`. */
+  pathSuffix?: string;
+  /** Header values; `null` removes a header set by the file's `requestDefaults`. */
+  headers?: Record<string, string | null>;
+  json?: JsonValue;
+  text?: string;
+  base64?: string;
+  /** A body made by the runner: a valid batch padded to exactly `bytes`, or `bytes` of filler. */
+  generate?: { kind: 'batch' | 'filler'; bytes: number };
+  /** Send with `Transfer-Encoding: chunked` and no Content-Length (unless the fixture sets `content-length` itself). */
+  chunked?: boolean;
+  /** Send all but the end of the body and wait for the answer: proves a relay refuses before reading everything. */
+  holdOpen?: boolean;
+}
+
+/** How the upstream sink answers the relay during one step. */
+export interface UpstreamReply {
+  status?: number;
+  headers?: Record<string, string>;
+  delayMs?: number;
+}
+
+export interface UpstreamExpectation {
+  /** Exactly this many requests reach the upstream during the step. */
+  count?: number;
+  /** Subset matches of each received request, in order. */
+  requests?: Array<{ method?: string; path?: string; headers?: Record<string, JsonValue>; json?: JsonValue }>;
+}
+
+export interface StepExpectation {
+  status?: number;
+  headers?: Record<string, JsonValue>;
+  headersAbsent?: string[];
+  json?: JsonValue;
+  /** With `holdOpen`: the relay must answer while the body is still incomplete. */
+  answersBeforeBodyEnds?: boolean;
+  upstream?: UpstreamExpectation;
+  /** Strings that must appear nowhere in the response or in anything the upstream received. */
+  neverContains?: string[];
+  /** Strings that must not appear in the response (they may, and sometimes must, go upstream). */
+  responseNeverContains?: string[];
+}
+
+export interface FixtureStep {
+  /** Wait this long before sending, e.g. to let a rate-limit window pass. */
+  delayMs?: number;
+  request: FixtureRequest;
+  upstreamReply?: UpstreamReply;
+  expect: StepExpectation;
+}
+
+export interface FixtureCase {
+  id: string;
+  requirements: string[];
+  description: string;
+  comment?: string;
+  profile: string;
+  steps: FixtureStep[];
+}
+
+export interface FixtureFile {
+  $schema?: string;
+  section: string;
+  title: string;
+  requestDefaults?: FixtureRequest;
+  cases: FixtureCase[];
+}
+
+/** A named relay configuration that fixtures run under; keys are the contract's option names. */
+export interface Profile {
+  name: string;
+  description: string;
+  /** `sink` (the default): the runner's recording upstream. `unreachable`: a closed port. */
+  upstream?: 'sink' | 'unreachable';
+  relay: Record<string, JsonValue>;
+}
+
+export type Level = 'MUST' | 'SHOULD';
+
+export interface Requirement {
+  id: string;
+  section: string;
+  level: Level;
+  text: string;
+}
+
+/** One request and what came of it, kept for reports. */
+export interface CapturedExchange {
+  request: { method: string; url: string; headers: Record<string, string>; bodyPreview: string; bodyBytes: number };
+  response?: { status: number; headers: Record<string, string>; body: string; beforeBodyEnded: boolean };
+  upstream: CapturedUpstreamRequest[];
+  error?: string;
+}
+
+export interface CapturedUpstreamRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  bodyBytes: number;
+}
+
+export interface CaseFailure {
+  step: number;
+  message: string;
+}
+
+/** `warned`: a SHOULD-level case that failed in a run without `--strict`; it does not fail the run. */
+export type Outcome = 'passed' | 'failed' | 'warned' | 'skipped';
+
+export interface CaseResult {
+  relay: string;
+  id: string;
+  /** The requirement group of the first requirement, e.g. `ORIGIN` for `R-ORIGIN-2`: a column of the matrix. */
+  group: string;
+  requirements: string[];
+  level: Level;
+  description: string;
+  profile: string;
+  outcome: Outcome;
+  /** Why a case was skipped, e.g. the relay does not implement a SHOULD. */
+  reason?: string;
+  durationMs: number;
+  failures: CaseFailure[];
+  exchanges: CapturedExchange[];
+}
+
+export interface RunSummary {
+  total: number;
+  passed: number;
+  failed: number;
+  warned: number;
+  skipped: number;
+}
+
+/** Everything a run found; every report is rendered from this one object. */
+export interface RunResult {
+  contract: { version: string };
+  runner: { name: string; version: string };
+  strict: boolean;
+  startedAt: string;
+  durationMs: number;
+  relays: string[];
+  groups: string[];
+  requirements: Requirement[];
+  cases: CaseResult[];
+  summary: RunSummary & { byRelay: Record<string, RunSummary> };
+}

@@ -1,0 +1,4 @@
+import type { RelayTarget } from '@postern/conformance';
+
+export declare const EXAMPLES: readonly string[];
+export declare function exampleTargets(names?: readonly string[]): RelayTarget[];

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { parseBatch } from './batch.js';
+
+const bytes = (value: string): Uint8Array => new TextEncoder().encode(value);
+
+describe('parseBatch', () => {
+  it('returns the items of a batch', () => {
+    expect(parseBatch(bytes('{"batch":[{"type":"x"},1,null]}'))).toEqual({ ok: true, items: [{ type: 'x' }, 1, null] });
+  });
+
+  it('accepts a UTF-8 byte order mark and multi-byte text', () => {
+    expect(parseBatch(new Uint8Array([0xef, 0xbb, 0xbf, ...bytes('{"batch":["é"]}')]))).toEqual({ ok: true, items: ['é'] });
+  });
+
+  const invalidJson = { ok: false, code: 'invalid_json', detail: 'It must be UTF-8 encoded JSON.' };
+
+  it.each([
+    ['empty', new Uint8Array(0)],
+    ['truncated', bytes('{"batch":[')],
+    ['not JSON', bytes('batch=SECRET-BODY-TEXT')],
+    ['trailing garbage', bytes('{"batch":[1]} SECRET-BODY-TEXT')],
+    // Valid JSON around bytes that are not UTF-8 (a lone 0xff, an overlong encoding, a lone surrogate).
+    ['a lone 0xff byte', new Uint8Array([...bytes('{"batch":["SECRET-BODY-TEXT'), 0xff, ...bytes('"]}')])],
+    ['an overlong encoding', new Uint8Array([...bytes('{"batch":["SECRET-BODY-TEXT'), 0xc0, 0xaf, ...bytes('"]}')])],
+    ['an encoded surrogate', new Uint8Array([...bytes('{"batch":["SECRET-BODY-TEXT'), 0xed, 0xa0, 0x80, ...bytes('"]}')])],
+    ['UTF-16', new Uint8Array([0xff, 0xfe, ...Array.from(bytes('{"batch":[1]}')).flatMap((b) => [b, 0])])],
+  ])('refuses %s as invalid_json, without quoting the body', (_name, body) => {
+    const result = parseBatch(body);
+    // Exact equality: the detail is a fixed sentence, so no part of the body can be in it.
+    expect(result).toEqual(invalidJson);
+    expect(JSON.stringify(result)).not.toContain('SECRET');
+  });
+
+  it.each([
+    ['an array', '[{"batch":[]}]', 'It is JSON, but not an object.'],
+    ['null', 'null', 'It is JSON, but not an object.'],
+    ['a string', '"batch"', 'It is JSON, but not an object.'],
+    ['a number', '42', 'It is JSON, but not an object.'],
+    ['no batch', '{"events":[1]}', 'Its "batch" field is missing or not an array.'],
+    ['a batch object', '{"batch":{"0":1}}', 'Its "batch" field is missing or not an array.'],
+    ['a batch string', '{"batch":"[1]"}', 'Its "batch" field is missing or not an array.'],
+    ['a null batch', '{"batch":null}', 'Its "batch" field is missing or not an array.'],
+  ])('refuses %s as invalid_body', (_name, body, detail) => {
+    expect(parseBatch(bytes(body))).toEqual({ ok: false, code: 'invalid_body', detail });
+  });
+
+  it('refuses an empty batch as batch_empty', () => {
+    expect(parseBatch(bytes('{"batch":[]}'))).toEqual({ ok: false, code: 'batch_empty', detail: 'Send at least one event.' });
+  });
+
+  it('does not read "batch" from the prototype chain', () => {
+    expect(parseBatch(bytes('{"__proto__":{"batch":[1]}}'))).toEqual({ ok: false, code: 'invalid_body', detail: 'Its "batch" field is missing or not an array.' });
+  });
+});

@@ -1,0 +1,82 @@
+import ipaddr from 'ipaddr.js';
+
+/**
+ * Which peers may speak for the client through `X-Forwarded-For` / `X-Forwarded-Host`:
+ * - `false` (default): nobody; the socket address is the client.
+ * - `true`: every hop; the leftmost `X-Forwarded-For` entry is the client. Only behind a proxy that overwrites the header.
+ * - a number `n`: the `n` hops nearest to the relay (the socket peer first).
+ * - addresses or CIDR ranges, or the names `loopback`, `linklocal`, `uniquelocal`: hops inside them.
+ */
+export type TrustProxy = boolean | number | string | readonly string[];
+
+/** Decides whether the hop `hop` steps from the relay (0 = the socket peer), at `address`, is a trusted proxy. */
+export type TrustRule = (address: string, hop: number) => boolean;
+
+const NAMED_RANGES: Record<string, readonly string[]> = {
+  loopback: ['127.0.0.0/8', '::1/128'],
+  linklocal: ['169.254.0.0/16', 'fe80::/10'],
+  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+};
+
+type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
+
+function parseRange(entry: string): Range {
+  try {
+    if (entry.includes('/')) return ipaddr.parseCIDR(entry);
+    const address = ipaddr.process(entry);
+    return [address, address.kind() === 'ipv4' ? 32 : 128];
+  } catch {
+    throw new TypeError(`trustProxy: "${entry}" is not an IP address, a CIDR range or one of ${Object.keys(NAMED_RANGES).join(', ')}.`);
+  }
+}
+
+/** Compiles the trust setting once, at relay construction. */
+export function compileTrustProxy(trust: TrustProxy | undefined): TrustRule {
+  if (trust === undefined || trust === false) return () => false;
+  if (trust === true) return () => true;
+  if (typeof trust === 'number') {
+    if (!Number.isInteger(trust) || trust < 0) throw new TypeError('trustProxy: a hop count must be a whole number of 0 or more.');
+    return (_address, hop) => hop < trust;
+  }
+  const entries = (typeof trust === 'string' ? trust.split(',') : trust).map((entry) => entry.trim()).filter(Boolean);
+  const ranges = entries.flatMap((entry) => (NAMED_RANGES[entry] ?? [entry]).map(parseRange));
+  return (address) => {
+    if (!ipaddr.isValid(address)) return false;
+    const parsed = ipaddr.process(address);
+    return ranges.some(([range, bits]) => parsed.kind() === range.kind() && parsed.match(range, bits));
+  };
+}
+
+/** An address in its canonical form (IPv4-mapped IPv6 unwrapped), or undefined if it is not an IP address. */
+export function canonicalAddress(address: string | undefined): string | undefined {
+  if (address === undefined) return undefined;
+  const bare = address.trim().replace(/^\[(.*)\]$/, '$1');
+  // Only dotted-quad IPv4: ipaddr.js also reads "2130706433" or "0x7f.1" as addresses, which no proxy writes.
+  const valid = bare.includes(':') ? ipaddr.IPv6.isValid(bare) : ipaddr.IPv4.isValidFourPartDecimal(bare);
+  return valid ? ipaddr.process(bare).toString() : undefined;
+}
+
+/**
+ * The client's address: the socket peer, then, while the current hop is trusted, the next `X-Forwarded-For`
+ * entry from the right. An entry that is not an IP address stops the walk at the hop that added it.
+ */
+export function resolveClientAddress(socketAddress: string | undefined, forwardedFor: string | undefined, trusts: TrustRule): string {
+  let current = canonicalAddress(socketAddress);
+  if (current === undefined) return 'unknown';
+  if (forwardedFor === undefined || forwardedFor === '') return current;
+  const hops = forwardedFor.split(',');
+  for (let hop = 0; hop < hops.length; hop++) {
+    if (!trusts(current, hop)) return current;
+    const next = canonicalAddress(hops[hops.length - 1 - hop]);
+    if (next === undefined) return current;
+    current = next;
+  }
+  return current;
+}
+
+/** IPv6 clients are limited per /64, the smallest block a single subscriber is usually given. */
+export function rateLimitKey(address: string): string {
+  if (!address.includes(':')) return address;
+  const parts = ipaddr.IPv6.parse(address).parts.slice(0, 4);
+  return `${parts.map((part) => part.toString(16)).join(':')}::/64`;
+}

@@ -1,0 +1,54 @@
+import type { Delivery, DeliveryOutcome } from './delivery.js';
+
+export interface DirectDeliveryOptions {
+  endpoint: string;
+  projectToken: string;
+  timeoutMs: number;
+  fetch: typeof globalThis.fetch;
+  userAgent: string;
+}
+
+function classify(response: Response): DeliveryOutcome {
+  if (response.ok) return { ok: true };
+  const detail = `The upstream answered ${response.status}.`;
+  if (response.status === 429) {
+    const retryAfter = response.headers.get('retry-after') ?? undefined;
+    return retryAfter === undefined ? { ok: false, code: 'upstream_rate_limited', detail } : { ok: false, code: 'upstream_rate_limited', retryAfter, detail };
+  }
+  if (response.status === 408 || response.status >= 500) return { ok: false, code: 'upstream_error', detail };
+  return { ok: false, code: 'upstream_rejected', detail };
+}
+
+/**
+ * Forwards each accepted batch as `{ "events": [...] }` with the server-side token, and reports delivered
+ * only on a 2xx: the browser is never told "accepted" for events the upstream did not take.
+ */
+export function createDirectDelivery(options: DirectDeliveryOptions): Delivery {
+  const headers = {
+    authorization: `Bearer ${options.projectToken}`,
+    'content-type': 'application/json',
+    'user-agent': options.userAgent,
+  };
+  return {
+    async deliver(events) {
+      let response: Response;
+      try {
+        response = await options.fetch(options.endpoint, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ events }),
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+      } catch (error) {
+        const name = error instanceof Error ? error.name : '';
+        if (name === 'TimeoutError' || name === 'AbortError') {
+          return { ok: false, code: 'upstream_timeout', detail: `No answer within ${options.timeoutMs} ms.` };
+        }
+        return { ok: false, code: 'upstream_unreachable', detail: 'The connection to the upstream failed.' };
+      }
+      // The body is not needed; releasing it returns the connection to the pool.
+      await response.body?.cancel().catch(() => undefined);
+      return classify(response);
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { createServer } from 'node:http';
+import express from 'express';
+import { loadContract, renderConsole, runConformance, serverTarget } from '@postern/conformance';
+import { describe, expect, it } from 'vitest';
+import { posternRelay, type ExpressRelayOptions } from '../src/index.js';
+
+describe('@postern/express against the Relay Contract', () => {
+  it('passes every fixture when mounted with app.use before the app body parsers', async () => {
+    const contract = await loadContract();
+    const result = await runConformance({
+      targets: [
+        serverTarget('express', (options) => {
+          const app = express();
+          app.use(options.path, posternRelay(options as unknown as ExpressRelayOptions));
+          app.use(express.json());
+          return createServer(app);
+        }),
+      ],
+    });
+    expect(result.summary.total).toBe(contract.cases.length);
+    expect(result.summary.failed, renderConsole(result, { color: false })).toBe(0);
+  });
+
+  it('relays valid batches when express.json() already ran globally', async () => {
+    // express.json() reads the body before the relay runs, so it answers some requests itself: malformed
+    // JSON (its own 400), bodies over its 100 kB default (its own 413), and a held-open body (it waits
+    // for the end before the relay can refuse). Those cases are the parser's, not the relay's; every
+    // other case must still pass.
+    const answeredByBodyParser = new Set(['browser/4/2', 'browser/4/3', 'browser/6/5', 'browser/12/3', 'browser/15/1']);
+    const bodyReadingSections = ['8', '9'];
+    const contract = await loadContract();
+    const ids = contract.cases
+      .map((testCase) => testCase.id)
+      .filter((id) => !answeredByBodyParser.has(id) && !bodyReadingSections.includes(id.split('/')[1] as string));
+    const result = await runConformance({
+      grep: ids,
+      targets: [
+        serverTarget('express+json', (options) => {
+          const app = express();
+          app.use(express.json());
+          app.use(options.path, posternRelay(options as unknown as ExpressRelayOptions));
+          return createServer(app);
+        }),
+      ],
+    });
+    expect(result.summary.total).toBe(ids.length);
+    expect(ids.length).toBeGreaterThan(70);
+    expect(result.summary.failed, renderConsole(result, { color: false })).toBe(0);
+  });
+
+  it('also works as a route handler, and leaves other paths under the mount to the app', async () => {
+    const result = await runConformance({
+      grep: ['browser/2', 'browser/10/1'],
+      targets: [
+        serverTarget('express-route', (options) => {
+          const app = express();
+          app.all(options.path, posternRelay(options as unknown as ExpressRelayOptions));
+          return createServer(app);
+        }),
+      ],
+    });
+    expect(result.summary.failed, renderConsole(result, { color: false })).toBe(0);
+
+    const app = express();
+    app.use('/debugbundle/browser', posternRelay({ projectToken: 'srv-token', allowedOrigins: ['https://app.example'] }));
+    app.get('/debugbundle/browser/status', (_req, res) => res.json({ app: true }));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as { port: number };
+    const response = await fetch(`http://127.0.0.1:${port}/debugbundle/browser/status`);
+    server.close();
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ app: true });
+  });
+});

@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRelay, errorResponse, matchesPath, type RelayBody, type RelayOptions, type RelayRequest, type RelayResponse } from '@postern/core';
+
+export type { RelayOptions } from '@postern/core';
+
+/**
+ * The engine's view of a Node request: headers and method read lazily from the request itself, the client
+ * address from the socket, and the body as the request stream (read by core under its cap, never destroyed,
+ * so an early 413 still reaches the client). `body` replaces the stream when a framework has already read it.
+ */
+export function toRelayRequest(req: IncomingMessage, body?: RelayBody): RelayRequest {
+  return {
+    method: req.method ?? 'GET',
+    header(name) {
+      const value = req.headers[name];
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+    clientAddress: req.socket.remoteAddress,
+    get body() {
+      return body !== undefined ? body : req.iterator({ destroyOnReturn: false });
+    },
+  };
+}
+
+/** Writes the engine's answer, then throws away whatever body the engine chose not to read (memory stays bounded). */
+export function writeRelayResponse(req: IncomingMessage, res: ServerResponse, response: RelayResponse): void {
+  res.writeHead(response.status, response.headers);
+  res.end(response.body ?? undefined);
+  discardUnreadBody(req);
+}
+
+/** Keeps the connection usable after an early answer (413, say) without buffering the rest of the body. */
+export function discardUnreadBody(req: IncomingMessage): void {
+  if (!req.complete) req.resume();
+}
+
+export interface NodeRelayOptions extends RelayOptions {}
+
+/**
+ * A `node:http` request listener that answers the relay route and nothing else: other paths go to `next`
+ * when given (so it can sit in front of an app), or get a 404.
+ *
+ * @example
+ * import { createServer } from 'node:http';
+ * import { createNodeRelay } from '@postern/node';
+ *
+ * const relay = createNodeRelay({ projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] });
+ * createServer((req, res) => relay(req, res)).listen(3000);
+ */
+export function createNodeRelay(options: NodeRelayOptions): (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void {
+  const relay = createRelay(options);
+  return (req, res, next) => {
+    if (!matchesPath(req.url ?? '/', relay.path)) {
+      if (next) return next();
+      return writeRelayResponse(req, res, errorResponse('not_found', {}));
+    }
+    relay.handle(toRelayRequest(req)).then((response) => writeRelayResponse(req, res, response), next ?? ((error: unknown) => res.destroy(error as Error)));
+  };
+}

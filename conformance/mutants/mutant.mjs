@@ -1,5 +1,6 @@
 // Builds a deliberately broken relay from the real engine plus one wrong step, so each mutant differs
-// from a conforming relay in exactly the way its name says.
+// from a conforming relay in exactly the way its name says. @postern/core and @postern/node come from
+// the workspace; they are not dependencies of the published runner.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer } from 'node:http';
 import { createRelay } from '@postern/core';

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { FixtureCase, FixtureFile, FixtureRequest, Level, Profile, Requirement } from './types.js';
 
 /** The contract as the runner uses it: SPEC requirements, profiles and every case with its file's defaults applied. */
@@ -11,6 +11,8 @@ export interface Contract {
   requirements: Requirement[];
   profiles: Map<string, Profile>;
   cases: FixtureCase[];
+  /** Validators for the wire-format schemas (`schemas/*.schema.json`) that cases may name as `bodySchema`. */
+  schemas: Map<string, ValidateFunction>;
 }
 
 /** The contract shipped with this package (`conformance/` in the repository). */
@@ -62,8 +64,12 @@ async function jsonFiles(dir: string): Promise<string[]> {
 /** Loads and schema-checks the whole contract; any malformed fixture or profile is an error naming the file. */
 export async function loadContract(dir: string = CONTRACT_DIR): Promise<Contract & { files: Array<{ file: string; fixture: FixtureFile }>; sections: Set<string> }> {
   const ajv = new Ajv2020({ allErrors: true, strict: false });
-  const validateFixture = ajv.compile(await readJson(join(dir, 'schemas', 'fixture.schema.json')) as object);
-  const validateProfile = ajv.compile(await readJson(join(dir, 'schemas', 'profile.schema.json')) as object);
+  const schemas = new Map<string, ValidateFunction>();
+  for (const file of (await readdir(join(dir, 'schemas'))).filter((name) => name.endsWith('.schema.json')).sort()) {
+    schemas.set(file, ajv.compile(await readJson(join(dir, 'schemas', file)) as object));
+  }
+  const validateFixture = schemas.get('fixture.schema.json') as ValidateFunction;
+  const validateProfile = schemas.get('profile.schema.json') as ValidateFunction;
   const spec = parseSpec(await readFile(join(dir, 'SPEC.md'), 'utf8'));
 
   const profiles = new Map<string, Profile>();
@@ -84,7 +90,7 @@ export async function loadContract(dir: string = CONTRACT_DIR): Promise<Contract
       cases.push({ ...testCase, steps: testCase.steps.map((step) => ({ ...step, request: mergeRequest(typed.requestDefaults, step.request) })) });
     }
   }
-  return { version: spec.version, dir, requirements: spec.requirements, sections: spec.sections, profiles, cases, files };
+  return { version: spec.version, dir, requirements: spec.requirements, sections: spec.sections, profiles, cases, files, schemas };
 }
 
 /**
@@ -108,6 +114,10 @@ export async function checkContract(dir: string = CONTRACT_DIR): Promise<string[
     const section = testCase.id.split('/')[1] as string;
     if (!contract.sections.has(section)) problems.push(`${testCase.id}: SPEC.md has no section ${section}`);
     if (!contract.profiles.has(testCase.profile)) problems.push(`${testCase.id}: no profile named "${testCase.profile}"`);
+    for (const step of testCase.steps) {
+      const named = [step.expect.bodySchema, ...(step.expect.upstream?.requests ?? []).map((request) => request.bodySchema)];
+      for (const schema of named) if (schema !== undefined && !contract.schemas.has(schema)) problems.push(`${testCase.id}: no schema named "${schema}"`);
+    }
     for (const id of testCase.requirements) {
       cited.add(id);
       const requirement = known.get(id);

@@ -1,3 +1,4 @@
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { requestBody } from './body.js';
 import { sendRequest, type SentResponse } from './http-client.js';
 import { matchValue } from './match.js';
@@ -22,7 +23,19 @@ function parseJson(text: string): unknown {
   }
 }
 
-function checkResponse(step: FixtureStep, response: SentResponse, problems: string[]): void {
+/** Validators by schema file name, from the contract. */
+export type SchemaValidators = ReadonlyMap<string, ValidateFunction>;
+
+function checkSchema(schemas: SchemaValidators, name: string, body: unknown, where: string, problems: string[]): void {
+  const validate = schemas.get(name);
+  if (!validate) return void problems.push(`${where}: the contract has no schema ${name}`);
+  if (!validate(body)) {
+    const first = validate.errors?.[0];
+    problems.push(`${where}: not valid against ${name}: ${first?.instancePath || '(root)'} ${first?.message ?? ''}`.trimEnd());
+  }
+}
+
+function checkResponse(step: FixtureStep, response: SentResponse, schemas: SchemaValidators, problems: string[]): void {
   const expect = step.expect;
   if (expect.status !== undefined && response.status !== expect.status) {
     problems.push(`status: expected ${expect.status}, got ${response.status} ${response.body.slice(0, 300)}`);
@@ -41,10 +54,15 @@ function checkResponse(step: FixtureStep, response: SentResponse, problems: stri
     if (body === undefined) problems.push(`body: expected JSON, got ${JSON.stringify(response.body.slice(0, 300))}`);
     else matchValue(expect.json, body, 'body', problems);
   }
+  if (expect.bodySchema !== undefined) {
+    const body = parseJson(response.body);
+    if (body === undefined) problems.push(`body: expected JSON valid against ${expect.bodySchema}, got ${JSON.stringify(response.body.slice(0, 300))}`);
+    else checkSchema(schemas, expect.bodySchema, body, 'body', problems);
+  }
   if (expect.answersBeforeBodyEnds && !response.beforeBodyEnded) problems.push('the relay answered only after the whole body was sent');
 }
 
-function checkUpstream(step: FixtureStep, received: readonly ReceivedRequest[], problems: string[]): void {
+function checkUpstream(step: FixtureStep, received: readonly ReceivedRequest[], schemas: SchemaValidators, problems: string[]): void {
   const expected = step.expect.upstream;
   if (!expected) return;
   if (expected.count !== undefined && received.length !== expected.count) {
@@ -63,10 +81,13 @@ function checkUpstream(step: FixtureStep, received: readonly ReceivedRequest[], 
       } else if (actual === undefined) problems.push(`${where} header ${name}: missing`);
       else matchValue(value, actual, `${where} header ${name}`, problems);
     }
-    if (want.json !== undefined) {
+    if (want.json !== undefined || want.bodySchema !== undefined) {
       const body = parseJson(got.body);
       if (body === undefined) problems.push(`${where}: body is not JSON`);
-      else matchValue(want.json, body, `${where} body`, problems);
+      else {
+        if (want.json !== undefined) matchValue(want.json, body, `${where} body`, problems);
+        if (want.bodySchema !== undefined) checkSchema(schemas, want.bodySchema, body, `${where} body`, problems);
+      }
     }
   });
 }
@@ -100,7 +121,7 @@ function upstreamWaitCount(step: FixtureStep): number {
 }
 
 /** Runs every step of one case against a relay URL, recording what was sent, answered and forwarded. */
-export async function runCase(testCase: FixtureCase, relayUrl: string, sink: UpstreamSink): Promise<CaseRun> {
+export async function runCase(testCase: FixtureCase, relayUrl: string, sink: UpstreamSink, schemas: SchemaValidators): Promise<CaseRun> {
   const failures: CaseFailure[] = [];
   const exchanges: CapturedExchange[] = [];
   for (const [index, step] of testCase.steps.entries()) {
@@ -139,8 +160,8 @@ export async function runCase(testCase: FixtureCase, relayUrl: string, sink: Ups
     else if (step.expect.upstream?.count === 0 || step.expect.neverContains) await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
     const received = sink.received.slice(from);
     exchange.upstream = received.map(({ method: m, path, headers: h, body: b, bodyBytes }) => ({ method: m, path, headers: h, body: b, bodyBytes }));
-    if (response) checkResponse(step, response, problems);
-    checkUpstream(step, received, problems);
+    if (response) checkResponse(step, response, schemas, problems);
+    checkUpstream(step, received, schemas, problems);
     checkNeverContains(step, response, received, problems);
     for (const message of problems) failures.push({ step: index + 1, message });
     if (problems.length > 0) break;

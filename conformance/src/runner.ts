@@ -78,7 +78,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
         try {
           for (const testCase of profileCases) {
             const began = Date.now();
-            const run = relay ? await runCase(testCase, relay.url, sink) : { failures: [{ step: 0, message: startError ?? 'not started' }], exchanges: [] };
+            const run = relay ? await runCase(testCase, relay.url, sink, contract.schemas) : { failures: [{ step: 0, message: startError ?? 'not started' }], exchanges: [] };
             const level = levelOf(testCase, contract);
             const failed = run.failures.length > 0;
             const result: CaseResult = {

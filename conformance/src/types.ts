@@ -31,7 +31,7 @@ export interface UpstreamExpectation {
   /** Exactly this many requests reach the upstream during the step. */
   count?: number;
   /** Subset matches of each received request, in order. */
-  requests?: Array<{ method?: string; path?: string; headers?: Record<string, JsonValue>; json?: JsonValue }>;
+  requests?: Array<{ method?: string; path?: string; headers?: Record<string, JsonValue>; json?: JsonValue; bodySchema?: string }>;
 }
 
 export interface StepExpectation {
@@ -39,6 +39,8 @@ export interface StepExpectation {
   headers?: Record<string, JsonValue>;
   headersAbsent?: string[];
   json?: JsonValue;
+  /** A file in `schemas/` the JSON response body must be valid against, e.g. `error-response.schema.json`. */
+  bodySchema?: string;
   /** With `holdOpen`: the relay must answer while the body is still incomplete. */
   answersBeforeBodyEnds?: boolean;
   upstream?: UpstreamExpectation;

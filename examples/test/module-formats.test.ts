@@ -1,0 +1,21 @@
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+
+const require = createRequire(import.meta.url);
+
+// Each adapter ships ESM and CommonJS builds through its exports map; both must load and expose the same API.
+describe.each([
+  ['@postern/core', 'createRelay'],
+  ['@postern/node', 'createNodeRelay'],
+  ['@postern/express', 'posternRelay'],
+  ['@postern/fastify', 'posternRelay'],
+])('%s', (name, entry) => {
+  it(`exports ${entry} from both the ESM and the CommonJS build`, async () => {
+    const esm = (await import(name)) as Record<string, unknown>;
+    const cjs = require(name) as Record<string, unknown>;
+    expect(typeof esm[entry]).toBe('function');
+    expect(typeof cjs[entry]).toBe('function');
+    expect(Object.keys(cjs).sort()).toEqual(Object.keys(esm).sort());
+    expect(require.resolve(name)).toMatch(/dist[\\/]index\.cjs$/);
+  });
+});

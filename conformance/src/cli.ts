@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadContract } from './contract.js';
+import { init } from './init.js';
 import { createProgressPrinter } from './progress.js';
 import { renderConsole } from './reporters/console.js';
 import { writeReports } from './reporters/index.js';
@@ -11,6 +13,7 @@ const HELP = `postern-conformance: prove a browser-telemetry relay against the R
 Usage:
   postern-conformance --cmd "<start command>" [--name <relay>] [options]
   postern-conformance --url <relay route URL> --profile <name> --sink-port <port> [options]
+  postern-conformance init [--name <relay>] [--cmd "<start command>"] [--dir <dir>] [--force]
 
 A --cmd relay is started once per profile with PORT, POSTERN_PROFILE (JSON options, endpoint included),
 POSTERN_PROFILE_NAME, POSTERN_UPSTREAM_URL and POSTERN_RELAY_PATH in its environment, and must listen on
@@ -24,12 +27,17 @@ Options:
   --strict           SHOULD-level failures fail the run
   --reports <dir>    where to write JSON, JUnit, Markdown, HTML and the badge (default: ./reports)
   --contract <dir>   a contract directory other than the one shipped with this package
+  --contract-version <v>
+                     fail unless the contract is this version (e.g. v1): pins CI to a contract
+init writes relay-harness.sh (starts your relay with the runner's environment) and
+.github/workflows/relay-conformance.yml (runs the suite, keeps the reports, publishes the badge).
   --no-color         plain console output
   -h, --help         this text
 `;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
     options: {
       cmd: { type: 'string' },
       name: { type: 'string' },
@@ -40,10 +48,31 @@ async function main(): Promise<number> {
       strict: { type: 'boolean', default: false },
       reports: { type: 'string', default: 'reports' },
       contract: { type: 'string' },
+      'contract-version': { type: 'string' },
+      dir: { type: 'string', default: '.' },
+      force: { type: 'boolean', default: false },
       'no-color': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (positionals[0] === 'init') {
+    const contract = await loadContract(values.contract ? resolve(values.contract) : undefined);
+    const { written, skipped } = await init({
+      dir: resolve(values.dir),
+      name: values.name ?? 'my-relay',
+      command: values.cmd ?? 'python3 relay.py',
+      contractVersion: contract.version,
+      force: values.force,
+    });
+    for (const file of written) process.stdout.write(`wrote ${file}\n`);
+    for (const file of skipped) process.stdout.write(`kept ${file} (exists; --force replaces it)\n`);
+    process.stdout.write('Next: edit relay-harness.sh so it starts your relay, then run\n  npx @postern/conformance --cmd ./relay-harness.sh\n');
+    return 0;
+  }
+  if (positionals.length > 0) {
+    process.stderr.write(`unknown command "${positionals[0]}"\n${HELP}`);
+    return 2;
+  }
   if (values.help || (!values.cmd && !values.url)) {
     process.stdout.write(HELP);
     return values.help ? 0 : 2;
@@ -56,6 +85,13 @@ async function main(): Promise<number> {
       return 2;
     }
     target = urlTarget(values.name ?? 'relay', values.url as string);
+  }
+  if (values['contract-version']) {
+    const contract = await loadContract(values.contract ? resolve(values.contract) : undefined);
+    if (contract.version !== values['contract-version']) {
+      process.stderr.write(`this runner ships contract ${contract.version}, not ${values['contract-version']}: run the @postern/conformance version that ships ${values['contract-version']}\n`);
+      return 2;
+    }
   }
   const result = await runConformance({
     targets: [target],

@@ -81,3 +81,34 @@ describe('postern-conformance (black-box CLI)', () => {
     await sink.close();
   });
 });
+
+describe('postern-conformance init', () => {
+  it('scaffolds a harness and a CI workflow, and keeps files that exist', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'postern-init-'));
+    const first = await run(['init', '--dir', dir, '--name', 'rusty-relay', '--cmd', 'cargo run --release']);
+    expect(first.code).toBe(0);
+    const harness = await readFile(join(dir, 'relay-harness.sh'), 'utf8');
+    expect(harness).toContain('exec cargo run --release');
+    expect(harness).toContain('POSTERN_PROFILE');
+    const workflow = await readFile(join(dir, '.github', 'workflows', 'relay-conformance.yml'), 'utf8');
+    expect(workflow).toContain('--cmd ./relay-harness.sh --name rusty-relay --contract-version v1');
+    expect(workflow).not.toMatch(/__[A-Z]+__/);
+    const again = await run(['init', '--dir', dir]);
+    expect(again.stdout).toContain('kept');
+    expect(await readFile(join(dir, 'relay-harness.sh'), 'utf8')).toBe(harness);
+  });
+
+  it('runs the scaffolded harness as the relay command', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'postern-init-'));
+    await run(['init', '--dir', dir, '--cmd', `python3 ${join(root, 'conformance', 'examples', 'python', 'relay.py')}`]);
+    const { code, stdout } = await run(['--cmd', join(dir, 'relay-harness.sh'), '--grep', 'browser/2', '--reports', join(dir, 'reports'), '--no-color']);
+    expect(stdout).toMatch(/\b5 passed, 0 failed\b/);
+    expect(code).toBe(0);
+  });
+
+  it('refuses a contract version it does not ship', async () => {
+    const { code, stderr } = await run(['--cmd', 'true', '--contract-version', 'v9']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('ships contract v1, not v9');
+  });
+});

@@ -1,4 +1,4 @@
-import type { CaseResult, Outcome, RunResult, RunSummary } from '../types.js';
+import type { CaseResult, Outcome, Requirement, RunResult, RunSummary } from '../types.js';
 import { buildMatrix, cellText, emptyCounts, headline, LEGEND, type Counts } from './matrix.js';
 import { oneLine, requirementList, visible } from './text.js';
 
@@ -41,8 +41,9 @@ export function renderConsole(result: RunResult, options: ConsoleOptions): strin
 
   for (const [index, row] of matrix.rows.entries()) lines.push(`${(relays[index] ?? '').padEnd(relayWidth)}  ${tally(row.totals)}`);
 
-  listCases(lines, result.cases, 'failed', paint('Failures', 'bold'), paint);
-  listCases(lines, result.cases, 'warned', paint('Warnings', 'bold') + paint(' (SHOULD-level; --strict fails on these)', 'dim'), paint);
+  const spec = new Map(result.requirements.map((requirement) => [requirement.id, requirement]));
+  listCases(lines, result.cases, 'failed', paint('Failures', 'bold'), paint, spec);
+  listCases(lines, result.cases, 'warned', paint('Warnings', 'bold') + paint(' (SHOULD-level; --strict fails on these)', 'dim'), paint, spec);
 
   lines.push('', tally(result.summary, false));
   return `${lines.join('\n')}\n`;
@@ -61,11 +62,42 @@ function tally(counts: RunSummary | Counts, withWarned = true): string {
   return parts.join(', ');
 }
 
-function listCases(lines: string[], cases: readonly CaseResult[], outcome: 'failed' | 'warned', title: string, paint: Paint): void {
+/** Cases shown with their full evidence; the rest are listed by id, so a broken relay does not flood the log. */
+const DETAILED_CASES = 20;
+const PREVIEW = 300;
+
+function preview(text: string): string {
+  const flat = oneLine(visible(text));
+  return flat.length > PREVIEW ? `${flat.slice(0, PREVIEW)}… (${flat.length} chars)` : flat;
+}
+
+/** What the runner sent and got back in the step that failed: the evidence a relay author needs. */
+function evidence(c: CaseResult, step: number, spec: ReadonlyMap<string, Requirement>, paint: Paint): string[] {
+  const out: string[] = [];
+  for (const id of c.requirements) {
+    const requirement = spec.get(id);
+    if (requirement) out.push(paint(`      ${id} (${requirement.level}, SPEC §${requirement.section}): ${oneLine(requirement.text)}`, 'dim'));
+  }
+  const exchange = c.exchanges[step - 1];
+  if (!exchange) return out;
+  const { request, response, upstream } = exchange;
+  const headers = Object.entries(request.headers).map(([name, value]) => `${name}: ${value}`).join('; ');
+  out.push(`      sent     ${request.method} ${oneLine(request.url)}  ${preview(headers)}`);
+  if (request.bodyBytes > 0) out.push(`               body (${request.bodyBytes} bytes) ${preview(request.bodyPreview)}`);
+  if (response) {
+    const answered = Object.entries(response.headers).map(([name, value]) => `${name}: ${value}`).join('; ');
+    out.push(`      got      ${response.status}  ${preview(answered)}`);
+    if (response.body) out.push(`               body ${preview(response.body)}`);
+  } else if (exchange.error) out.push(`      got      no answer: ${oneLine(exchange.error)}`);
+  out.push(`      upstream ${upstream.length} request(s)${upstream[0] ? `; first: ${upstream[0].method} ${oneLine(upstream[0].path)} ${preview(upstream[0].body)}` : ''}`);
+  return out;
+}
+
+function listCases(lines: string[], cases: readonly CaseResult[], outcome: 'failed' | 'warned', title: string, paint: Paint, spec: ReadonlyMap<string, Requirement>): void {
   const listed = cases.filter((c) => c.outcome === outcome);
   if (listed.length === 0) return;
   lines.push('', title);
-  for (const c of listed) {
+  for (const [index, c] of listed.entries()) {
     const mark = paint(outcome === 'failed' ? '✗' : '!', outcome);
     lines.push(`  ${mark} ${oneLine(c.relay)}  ${paint(oneLine(c.id), 'bold')}  [${oneLine(requirementList(c.requirements))}]  ${paint(oneLine(c.description), 'dim')}`);
     for (const failure of c.failures) {
@@ -73,5 +105,8 @@ function listCases(lines: string[], cases: readonly CaseResult[], outcome: 'fail
       const message = visible(failure.message).replace(/\r\n?|\n/g, '\n      ');
       lines.push(`      step ${failure.step}: ${message}`);
     }
+    const step = c.failures[0]?.step;
+    if (index < DETAILED_CASES && step !== undefined) lines.push(...evidence(c, step, spec, paint));
   }
+  if (listed.length > DETAILED_CASES) lines.push(paint(`  (evidence shown for the first ${DETAILED_CASES}; every case is in report.html and cases/*.json)`, 'dim'));
 }

@@ -2,3 +2,4 @@ import type { RelayTarget } from '@postern/conformance';
 
 export declare const EXAMPLES: readonly string[];
 export declare function exampleTargets(names?: readonly string[]): RelayTarget[];
+export declare function standaloneTarget(): RelayTarget;

@@ -114,6 +114,14 @@ function checkNeverContains(step: FixtureStep, response: SentResponse | undefine
   }
 }
 
+/** Waits as the step's upstream expectation asks: until the expected requests arrived, or the whole window for "none". */
+async function listen(step: FixtureStep, sink: UpstreamSink, from: number): Promise<void> {
+  const upstream = step.expect.upstream;
+  const wanted = upstreamWaitCount(step);
+  if (wanted > 0) await sink.waitFor(from, wanted, upstream?.withinMs ?? UPSTREAM_WAIT_MS);
+  else if (upstream?.count === 0 || step.expect.neverContains) await new Promise((resolve) => setTimeout(resolve, upstream?.withinMs ?? QUIET_MS));
+}
+
 function upstreamWaitCount(step: FixtureStep): number {
   const upstream = step.expect.upstream;
   if (!upstream) return 0;
@@ -129,35 +137,36 @@ export async function runCase(testCase: FixtureCase, relayUrl: string, sink: Ups
     sink.setReply(step.upstreamReply);
     const from = sink.received.length;
     const request = step.request;
-    const body = requestBody(request);
+    const problems: string[] = [];
+    let response: SentResponse | undefined;
+    const sends = request.send !== false;
+    const body = sends ? requestBody(request) : undefined;
     const headers = Object.fromEntries(Object.entries(request.headers ?? {}).filter((entry): entry is [string, string] => entry[1] !== null));
     const url = relayUrl + (request.pathSuffix ?? '');
     const method = request.method ?? 'POST';
-    const exchange: CapturedExchange = {
-      request: { method, url, headers, bodyPreview: body ? body.subarray(0, PREVIEW_BYTES).toString('utf8') : '', bodyBytes: body?.length ?? 0 },
-      upstream: [],
-    };
+    // A listening step is still reported as an exchange (method NONE), so reports show what arrived upstream.
+    const exchange: CapturedExchange = sends
+      ? { request: { method, url, headers, bodyPreview: body ? body.subarray(0, PREVIEW_BYTES).toString('utf8') : '', bodyBytes: body?.length ?? 0 }, upstream: [] }
+      : { request: { method: 'NONE', url: '(nothing sent: listening at the upstream)', headers: {}, bodyPreview: '', bodyBytes: 0 }, upstream: [] };
     exchanges.push(exchange);
-    const problems: string[] = [];
-    let response: SentResponse | undefined;
-    try {
-      response = await sendRequest({
-        method,
-        url,
-        headers,
-        body,
-        chunked: request.chunked ?? false,
-        holdOpen: request.holdOpen ?? false,
-        timeoutMs: request.holdOpen ? 5000 : 15000,
-      });
-      exchange.response = response;
-    } catch (error) {
-      exchange.error = error instanceof Error ? error.message : String(error);
-      problems.push(`request failed: ${exchange.error}`);
+    if (sends) {
+      try {
+        response = await sendRequest({
+          method,
+          url,
+          headers,
+          body,
+          chunked: request.chunked ?? false,
+          holdOpen: request.holdOpen ?? false,
+          timeoutMs: request.holdOpen ? 5000 : 15000,
+        });
+        exchange.response = response;
+      } catch (error) {
+        exchange.error = error instanceof Error ? error.message : String(error);
+        problems.push(`request failed: ${exchange.error}`);
+      }
     }
-    const wanted = upstreamWaitCount(step);
-    if (wanted > 0) await sink.waitFor(from, wanted, UPSTREAM_WAIT_MS);
-    else if (step.expect.upstream?.count === 0 || step.expect.neverContains) await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+    await listen(step, sink, from);
     const received = sink.received.slice(from);
     exchange.upstream = received.map(({ method: m, path, headers: h, body: b, bodyBytes }) => ({ method: m, path, headers: h, body: b, bodyBytes }));
     if (response) checkResponse(step, response, schemas, problems);

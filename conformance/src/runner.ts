@@ -1,9 +1,12 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadContract, type Contract } from './contract.js';
 import { runCase } from './run-case.js';
 import { selects } from './select.js';
 import { startSink } from './sink.js';
 import { freePort, type RelayConfig, type RelayTarget, type RunningRelay } from './targets.js';
-import type { CaseResult, FixtureCase, Level, Outcome, Profile, RunResult, RunSummary } from './types.js';
+import type { CaseResult, FixtureCase, JsonValue, Level, Outcome, Profile, RunResult, RunSummary } from './types.js';
 import { VERSION } from './version.js';
 
 export type ProgressEvent =
@@ -41,10 +44,28 @@ function summarise(cases: readonly CaseResult[]): RunSummary {
   return { total: cases.length, passed: count('passed'), failed: count('failed'), warned: count('warned'), skipped: count('skipped') };
 }
 
-async function relayConfig(profile: Profile, sinkUrl: string): Promise<RelayConfig> {
+const TEMP_DIR = '{{tempDir}}';
+
+function usesTempDir(value: JsonValue): boolean {
+  if (typeof value === 'string') return value.includes(TEMP_DIR);
+  if (Array.isArray(value)) return value.some(usesTempDir);
+  return value !== null && typeof value === 'object' && Object.values(value).some(usesTempDir);
+}
+
+function fillTempDir(value: JsonValue, dir: string): JsonValue {
+  if (typeof value === 'string') return value.replaceAll(TEMP_DIR, dir);
+  if (Array.isArray(value)) return value.map((item) => fillTempDir(item, dir));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, fillTempDir(item, dir)]));
+  return value;
+}
+
+/** The options a relay starts with, and the fresh directory made for `{{tempDir}}` (removed once the relay stops). */
+async function relayConfig(profile: Profile, sinkUrl: string): Promise<{ config: RelayConfig; tempDir?: string }> {
   const endpoint = profile.upstream === 'unreachable' ? `http://127.0.0.1:${await freePort()}/v1/events` : `${sinkUrl}/v1/events`;
   const path = typeof profile.relay.path === 'string' ? profile.relay.path : DEFAULT_PATH;
-  return { profile: profile.name, options: { ...profile.relay, endpoint, path } };
+  const tempDir = usesTempDir(profile.relay) ? await mkdtemp(join(tmpdir(), `postern-${profile.name}-`)) : undefined;
+  const relay = tempDir === undefined ? profile.relay : (fillTempDir(profile.relay, tempDir) as Profile['relay']);
+  return { config: { profile: profile.name, options: { ...relay, endpoint, path } }, ...(tempDir === undefined ? {} : { tempDir }) };
 }
 
 /**
@@ -70,8 +91,9 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
         const profile = contract.profiles.get(profileName) as Profile;
         let relay: RunningRelay | undefined;
         let startError: string | undefined;
+        const { config, tempDir } = await relayConfig(profile, sink.url);
         try {
-          relay = await target.start(await relayConfig(profile, sink.url));
+          relay = await target.start(config);
         } catch (error) {
           startError = `the relay did not start for profile "${profileName}": ${error instanceof Error ? error.message : String(error)}`;
         }
@@ -99,6 +121,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
           }
         } finally {
           await relay?.close();
+          if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
         }
       }
     } finally {

@@ -18,6 +18,8 @@ export interface FixtureRequest {
   chunked?: boolean;
   /** Send all but the end of the body and wait for the answer: proves a relay refuses before reading everything. */
   holdOpen?: boolean;
+  /** `false`: send nothing in this step, only listen at the upstream (e.g. for a later redelivery). */
+  send?: boolean;
 }
 
 /** How the upstream sink answers the relay during one step. */
@@ -32,6 +34,11 @@ export interface UpstreamExpectation {
   count?: number;
   /** Subset matches of each received request, in order. */
   requests?: Array<{ method?: string; path?: string; headers?: Record<string, JsonValue>; json?: JsonValue; bodySchema?: string }>;
+  /**
+   * How long to listen for the requests this step expects (default 3000 ms): the step ends as soon as
+   * `count` or `requests` are met, except `count: 0`, which listens the whole time (default 100 ms).
+   */
+  withinMs?: number;
 }
 
 export interface StepExpectation {
@@ -75,7 +82,11 @@ export interface FixtureFile {
   cases: FixtureCase[];
 }
 
-/** A named relay configuration that fixtures run under; keys are the contract's option names. */
+/**
+ * A named relay configuration that fixtures run under; keys are the contract's option names. In string
+ * values, `{{tempDir}}` is replaced by a fresh empty directory the runner makes for each start of the
+ * relay and removes afterwards (for `spoolDir` and `localEventsDir`).
+ */
 export interface Profile {
   name: string;
   description: string;

@@ -9,6 +9,9 @@ describe.each([
   ['@postern/node', 'createNodeRelay'],
   ['@postern/express', 'posternRelay'],
   ['@postern/fastify', 'posternRelay'],
+  ['@postern/hono', 'posternRelay'],
+  ['@postern/next', 'posternRelay'],
+  ['@postern/sveltekit', 'posternHandle'],
 ])('%s', (name, entry) => {
   it(`exports ${entry} from both the ESM and the CommonJS build`, async () => {
     const esm = (await import(name)) as Record<string, unknown>;

@@ -13,8 +13,10 @@ import json
 import os
 import re
 import socket
+import random
 import threading
 import time
+import uuid
 import urllib.error
 import urllib.request
 from collections import deque
@@ -50,6 +52,8 @@ ERRORS = {
     "upstream_error": (502, "The upstream failed; nothing was accepted."),
     "upstream_rejected": (502, "The upstream refused the delivery; nothing was accepted."),
     "upstream_rate_limited": (503, "The upstream is rate limiting this relay; retry later."),
+    "spool_full": (503, "The relay's spool is full; nothing was accepted. Retry later."),
+    "spool_unavailable": (503, "The relay could not store the batch; nothing was accepted."),
 }
 
 
@@ -58,6 +62,14 @@ class Refusal(Exception):
         super().__init__(code)
         self.code = code
         self.headers = headers or {}
+
+
+class UpstreamFailure(Exception):
+    """A delivery the upstream did not take: the contract code, whether trying again can help, and any Retry-After."""
+
+    def __init__(self, code, retryable, retry_after=None):
+        super().__init__(code)
+        self.code, self.retryable, self.retry_after = code, retryable, retry_after
 
 
 # --- the contract's event schemas ------------------------------------------------------------------
@@ -221,7 +233,7 @@ class SlidingWindow:
 
 class Relay:
     def __init__(self, options):
-        self.token = options["projectToken"]
+        self.token = options.get("projectToken")
         self.endpoint = options.get("endpoint", "https://api.debugbundle.com/v1/events")
         self.path = options.get("path", "/debugbundle/browser")
         self.allowed = {normalise_origin(origin) for origin in options.get("allowedOrigins", [])} or None
@@ -233,6 +245,9 @@ class Relay:
         self.service = options.get("service")
         self.environment = options.get("environment")
         self.sdk_name = options.get("sdkName", "postern-python-relay")
+        self.local_only = options.get("projectMode") == "local-only"
+        self.local_dir = Path(options.get("localEventsDir", ".debugbundle/local/events"))
+        self.spool = Spool(self, options) if options.get("durableWrite") and not self.local_only else None
 
     def check_origin(self, headers, peer_trusted):
         raw = headers.get("origin") or headers.get("referer")
@@ -269,23 +284,144 @@ class Relay:
             if self.environment is not None:
                 service["environment"] = self.environment
             out["service"] = service
-        out["project_token"] = self.token
+        if self.token:
+            out["project_token"] = self.token
         return out
 
-    def deliver(self, events):
+    def forward(self, events):
         request = urllib.request.Request(self.endpoint, data=json.dumps({"events": events}).encode(), method="POST", headers={
             "authorization": f"Bearer {self.token}", "content-type": "application/json", "user-agent": "postern-python-relay/1"})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout):
                 return
         except urllib.error.HTTPError as error:
+            retry_after = error.headers["retry-after"]
             if error.code == 429:
-                raise Refusal("upstream_rate_limited", {"retry-after": error.headers["retry-after"]} if error.headers["retry-after"] else {})
-            raise Refusal("upstream_error" if error.code == 408 or error.code >= 500 else "upstream_rejected")
+                raise UpstreamFailure("upstream_rate_limited", True, retry_after)
+            if error.code == 408 or error.code >= 500:
+                raise UpstreamFailure("upstream_error", True, retry_after)
+            raise UpstreamFailure("upstream_rejected", False)
         except (TimeoutError, socket.timeout):
-            raise Refusal("upstream_timeout")
+            raise UpstreamFailure("upstream_timeout", True)
         except urllib.error.URLError as error:
-            raise Refusal("upstream_timeout" if isinstance(error.reason, (TimeoutError, socket.timeout)) else "upstream_unreachable")
+            raise UpstreamFailure("upstream_timeout" if isinstance(error.reason, (TimeoutError, socket.timeout)) else "upstream_unreachable", True)
+
+    def accept(self, events):
+        """Hands accepted events on: to local files, to the spool, or straight upstream; refuses if that fails."""
+        if self.local_only:
+            try:
+                write_atomically(self.local_dir, events)
+            except OSError:
+                raise Refusal("spool_unavailable")
+        elif self.spool:
+            self.spool.store(events)
+        else:
+            try:
+                self.forward(events)
+            except UpstreamFailure as failure:
+                raise Refusal(failure.code, {"retry-after": failure.retry_after} if failure.code == "upstream_rate_limited" and failure.retry_after else {})
+
+
+def write_atomically(directory, events):
+    """Writes a batch as one JSON file that appears whole or not at all: temp file, fsync, rename."""
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"{time.time_ns():020d}-{uuid.uuid4().hex}.json"
+    temporary = directory / f".{name}.tmp"
+    data = json.dumps({"events": events}).encode()
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.rename(temporary, directory / name)
+    return directory / name, len(data)
+
+
+class Spool:
+    """Durable delivery: store first, answer, then forward from disk with growing delays until the upstream takes it."""
+
+    def __init__(self, relay, options):
+        self.relay = relay
+        self.dir = Path(options.get("spoolDir", ".debugbundle/local/browser-relay-spool"))
+        self.max_bytes = options.get("maxSpoolBytes", 104857600)
+        self.base = options.get("retryBaseMs", 1000) / 1000
+        self.cap = options.get("retryMaxMs", 300000) / 1000
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.attempts, self.not_before = {}, {}
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def pending(self):
+        try:
+            return sorted(path for path in self.dir.glob("*.json"))
+        except OSError:
+            return []
+
+    def stored_bytes(self):
+        total = 0
+        for path in self.pending():
+            try:
+                total += path.stat().st_size
+            except FileNotFoundError:
+                pass  # delivered and removed by the worker in the meantime
+        return total
+
+    def store(self, events):
+        size = len(json.dumps({"events": events}).encode())
+        with self.lock:
+            if self.stored_bytes() + size > self.max_bytes:
+                raise Refusal("spool_full")
+            try:
+                write_atomically(self.dir, events)
+            except OSError:
+                raise Refusal("spool_unavailable")
+        self.wake.set()
+
+    def run(self):
+        while True:
+            self.wake.clear()
+            now = time.monotonic()
+            pending = self.pending()
+            for gone in set(self.not_before) - set(pending):
+                self.not_before.pop(gone, None)
+                self.attempts.pop(gone, None)
+            due = [path for path in pending if self.not_before.get(path, 0) <= now]
+            for path in due:
+                self.attempt(path)
+            waits = [when - time.monotonic() for when in self.not_before.values()]
+            self.wake.wait(timeout=max(0.01, min(waits, default=1.0)))
+
+    def set_aside(self, path):
+        """Quarantine: kept for an operator, never sent again."""
+        quarantine = self.dir / "quarantine"
+        quarantine.mkdir(exist_ok=True)
+        os.rename(path, quarantine / path.name)
+        self.attempts.pop(path, None)
+        self.not_before.pop(path, None)
+
+    def attempt(self, path):
+        try:
+            events = json.loads(path.read_text())["events"]
+            self.relay.forward(events)
+        except UpstreamFailure as failure:
+            if not failure.retryable:
+                self.set_aside(path)
+                return
+            attempts = self.attempts.get(path, 0) + 1
+            self.attempts[path] = attempts
+            delay = min(self.cap, self.base * 2 ** (attempts - 1)) * random.uniform(0.5, 1.0)
+            if failure.retry_after and failure.retry_after.strip().isdigit():
+                delay = max(delay, int(failure.retry_after))
+            self.not_before[path] = time.monotonic() + delay
+            return
+        except (ValueError, KeyError):
+            self.set_aside(path)
+            return
+        except OSError:
+            self.not_before[path] = time.monotonic() + self.base
+            return
+        path.unlink(missing_ok=True)
+        self.attempts.pop(path, None)
+        self.not_before.pop(path, None)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -401,7 +537,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 accepted.append(relay.sanitise(item))
         if accepted:
-            relay.deliver(accepted)
+            relay.accept(accepted)
         self.answer(400 if rejections else 202, response_headers, {
             "accepted": len(accepted), "rejected": len(rejections),
             "errors": [f"batch[{r['index']}]: {r['message']}" for r in rejections], "rejections": rejections})

@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   upstream_error: { status: 502, message: 'The upstream failed; nothing was accepted.' },
   upstream_rejected: { status: 502, message: 'The upstream refused the relay\'s delivery; nothing was accepted.' },
   upstream_rate_limited: { status: 503, message: 'The upstream is rate limiting this relay; retry later.' },
+  spool_full: { status: 503, message: 'The relay\'s spool is full of events not yet delivered; nothing was accepted. Retry later.' },
+  spool_unavailable: { status: 503, message: 'The relay could not store the batch on disk; nothing was accepted.' },
   internal_error: { status: 500, message: 'The relay failed while handling the request; nothing was accepted.' },
 } as const;
 

@@ -1,10 +1,13 @@
 export { createRelay, type Relay } from './relay.js';
 export type { RelayBody, RelayRequest, RelayResponse } from './request.js';
-export type { EventContext, EventHook, RateLimitOptions, RelayLogger, RelayOptions } from './options.js';
-export { DEFAULTS } from './options.js';
+export type { EventContext, EventHook, ProjectMode, RateLimitOptions, RelayLogger, RelayOptions, SpoolEvent } from './options.js';
+export type { Delivery, DeliveryOutcome } from './delivery/delivery.js';
+export { createDirectDelivery, type DirectDeliveryOptions } from './delivery/direct.js';
+export { DEFAULTS, resolveDeliverySettings, type DeliverySettings } from './options.js';
 export { ERROR_CODES, EVENT_ERROR_CODES, type ErrorCode, type EventErrorCode } from './errors.js';
 export { createMemoryStore, type MemoryStoreOptions } from './rate-limit/memory-store.js';
 export type { RateLimitDecision, RateLimitStore } from './rate-limit/store.js';
 export type { TrustProxy } from './client-ip.js';
 export { matchesPath } from './path.js';
 export { errorResponse } from './respond.js';
+export { VERSION } from './version.js';

@@ -1,4 +1,5 @@
 import type { TrustProxy } from './client-ip.js';
+import type { Delivery } from './delivery/delivery.js';
 import type { RateLimitStore } from './rate-limit/store.js';
 
 /** What an app hook learns about the request: never a credential header, never the body bytes. */
@@ -29,9 +30,49 @@ export interface RateLimitOptions {
   windowMs: number;
 }
 
+/** `connected` forwards to the upstream with the server token; `local-only` writes accepted events to `localEventsDir` and sends nothing. */
+export type ProjectMode = 'connected' | 'local-only';
+
+/** What the spool and its redelivery worker report, for metrics and logs; never an event or a credential. */
+export type SpoolEvent =
+  | { type: 'stored'; bytes: number }
+  | { type: 'attempt'; ok: boolean; code?: string; status?: number; durationMs: number; redelivery: boolean }
+  | { type: 'delivered'; id: string }
+  | { type: 'quarantined'; id: string; status?: number; reason: string }
+  | { type: 'evicted'; id: string; bytes: number; reason: 'delivered' | 'quarantined' }
+  | { type: 'pruned'; id: string; state: 'delivered' | 'undelivered' | 'quarantined' }
+  | { type: 'refused'; code: 'spool_full' | 'spool_unavailable' };
+
 export interface RelayOptions {
-  /** The server-side project token sent upstream. Required: it never comes from the browser. */
-  projectToken: string;
+  /** The server-side project token sent upstream. Required in `connected` mode: it never comes from the browser. */
+  projectToken?: string;
+  /** Default `connected`. */
+  projectMode?: ProjectMode;
+  /**
+   * Connected mode: store each accepted batch in `spoolDir` (temp file, fsync, rename) before answering 202,
+   * then forward it from a redelivery worker. Default `false` for a relay mounted in an app (see README:
+   * "Delivery modes"); `postern serve` turns it on. Needs a Node runtime with a writable directory.
+   */
+  durableWrite?: boolean;
+  /** Default `.debugbundle/local/browser-relay-spool/`, relative to the working directory. */
+  spoolDir?: string;
+  /** Local-only mode: where accepted batches are written as JSON files. Default `.debugbundle/local/events/`. */
+  localEventsDir?: string;
+  /** Most bytes the spool may hold; delivered entries are evicted oldest-first, then new batches are refused with 503 `spool_full`. Default 104857600 (100 MiB). */
+  maxSpoolBytes?: number;
+  /** First redelivery delay; doubles per consecutive failure, with jitter. Default 1000 ms. */
+  retryBaseMs?: number;
+  /** Longest redelivery delay (an upstream `Retry-After` may ask for more, up to an hour). Default 300000 ms. */
+  retryMaxMs?: number;
+  /** Spool entries forwarded at once. Default 4. */
+  redeliveryConcurrency?: number;
+  /** Receives spool and redelivery events, e.g. for metrics. */
+  onSpoolEvent?: (event: SpoolEvent) => void;
+  /**
+   * A ready-made delivery (e.g. `createSpoolDelivery` from `@postern/core/spool`) instead of one built
+   * from the options above: the standalone server passes its own so it can report and drain it.
+   */
+  delivery?: Delivery;
   /** Ingestion endpoint. Default `https://api.debugbundle.com/v1/events`. */
   endpoint?: string;
   /** The route the relay answers on, for adapters that route themselves. Default `/debugbundle/browser`. */
@@ -70,9 +111,15 @@ export const DEFAULTS = {
   maxBodyBytes: 262_144,
   upstreamTimeoutMs: 10_000,
   sdkName: 'postern-browser-relay',
+  spoolDir: '.debugbundle/local/browser-relay-spool/',
+  localEventsDir: '.debugbundle/local/events/',
+  maxSpoolBytes: 104_857_600,
+  retryBaseMs: 1000,
+  retryMaxMs: 300_000,
+  redeliveryConcurrency: 4,
 } as const;
 
-function positiveInteger(name: string, value: number): number {
+export function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value <= 0) throw new TypeError(`${name} must be a whole number above 0, got ${String(value)}.`);
   return value;
 }
@@ -100,4 +147,41 @@ export function resolveEndpoint(endpoint: string | undefined): string {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`endpoint: "${value}" must be an http(s) URL.`);
   return url.href;
+}
+
+export interface DeliverySettings {
+  mode: 'direct' | 'durable' | 'local-only';
+  spoolDir: string;
+  localEventsDir: string;
+  maxSpoolBytes: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  redeliveryConcurrency: number;
+}
+
+/** Which delivery the options ask for, checked once with errors that name the option. */
+export function resolveDeliverySettings(options: RelayOptions): DeliverySettings {
+  const projectMode = options.projectMode ?? 'connected';
+  if (projectMode !== 'connected' && projectMode !== 'local-only') {
+    throw new TypeError(`projectMode must be "connected" or "local-only", got ${JSON.stringify(projectMode)}.`);
+  }
+  if (options.durableWrite !== undefined && typeof options.durableWrite !== 'boolean') {
+    throw new TypeError(`durableWrite must be true or false, got ${JSON.stringify(options.durableWrite)}.`);
+  }
+  for (const name of ['spoolDir', 'localEventsDir'] as const) {
+    const value = options[name];
+    if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) throw new TypeError(`${name} must be a directory path, got ${JSON.stringify(value)}.`);
+  }
+  const retryBaseMs = positiveInteger('retryBaseMs', options.retryBaseMs ?? DEFAULTS.retryBaseMs);
+  const retryMaxMs = positiveInteger('retryMaxMs', options.retryMaxMs ?? Math.max(DEFAULTS.retryMaxMs, retryBaseMs));
+  if (retryMaxMs < retryBaseMs) throw new TypeError(`retryMaxMs (${retryMaxMs}) must not be below retryBaseMs (${retryBaseMs}).`);
+  return {
+    mode: projectMode === 'local-only' ? 'local-only' : options.durableWrite === true ? 'durable' : 'direct',
+    spoolDir: options.spoolDir ?? DEFAULTS.spoolDir,
+    localEventsDir: options.localEventsDir ?? DEFAULTS.localEventsDir,
+    maxSpoolBytes: positiveInteger('maxSpoolBytes', options.maxSpoolBytes ?? DEFAULTS.maxSpoolBytes),
+    retryBaseMs,
+    retryMaxMs,
+    redeliveryConcurrency: positiveInteger('redeliveryConcurrency', options.redeliveryConcurrency ?? DEFAULTS.redeliveryConcurrency),
+  };
 }

@@ -5,10 +5,12 @@ import { checkEvent } from './browser/validate.js';
 import { canonicalAddress, compileTrustProxy, rateLimitKey, resolveClientAddress } from './client-ip.js';
 import { isJsonContentType } from './content-type.js';
 import { EXPOSED_HEADERS, PREFLIGHT_HEADERS } from './cors.js';
+import { chooseDelivery } from './delivery/choose.js';
+import type { Delivery } from './delivery/delivery.js';
 import { createDirectDelivery } from './delivery/direct.js';
 import type { EventErrorCode } from './errors.js';
 import { compileAllowedOrigins, isSameOrigin, requestOrigin } from './origin.js';
-import { DEFAULTS, resolveEndpoint, resolveLimits, type EventContext, type RelayOptions } from './options.js';
+import { DEFAULTS, resolveDeliverySettings, resolveEndpoint, resolveLimits, type EventContext, type RelayOptions } from './options.js';
 import { createMemoryStore } from './rate-limit/memory-store.js';
 import type { RelayRequest, RelayResponse } from './request.js';
 import { errorResponse, jsonResponse } from './respond.js';
@@ -19,6 +21,8 @@ export interface Relay {
   readonly path: string;
   /** Runs one request through the contract and returns the answer; never throws. */
   handle(request: RelayRequest): Promise<RelayResponse>;
+  /** Stops the redelivery worker and waits for spool writes and forwards in progress; a no-op for direct delivery. */
+  close(): Promise<void>;
 }
 
 interface Rejection {
@@ -40,7 +44,9 @@ const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'x-api-key']);
  * const response = await relay.handle(request);
  */
 export function createRelay(options: RelayOptions): Relay {
-  if (typeof options.projectToken !== 'string' || options.projectToken.trim() === '') {
+  const settings = resolveDeliverySettings(options);
+  const connected = settings.mode !== 'local-only';
+  if (connected && (typeof options.projectToken !== 'string' || options.projectToken.trim() === '')) {
     throw new TypeError('projectToken is required: pass the server-side project token, for example process.env.DEBUGBUNDLE_PROJECT_TOKEN.');
   }
   const limits = resolveLimits(options);
@@ -48,13 +54,16 @@ export function createRelay(options: RelayOptions): Relay {
   const trusts = compileTrustProxy(options.trustProxy);
   const store = options.rateLimitStore ?? createMemoryStore();
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
-  const delivery = createDirectDelivery({
-    endpoint: resolveEndpoint(options.endpoint),
-    projectToken: options.projectToken,
-    timeoutMs: limits.upstreamTimeoutMs,
-    fetch: fetchImpl,
-    userAgent: `postern/${VERSION}`,
-  });
+  const forward: Delivery | undefined = connected
+    ? createDirectDelivery({
+        endpoint: resolveEndpoint(options.endpoint),
+        projectToken: options.projectToken as string,
+        timeoutMs: limits.upstreamTimeoutMs,
+        fetch: fetchImpl,
+        userAgent: `postern/${VERSION}`,
+      })
+    : undefined;
+  const delivery = chooseDelivery(options, settings, forward, limits.upstreamTimeoutMs);
   const sanitise: SanitiseConfig = { sdkName: options.sdkName ?? DEFAULTS.sdkName, service: options.service, environment: options.environment };
   const { limit, windowMs } = limits.rateLimit;
   const logger = options.logger;
@@ -147,15 +156,15 @@ export function createRelay(options: RelayOptions): Relay {
         }
         pinTraceId(event, traceId);
       }
-      event.project_token = options.projectToken;
       accepted.push(event);
     }
 
     if (accepted.length > 0) {
       const outcome = await delivery.deliver(accepted);
       if (!outcome.ok) {
-        logger?.warn('postern: upstream delivery failed', { code: outcome.code, events: accepted.length });
-        if (outcome.retryAfter !== undefined) headers['retry-after'] = outcome.retryAfter;
+        logger?.warn('postern: delivery failed', { code: outcome.code, events: accepted.length });
+        // Only a rate-limited upstream's delay is passed on (R-DELIVER-3); a 503's is for the redelivery worker.
+        if (outcome.code === 'upstream_rate_limited' && outcome.retryAfter !== undefined) headers['retry-after'] = outcome.retryAfter;
         return errorResponse(outcome.code, headers, outcome.detail);
       }
     }
@@ -178,6 +187,9 @@ export function createRelay(options: RelayOptions): Relay {
         logger?.error('postern: the relay failed on a request', { error: error instanceof Error ? error.message : String(error) });
         return errorResponse('internal_error', { vary: 'Origin' });
       }
+    },
+    async close() {
+      await delivery.close?.();
     },
   };
 }

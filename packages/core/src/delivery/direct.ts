@@ -10,18 +10,18 @@ export interface DirectDeliveryOptions {
 
 function classify(response: Response): DeliveryOutcome {
   if (response.ok) return { ok: true };
-  const detail = `The upstream answered ${response.status}.`;
-  if (response.status === 429) {
-    const retryAfter = response.headers.get('retry-after') ?? undefined;
-    return retryAfter === undefined ? { ok: false, code: 'upstream_rate_limited', detail } : { ok: false, code: 'upstream_rate_limited', retryAfter, detail };
-  }
-  if (response.status === 408 || response.status >= 500) return { ok: false, code: 'upstream_error', detail };
-  return { ok: false, code: 'upstream_rejected', detail };
+  const status = response.status;
+  const detail = `The upstream answered ${status}.`;
+  const retryAfter = response.headers.get('retry-after') ?? undefined;
+  if (status === 429) return { ok: false, code: 'upstream_rate_limited', status, detail, ...(retryAfter === undefined ? {} : { retryAfter }) };
+  if (status === 408 || status >= 500) return { ok: false, code: 'upstream_error', status, detail, ...(status === 503 && retryAfter !== undefined ? { retryAfter } : {}) };
+  return { ok: false, code: 'upstream_rejected', status, detail };
 }
 
 /**
  * Forwards each accepted batch as `{ "events": [...] }` with the server-side token, and reports delivered
- * only on a 2xx: the browser is never told "accepted" for events the upstream did not take.
+ * only on a 2xx: the browser is never told "accepted" for events the upstream did not take. The token is
+ * stamped on the events here, at the last moment, so a spool on disk never holds it.
  */
 export function createDirectDelivery(options: DirectDeliveryOptions): Delivery {
   const headers = {
@@ -36,7 +36,7 @@ export function createDirectDelivery(options: DirectDeliveryOptions): Delivery {
         response = await options.fetch(options.endpoint, {
           method: 'POST',
           headers,
-          body: JSON.stringify({ events }),
+          body: JSON.stringify({ events: events.map((event) => ({ ...event, project_token: options.projectToken })) }),
           signal: AbortSignal.timeout(options.timeoutMs),
         });
       } catch (error) {

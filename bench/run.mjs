@@ -1,0 +1,212 @@
+// `npm run bench`: every adapter's relay route against the same framework's bare route, the refusal paths
+// against the forward path, and memory under slow clients and oversized bodies. Ratios, never absolute
+// targets: both sides of a ratio are measured in the same run on the same machine.
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { request } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { renderChart } from './chart.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const RUNS = Number(process.env.BENCH_RUNS ?? 2);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
+const ADAPTERS = (process.env.BENCH_ADAPTERS ?? 'node,express,fastify').split(',');
+const PATH = '/debugbundle/browser';
+const hasTaskset = (() => {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+function hasCommand(name) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const batch = JSON.stringify({
+  batch: [1, 2, 3].map((n) => ({ type: 'frontend_breadcrumb', event_id: `bench-${n}`, timestamp: '2026-11-23T10:00:00.000Z', breadcrumb: { category: 'ui.click', message: 'button#checkout' }, correlation: { trace_id: 'abc123' } })),
+});
+const validHeaders = { origin: 'https://app.example', 'content-type': 'application/json' };
+
+let nextPort = 41000 + Math.floor(Math.random() * 2000);
+
+/** A server on its own core (core 0), the load generator and upstream on the other. */
+async function startServer(script, env) {
+  const port = nextPort++;
+  const args = [join(here, 'servers', script)];
+  const options = { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'], detached: true };
+  const child = hasTaskset ? spawn('taskset', ['-c', '0', process.execPath, ...args], options) : spawn(process.execPath, args, options);
+  await new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk) => chunk.toString().includes('listening') && resolve());
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  // The whole process group: a server may have children of its own (nginx).
+  return { port, pid: child.pid, stop: () => new Promise((resolve) => (child.once('exit', resolve), process.kill(-child.pid, 'SIGKILL'))) };
+}
+
+function rssMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+function sampleRss(pid) {
+  let max = rssMb(pid);
+  const timer = setInterval(() => {
+    try {
+      max = Math.max(max, rssMb(pid));
+    } catch {
+      // the process is gone
+    }
+  }, 100);
+  return () => (clearInterval(timer), max);
+}
+
+function load(port, headers, body, seconds) {
+  return autocannon({ url: `http://127.0.0.1:${port}${PATH}`, method: 'POST', headers, body, connections: CONNECTIONS, duration: seconds });
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+
+async function measure(name, group, script, env, headers, body) {
+  const server = await startServer(script, env);
+  try {
+    await load(server.port, headers, body, WARMUP);
+    const runs = [];
+    const stopSampling = sampleRss(server.pid);
+    for (let run = 0; run < RUNS; run++) runs.push(await load(server.port, headers, body, DURATION));
+    const rss = stopSampling();
+    const statuses = Object.keys(runs[0].statusCodeStats ?? {}).join('/');
+    const row = {
+      name,
+      group,
+      rps: Math.round(median(runs.map((r) => r.requests.average))),
+      p50: median(runs.map((r) => r.latency.p50)),
+      p99: median(runs.map((r) => r.latency.p99)),
+      rssMb: Math.round(rss),
+      statuses,
+      errors: runs.reduce((sum, r) => sum + r.errors + r.timeouts, 0),
+    };
+    console.log(`${name.padEnd(24)} ${String(row.rps).padStart(7)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  rss ${row.rssMb} MB  [${statuses}]`);
+    return row;
+  } finally {
+    await server.stop();
+  }
+}
+
+/** 1000 clients that send headers announcing a body and then trickle it, one byte a second. */
+async function slowClients(script, env, count = 1000, seconds = 6) {
+  const server = await startServer(script, env);
+  const stopSampling = sampleRss(server.pid);
+  const sockets = [];
+  for (let i = 0; i < count; i++) {
+    const socket = connect(server.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write(`POST ${PATH} HTTP/1.1\r\nHost: bench\r\nOrigin: https://app.example\r\nContent-Type: application/json\r\nContent-Length: 200000\r\n\r\n{`);
+    sockets.push(socket);
+  }
+  const trickle = setInterval(() => sockets.forEach((socket) => socket.write('[')), 1000);
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  clearInterval(trickle);
+  const rss = stopSampling();
+  sockets.forEach((socket) => socket.destroy());
+  await server.stop();
+  return Math.round(rss);
+}
+
+/** Clients each streaming a 20 MiB chunked body with no Content-Length: refused at the cap, memory bounded. */
+async function hugeBodies(script, env, clients = 20, mib = 20) {
+  const server = await startServer(script, env);
+  const stopSampling = sampleRss(server.pid);
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  const statuses = await Promise.all(
+    Array.from({ length: clients }, () => new Promise((resolve) => {
+      const req = request({ port: server.port, host: '127.0.0.1', path: PATH, method: 'POST', headers: { ...validHeaders, 'transfer-encoding': 'chunked' } });
+      req.on('response', (res) => (res.resume(), resolve(res.statusCode), req.destroy()));
+      req.on('error', () => resolve('reset'));
+      let sent = 0;
+      const pump = () => {
+        while (sent < mib * 1024 * 1024) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    })),
+  );
+  const rss = stopSampling();
+  await server.stop();
+  return { rssMb: Math.round(rss), statuses: [...new Set(statuses)].join('/') };
+}
+
+const upstreamPort = nextPort++;
+const upstream = hasTaskset
+  ? spawn('taskset', ['-c', '1', process.execPath, join(here, 'servers', 'upstream.mjs')], { env: { ...process.env, PORT: String(upstreamPort) }, stdio: ['ignore', 'pipe', 'inherit'] })
+  : spawn(process.execPath, [join(here, 'servers', 'upstream.mjs')], { env: { ...process.env, PORT: String(upstreamPort) }, stdio: ['ignore', 'pipe', 'inherit'] });
+await new Promise((resolve) => upstream.stdout.on('data', resolve));
+const UPSTREAM = `http://127.0.0.1:${upstreamPort}/v1/events`;
+
+console.log(`Postern bench: ${DURATION} s × ${RUNS} runs per variant after ${WARMUP} s warm-up, ${CONNECTIONS} connections, ${hasTaskset ? 'server on core 0, load and upstream on core 1' : 'no taskset: unpinned'}, Node ${process.version}\n`);
+const rows = [];
+for (const adapter of ADAPTERS) {
+  rows.push(await measure(`${adapter} relay`, 'adapter', `${adapter}.mjs`, { UPSTREAM, VARIANT: 'relay' }, validHeaders, batch));
+  rows.push(await measure(`${adapter} bare`, 'adapter', `${adapter}.mjs`, { UPSTREAM, VARIANT: 'bare' }, validHeaders, batch));
+}
+if (hasCommand('nginx')) rows.push(await measure('nginx proxy_pass', 'proxy', 'nginx.mjs', { UPSTREAM }, validHeaders, batch));
+rows.push(await measure('forward (202)', 'refusal', 'node.mjs', { UPSTREAM, VARIANT: 'relay' }, validHeaders, batch));
+rows.push(await measure('origin refused (403)', 'refusal', 'node.mjs', { UPSTREAM, VARIANT: 'relay' }, { ...validHeaders, origin: 'https://evil.example' }, batch));
+rows.push(await measure('rate limited (429)', 'refusal', 'node.mjs', { UPSTREAM, VARIANT: 'relay-429' }, validHeaders, batch));
+rows.push(await measure('too large (413)', 'refusal', 'node.mjs', { UPSTREAM, VARIANT: 'relay-413' }, validHeaders, batch));
+const slowRss = await slowClients('node.mjs', { UPSTREAM, VARIANT: 'relay' });
+const huge = await hugeBodies('node.mjs', { UPSTREAM, VARIANT: 'relay' });
+upstream.kill('SIGKILL');
+
+const byName = Object.fromEntries(rows.map((row) => [row.name, row]));
+const targets = [
+  ...ADAPTERS.map((adapter) => {
+    const ratio = byName[`${adapter} relay`].rps / byName[`${adapter} bare`].rps;
+    return { target: `${adapter} relay ≥ 0.90× ${adapter} bare route`, value: `${ratio.toFixed(2)}×`, met: ratio >= 0.9 };
+  }),
+  ...['origin refused (403)', 'rate limited (429)', 'too large (413)'].map((name) => {
+    const ratio = byName[name].rps / byName['forward (202)'].rps;
+    return { target: `${name} ≥ 3× forward path`, value: `${ratio.toFixed(2)}×`, met: ratio >= 3 };
+  }),
+  { target: 'RSS < 150 MB with 1000 slow clients', value: `${slowRss} MB`, met: slowRss < 150 },
+  { target: `RSS < 150 MB refusing 20 × 20 MiB bodies (${huge.statuses})`, value: `${huge.rssMb} MB`, met: huge.rssMb < 150 && huge.statuses === '413' },
+];
+
+console.log('\nTargets');
+for (const t of targets) console.log(`  ${t.met ? '✓ met   ' : '✗ missed'}  ${t.target}: ${t.value}`);
+
+const result = { date: new Date().toISOString(), node: process.version, cpus: 2, duration: DURATION, runs: RUNS, connections: CONNECTIONS, pinned: hasTaskset, rows, targets, slowClientsRssMb: slowRss, hugeBodies: huge };
+const md = [
+  `# Postern benchmark (${result.date.slice(0, 10)})`,
+  '',
+  `${DURATION} s × ${RUNS} runs per variant (median), ${WARMUP} s warm-up, ${CONNECTIONS} connections, ${hasTaskset ? 'server pinned to core 0, load generator and upstream to core 1' : 'unpinned'}, Node ${process.version}. Reproduce: \`npm run bench\`.`,
+  '',
+  '| variant | req/s | p50 ms | p99 ms | RSS MB | statuses |',
+  '|---|---:|---:|---:|---:|---|',
+  ...rows.map((r) => `| ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.rssMb} | ${r.statuses} |`),
+  '',
+  '| target | measured | |',
+  '|---|---:|---|',
+  ...targets.map((t) => `| ${t.target} | ${t.value} | ${t.met ? 'met' : 'missed'} |`),
+  '',
+].join('\n');
+mkdirSync(join(here, 'results'), { recursive: true });
+writeFileSync(join(here, 'results', 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(join(here, 'results', 'latest.md'), md);
+writeFileSync(join(here, 'results', 'latest.svg'), renderChart(rows));
+console.log(`\nWrote bench/results/latest.{json,md,svg}`);

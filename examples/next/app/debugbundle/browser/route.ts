@@ -1,0 +1,4 @@
+import { posternRelay } from '@postern/next';
+import { relayOptions } from '../../../relay-options.mjs';
+
+export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = posternRelay(relayOptions);

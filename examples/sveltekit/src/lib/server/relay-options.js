@@ -1,0 +1,3 @@
+import { relayOptionsFromEnv } from '../../../../options.mjs';
+
+export const relayOptions = relayOptionsFromEnv();

@@ -1,0 +1,28 @@
+import { openFileSpool } from '@postern/core/spool';
+import type { ServeConfig } from '../config.js';
+import type { Output } from '../output.js';
+
+export interface CleanOptions {
+  deliveredHours?: number;
+  undeliveredDays?: number;
+}
+
+/** Applies retention to the spool: delivered entries older than 24 h, undelivered older than 7 days (configurable). */
+export async function clean(config: ServeConfig, options: CleanOptions, out: Output): Promise<number> {
+  const deliveredHours = options.deliveredHours ?? config.deliveredRetentionHours;
+  const undeliveredDays = options.undeliveredDays ?? config.undeliveredRetentionDays;
+  const spool = openFileSpool({ dir: config.relay.spoolDir, maxBytes: Number.MAX_SAFE_INTEGER, leaseMs: (config.relay.upstreamTimeoutMs ?? 10_000) + 5000 });
+  try {
+    await spool.init();
+  } catch (error) {
+    out.error(`postern clean: the spool directory ${config.relay.spoolDir} is not usable: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+  const result = await spool.prune({ deliveredMaxAgeMs: deliveredHours * 3600_000, undeliveredMaxAgeMs: undeliveredDays * 86_400_000 });
+  const stats = await spool.stats();
+  out.result({ spoolDir: config.relay.spoolDir, removed: result, remaining: stats });
+  out.line(`Removed ${result.delivered} delivered (older than ${deliveredHours} h), ${result.undelivered} undelivered and ${result.quarantined} quarantined (older than ${undeliveredDays} d): ${result.bytes} bytes.`);
+  if (result.undelivered > 0) out.line(`Warning: ${result.undelivered} entries were never delivered; their events are gone.`);
+  out.line(`Left: ${stats.pending + stats.inflight} undelivered, ${stats.delivered} delivered, ${stats.quarantined} quarantined (${stats.bytes} bytes) in ${config.relay.spoolDir}`);
+  return 0;
+}

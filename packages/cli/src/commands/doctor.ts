@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEFAULTS, resolveDeliverySettings } from '@postern/core';
+import { openFileSpool } from '@postern/core/spool';
+import { ConfigError, type ServeConfig } from '../config.js';
+import type { Output } from '../output.js';
+import { testBatch } from '../test-event.js';
+import { probeUpstream } from '../upstream-probe.js';
+
+export type Verdict = 'pass' | 'warn' | 'fail' | 'skip';
+
+export interface Check {
+  name: string;
+  verdict: Verdict;
+  detail: string;
+  fix?: string;
+}
+
+export interface DoctorOptions {
+  load: () => Promise<ServeConfig>;
+  /** A running relay's route URL: checked over HTTP as the contract says. */
+  url?: string;
+  /** The origin to send as; default the first allowed origin, else the URL's own. */
+  origin?: string;
+}
+
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+async function checkDirectory(name: string, dir: string): Promise<Check> {
+  const probe = join(dir, `.postern-doctor-${randomBytes(4).toString('hex')}`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(probe, 'probe');
+    await rm(probe);
+    return { name, verdict: 'pass', detail: `${dir} is writable` };
+  } catch (error) {
+    return { name, verdict: 'fail', detail: `${dir} is not writable: ${errorText(error)}`, fix: `create it and give the relay's user write access, or point ${name} at a persistent writable directory` };
+  }
+}
+
+async function checkBacklog(config: ServeConfig): Promise<Check> {
+  const spool = openFileSpool({ dir: config.relay.spoolDir, maxBytes: Number.MAX_SAFE_INTEGER, leaseMs: 15_000 });
+  const stats = await spool.stats();
+  const undelivered = stats.pending + stats.inflight;
+  const ageMinutes = stats.oldestUndeliveredAt === undefined ? 0 : Math.round((Date.now() - stats.oldestUndeliveredAt) / 60_000);
+  const detail = `${undelivered} undelivered (oldest ${ageMinutes} min), ${stats.delivered} delivered, ${stats.quarantined} quarantined; ${stats.bytes} of ${config.relay.maxSpoolBytes ?? DEFAULTS.maxSpoolBytes} bytes`;
+  if (stats.quarantined > 0) return { name: 'spool backlog', verdict: 'warn', detail, fix: 'the upstream refused quarantined entries for good (see the log for the status); inspect the *.quarantined files, then remove them or run "postern clean"' };
+  if (undelivered > 0 && ageMinutes >= 10) return { name: 'spool backlog', verdict: 'warn', detail, fix: 'the upstream has not taken these for a while: check the upstream checks below, then "postern replay"' };
+  return { name: 'spool backlog', verdict: 'pass', detail };
+}
+
+async function checkUpstream(config: ServeConfig): Promise<Check[]> {
+  const endpoint = config.relay.endpoint ?? DEFAULTS.endpoint;
+  const probe = await probeUpstream(endpoint, 5000);
+  if (!probe.reachable) {
+    return [
+      { name: 'upstream reachable', verdict: 'fail', detail: `${endpoint}: ${probe.error ?? 'no answer'}`, fix: 'check endpoint, DNS, the network path and any egress proxy' },
+      { name: 'upstream accepts the token', verdict: 'skip', detail: 'the upstream cannot be reached' },
+    ];
+  }
+  const checks: Check[] = [{ name: 'upstream reachable', verdict: 'pass', detail: `${endpoint} answered HTTP ${probe.status} in ${probe.ms} ms` }];
+  // An empty batch carries no events, so asking with it only tests the credential.
+  try {
+    const response = await fetch(endpoint, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${config.relay.projectToken ?? ''}`, 'content-type': 'application/json' },
+      body: '{"events":[]}',
+      signal: AbortSignal.timeout(5000),
+    });
+    await response.body?.cancel().catch(() => undefined);
+    if (response.ok) checks.push({ name: 'upstream accepts the token', verdict: 'pass', detail: `an empty batch was answered ${response.status}` });
+    else if (response.status === 401 || response.status === 403) checks.push({ name: 'upstream accepts the token', verdict: 'fail', detail: `the upstream answered ${response.status}`, fix: 'set POSTERN_PROJECT_TOKEN to a valid server-side project token (one without allowed browser origins)' });
+    else checks.push({ name: 'upstream accepts the token', verdict: 'warn', detail: `an empty batch was answered ${response.status}; the token could not be judged` });
+  } catch (error) {
+    checks.push({ name: 'upstream accepts the token', verdict: 'fail', detail: errorText(error), fix: 'check the endpoint' });
+  }
+  return checks;
+}
+
+/** The running relay, over HTTP: preflight, CORS on a POST, a test batch, and a refused origin. */
+async function checkRelay(url: string, origin: string): Promise<Check[]> {
+  const checks: Check[] = [];
+  const request = async (init: RequestInit): Promise<Response | Error> => {
+    try {
+      return await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  };
+  const preflight = await request({ method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+  if (preflight instanceof Error) {
+    return [{ name: 'relay reachable', verdict: 'fail', detail: `${url}: ${preflight.message}`, fix: 'start the relay ("postern serve") or correct --url' }];
+  }
+  const allowOrigin = preflight.headers.get('access-control-allow-origin');
+  const methods = preflight.headers.get('access-control-allow-methods') ?? '';
+  checks.push(
+    preflight.status === 204 && allowOrigin === origin && /\bPOST\b/.test(methods)
+      ? { name: 'preflight (R-CORS-1)', verdict: 'pass', detail: `204, Access-Control-Allow-Origin: ${origin}` }
+      : { name: 'preflight (R-CORS-1)', verdict: 'fail', detail: `answered ${preflight.status}, Access-Control-Allow-Origin: ${allowOrigin ?? '(none)'}, methods: ${methods || '(none)'}`, fix: `add ${origin} to allowedOrigins, or pass --origin with an allowed origin` },
+  );
+  const { eventId, body } = testBatch('doctor');
+  const post = await request({ method: 'POST', headers: { origin, 'content-type': 'application/json' }, body });
+  if (post instanceof Error) checks.push({ name: 'test batch (R-EVENT-4)', verdict: 'fail', detail: post.message });
+  else {
+    const text = await post.text();
+    const cors = post.headers.get('access-control-allow-origin') === origin && /\bOrigin\b/i.test(post.headers.get('vary') ?? '');
+    checks.push(
+      cors
+        ? { name: 'CORS on POST (R-CORS-2, R-CORS-3)', verdict: 'pass', detail: 'Access-Control-Allow-Origin echoed, Vary: Origin' }
+        : { name: 'CORS on POST (R-CORS-2, R-CORS-3)', verdict: 'fail', detail: `Access-Control-Allow-Origin: ${post.headers.get('access-control-allow-origin') ?? '(none)'}, Vary: ${post.headers.get('vary') ?? '(none)'}`, fix: 'the relay must echo an allowed Origin and send Vary: Origin' },
+    );
+    checks.push(
+      post.status === 202
+        ? { name: 'test batch (R-EVENT-4)', verdict: 'pass', detail: `202 ${text} (event ${eventId})` }
+        : { name: 'test batch (R-EVENT-4)', verdict: 'fail', detail: `${post.status} ${text}`, fix: 'the error code names the cause (SPEC section 15): upstream_* is the upstream, spool_* the spool directory' },
+    );
+  }
+  const foreign = await request({ method: 'POST', headers: { origin: 'https://postern-doctor.invalid', 'content-type': 'application/json' }, body });
+  if (!(foreign instanceof Error)) {
+    checks.push(
+      foreign.status === 403 && foreign.headers.get('access-control-allow-origin') === null
+        ? { name: 'foreign origin refused (R-ORIGIN-3, R-CORS-5)', verdict: 'pass', detail: '403 without Access-Control-Allow-Origin' }
+        : { name: 'foreign origin refused (R-ORIGIN-3, R-CORS-5)', verdict: 'fail', detail: `answered ${foreign.status}`, fix: 'set allowedOrigins to your app origins only' },
+    );
+  }
+  return checks;
+}
+
+/** Every check, each with a verdict and, when it fails, the fix; exit code 1 when any fails. */
+export async function doctor(options: DoctorOptions, out: Output): Promise<number> {
+  const checks: Check[] = [];
+  let config: ServeConfig | undefined;
+  try {
+    config = await options.load();
+    checks.push({ name: 'config', verdict: 'pass', detail: `${config.source} is valid` });
+  } catch (error) {
+    const problems = error instanceof ConfigError ? error.problems : [errorText(error)];
+    for (const problem of problems) checks.push({ name: 'config', verdict: 'fail', detail: problem });
+  }
+  if (config) {
+    const mode = resolveDeliverySettings(config.relay).mode;
+    checks.push({ name: 'delivery mode', verdict: 'pass', detail: mode === 'durable' ? `durable: spool in ${config.relay.spoolDir}` : mode === 'direct' ? 'direct: no spool (durableWrite: false); an upstream outage is answered 502/504' : `local-only: files in ${config.relay.localEventsDir}` });
+    if (mode === 'durable') {
+      const dir = await checkDirectory('spoolDir', config.relay.spoolDir);
+      checks.push(dir);
+      if (dir.verdict === 'pass') checks.push(await checkBacklog(config));
+    }
+    if (mode === 'local-only') checks.push(await checkDirectory('localEventsDir', config.relay.localEventsDir));
+    if (mode !== 'local-only') checks.push(...(await checkUpstream(config)));
+  }
+  if (options.url) {
+    const origin = options.origin ?? config?.relay.allowedOrigins?.[0] ?? new URL(options.url).origin;
+    checks.push(...(await checkRelay(options.url, origin)));
+  }
+  const failed = checks.filter((check) => check.verdict === 'fail').length;
+  out.result({ ok: failed === 0, checks });
+  const marks: Record<Verdict, string> = { pass: '✓', warn: '!', fail: '✗', skip: '-' };
+  for (const check of checks) {
+    out.line(`${marks[check.verdict]} ${check.name}: ${check.detail}`);
+    if (check.fix && check.verdict !== 'pass') out.line(`    fix: ${check.fix}`);
+  }
+  out.line(failed === 0 ? 'All checks passed.' : `${failed} check(s) failed.`);
+  return failed === 0 ? 0 : 1;
+}

@@ -1,0 +1,34 @@
+import type { ServeConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { createRelayServer } from '../server.js';
+
+/**
+ * Runs the relay until SIGTERM or SIGINT, then shuts down gracefully: no new connections, requests in
+ * flight answered, spool writes and forwards in progress finished. A second signal exits at once.
+ */
+export async function serve(config: ServeConfig): Promise<number> {
+  const logger = createLogger(config.logLevel);
+  const relayServer = createRelayServer(config, logger);
+  const address = await relayServer.listen();
+  logger.info(
+    {
+      url: `http://${address.address}:${address.port}${relayServer.relay.path}`,
+      mode: relayServer.delivery.mode,
+      ...(relayServer.delivery.mode === 'durable' ? { spoolDir: config.relay.spoolDir } : {}),
+      ...(relayServer.delivery.mode === 'local-only' ? { localEventsDir: config.relay.localEventsDir } : {}),
+      config: config.source,
+    },
+    'postern relay listening',
+  );
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  logger.info({ signal }, 'shutting down: finishing requests in flight and spool writes');
+  const again = (): void => process.exit(130);
+  process.once('SIGTERM', again);
+  process.once('SIGINT', again);
+  await relayServer.close();
+  logger.info('stopped');
+  return 0;
+}

@@ -1,0 +1,241 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { DEFAULTS, type RelayOptions } from '@postern/core';
+import { parseDocument } from 'yaml';
+
+/** Everything `postern serve` and the other commands read from postern.yaml, the environment and flags. */
+export interface ServeConfig {
+  host: string;
+  port: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** How long shutdown waits for requests in flight before closing their connections. */
+  shutdownTimeoutMs: number;
+  /** Retention for `postern clean` and the server's hourly clean. */
+  deliveredRetentionHours: number;
+  undeliveredRetentionDays: number;
+  /** The relay options, with `spoolDir` and `localEventsDir` made absolute. */
+  relay: RelayOptions & { spoolDir: string; localEventsDir: string };
+  /** Where the configuration came from, for messages. */
+  source: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`the configuration has ${problems.length} problem(s):\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Kind = 'string' | 'url' | 'path' | 'integer' | 'boolean' | 'origins' | 'trustProxy' | 'rateLimit' | 'projectMode' | 'logLevel';
+
+interface KeySpec {
+  kind: Kind;
+  /** An example value for the fix in an error message. */
+  example: string;
+  min?: number;
+  max?: number;
+}
+
+/** Every key postern.yaml may hold; an environment override is POSTERN_ plus the key in SCREAMING_SNAKE_CASE. */
+export const KEYS: Record<string, KeySpec> = {
+  host: { kind: 'string', example: '127.0.0.1' },
+  port: { kind: 'integer', example: '3000', min: 0, max: 65535 },
+  logLevel: { kind: 'logLevel', example: 'info' },
+  shutdownTimeoutMs: { kind: 'integer', example: '10000', min: 0 },
+  path: { kind: 'string', example: DEFAULTS.path },
+  projectMode: { kind: 'projectMode', example: 'connected' },
+  projectToken: { kind: 'string', example: 'set POSTERN_PROJECT_TOKEN in the environment instead of the file' },
+  endpoint: { kind: 'url', example: DEFAULTS.endpoint },
+  allowedOrigins: { kind: 'origins', example: '[https://app.example.com]' },
+  trustProxy: { kind: 'trustProxy', example: 'false, 1, or [loopback]' },
+  rateLimitPerMinute: { kind: 'integer', example: '60', min: 1 },
+  rateLimit: { kind: 'rateLimit', example: '{ limit: 60, windowMs: 60000 }' },
+  maxBodyBytes: { kind: 'integer', example: String(DEFAULTS.maxBodyBytes), min: 1 },
+  upstreamTimeoutMs: { kind: 'integer', example: String(DEFAULTS.upstreamTimeoutMs), min: 1 },
+  service: { kind: 'string', example: 'checkout-web' },
+  environment: { kind: 'string', example: 'production' },
+  sdkName: { kind: 'string', example: DEFAULTS.sdkName },
+  durableWrite: { kind: 'boolean', example: 'true' },
+  spoolDir: { kind: 'path', example: DEFAULTS.spoolDir },
+  localEventsDir: { kind: 'path', example: DEFAULTS.localEventsDir },
+  maxSpoolBytes: { kind: 'integer', example: String(DEFAULTS.maxSpoolBytes), min: 1 },
+  retryBaseMs: { kind: 'integer', example: String(DEFAULTS.retryBaseMs), min: 1 },
+  retryMaxMs: { kind: 'integer', example: String(DEFAULTS.retryMaxMs), min: 1 },
+  redeliveryConcurrency: { kind: 'integer', example: String(DEFAULTS.redeliveryConcurrency), min: 1 },
+  deliveredRetentionHours: { kind: 'integer', example: '24', min: 0 },
+  undeliveredRetentionDays: { kind: 'integer', example: '7', min: 0 },
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function envName(key: string): string {
+  return `POSTERN_${key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()}`;
+}
+
+/** Environment values are strings; turn them into what the YAML would have held. */
+function fromEnv(kind: Kind, text: string): unknown {
+  switch (kind) {
+    case 'integer':
+      return /^-?\d+$/.test(text.trim()) ? Number(text) : text;
+    case 'boolean':
+      return text === 'true' ? true : text === 'false' ? false : text;
+    case 'origins':
+      return text.split(',').map((origin) => origin.trim()).filter(Boolean);
+    case 'trustProxy':
+      if (text === 'true' || text === 'false') return text === 'true';
+      return /^\d+$/.test(text) ? Number(text) : text.split(',').map((item) => item.trim()).filter(Boolean);
+    case 'rateLimit':
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return text;
+      }
+    default:
+      return text;
+  }
+}
+
+/** Checks one value; returns the problem, naming the key and the fix, or undefined. */
+function check(key: string, spec: KeySpec, value: unknown, where: string): string | undefined {
+  const fix = `Fix: set ${key}: ${spec.example}`;
+  // The token is never echoed, whatever was written there.
+  const got = key === 'projectToken' ? 'a value that is not a usable token' : JSON.stringify(value);
+  const bad = (what: string): string => `${where}${key}: ${what}, got ${got}. ${fix}.`;
+  switch (spec.kind) {
+    case 'string':
+    case 'path':
+      return typeof value === 'string' && value.trim() !== '' ? undefined : bad('must be a non-empty string');
+    case 'url':
+      if (typeof value !== 'string' || !/^https?:\/\/[^\s]+$/.test(value)) return bad('must be an http(s) URL');
+      try {
+        new URL(value);
+        return undefined;
+      } catch {
+        return bad('must be an http(s) URL');
+      }
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isInteger(value)) return bad('must be a whole number');
+      if (spec.min !== undefined && value < spec.min) return bad(`must be at least ${spec.min}`);
+      if (spec.max !== undefined && value > spec.max) return bad(`must be at most ${spec.max}`);
+      return undefined;
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : bad('must be true or false');
+    case 'origins':
+      return Array.isArray(value) && value.every((item) => typeof item === 'string' && /^https?:\/\//.test(item)) ? undefined : bad('must be a list of origins such as https://app.example.com');
+    case 'trustProxy':
+      return typeof value === 'boolean' || (typeof value === 'number' && Number.isInteger(value) && value >= 0) || (Array.isArray(value) && value.every((item) => typeof item === 'string'))
+        ? undefined
+        : bad('must be true, false, a hop count, or a list of addresses, CIDRs or loopback/linklocal/uniquelocal');
+    case 'rateLimit': {
+      const limit = value as { limit?: unknown; windowMs?: unknown } | null;
+      return typeof limit === 'object' && limit !== null && Number.isInteger(limit.limit) && Number.isInteger(limit.windowMs) ? undefined : bad('must be { limit, windowMs } with whole numbers');
+    }
+    case 'projectMode':
+      return value === 'connected' || value === 'local-only' ? undefined : bad('must be connected or local-only');
+    case 'logLevel':
+      return typeof value === 'string' && LOG_LEVELS.includes(value) ? undefined : bad(`must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+}
+
+export interface LoadOptions {
+  /** A YAML (or JSON) file. */
+  file?: string;
+  /** YAML or JSON text, e.g. from an environment variable, instead of a file. */
+  text?: string;
+  textSource?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Flags win over everything. */
+  overrides?: Partial<Record<string, unknown>>;
+  /** Where relative directories are resolved without a file. */
+  cwd?: string;
+}
+
+/** Parses YAML with errors that point at the line. */
+function parseYaml(text: string, source: string): Record<string, unknown> {
+  const document = parseDocument(text, { prettyErrors: true });
+  if (document.errors.length > 0) throw new ConfigError(document.errors.map((error) => `${source}: ${error.message}`));
+  const value: unknown = document.toJS();
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError([`${source}: must be a mapping of keys (host, port, allowedOrigins, …), got ${Array.isArray(value) ? 'a list' : typeof value}`]);
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Reads the configuration: defaults, then the file, then POSTERN_* environment variables, then flags;
+ * every problem is collected and reported at once, each naming its key and the fix.
+ */
+export async function loadConfig(options: LoadOptions = {}): Promise<ServeConfig> {
+  const env = options.env ?? process.env;
+  let raw: Record<string, unknown> = {};
+  let source = 'defaults';
+  let base = options.cwd ?? process.cwd();
+  if (options.text !== undefined) {
+    source = options.textSource ?? 'configuration text';
+    raw = parseYaml(options.text, source);
+  } else if (options.file !== undefined) {
+    source = options.file;
+    let text: string;
+    try {
+      text = await readFile(options.file, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new ConfigError([`${options.file}: cannot be read (${code ?? String(error)}). Fix: run "postern init" to write one, or pass --config <file>.`]);
+    }
+    raw = parseYaml(text, source);
+    base = dirname(resolve(options.file));
+  }
+
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const spec = KEYS[key];
+    if (!spec) {
+      problems.push(`${source}: ${key}: is not a setting. Fix: remove it or correct the spelling (settings: ${Object.keys(KEYS).join(', ')}).`);
+      continue;
+    }
+    if (value === null) continue; // a key left empty in the YAML means "the default"
+    const problem = check(key, spec, value, `${source}: `);
+    if (problem) problems.push(problem);
+    else values[key] = value;
+  }
+  for (const [key, spec] of Object.entries(KEYS)) {
+    const text = env[envName(key)];
+    if (text === undefined || text === '') continue;
+    const value = fromEnv(spec.kind, text);
+    // Never echo an environment value that may be the token.
+    const problem = check(key, spec, value, `environment ${envName(key)} → `);
+    if (problem) problems.push(problem);
+    else values[key] = value;
+  }
+  if (values.projectToken === undefined && env.DEBUGBUNDLE_PROJECT_TOKEN) values.projectToken = env.DEBUGBUNDLE_PROJECT_TOKEN;
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (value === undefined) continue;
+    const spec = KEYS[key] as KeySpec;
+    const problem = check(key, spec, value, `flag --${key}: `);
+    if (problem) problems.push(problem);
+    else values[key] = value;
+  }
+
+  const projectMode = (values.projectMode as 'connected' | 'local-only' | undefined) ?? 'connected';
+  if (projectMode === 'connected' && values.projectToken === undefined) {
+    problems.push(`projectToken: is required in connected mode. Fix: export POSTERN_PROJECT_TOKEN=<your server-side project token> (or set projectMode: local-only).`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(base, path));
+  const { host, port, logLevel, shutdownTimeoutMs, deliveredRetentionHours, undeliveredRetentionDays, ...relay } = values;
+  return {
+    host: (host as string | undefined) ?? '127.0.0.1',
+    port: (port as number | undefined) ?? 3000,
+    logLevel: (logLevel as ServeConfig['logLevel'] | undefined) ?? 'info',
+    shutdownTimeoutMs: (shutdownTimeoutMs as number | undefined) ?? 10_000,
+    deliveredRetentionHours: (deliveredRetentionHours as number | undefined) ?? 24,
+    undeliveredRetentionDays: (undeliveredRetentionDays as number | undefined) ?? 7,
+    relay: {
+      ...(relay as RelayOptions),
+      spoolDir: absolute((relay.spoolDir as string | undefined) ?? DEFAULTS.spoolDir),
+      localEventsDir: absolute((relay.localEventsDir as string | undefined) ?? DEFAULTS.localEventsDir),
+    },
+    source,
+  };
+}

@@ -1,0 +1,12 @@
+import { loadContract, renderConsole, runConformance } from '@postern/conformance';
+import { describe, expect, it } from 'vitest';
+import { standaloneTarget } from '../../../examples/targets.mjs';
+
+describe('postern serve against the Relay Contract', () => {
+  it('passes every fixture as a separate process configured from the profile (black-box mode)', async () => {
+    const contract = await loadContract();
+    const result = await runConformance({ targets: [standaloneTarget()] });
+    expect(result.summary.total).toBe(contract.cases.length);
+    expect(result.summary.failed, renderConsole(result, { color: false })).toBe(0);
+  }, 180_000);
+});

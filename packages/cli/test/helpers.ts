@@ -1,0 +1,158 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'postern.mjs');
+export const ORIGIN = 'https://app.example';
+export const TOKEN = 'srv-token-CRASH-SECRET-4c1';
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A real loopback upstream on a fixed port that can go down (stop listening: connections are refused)
+ * and come back; it records every event_id it answered 2xx for, duplicates included.
+ */
+export interface LoopbackUpstream {
+  readonly url: string;
+  readonly received: string[];
+  /** Requests that carried a token other than the configured one, or a browser credential. */
+  readonly leaks: string[];
+  /** The most requests carrying the same batch (by its first event_id) that were ever in progress at once. */
+  readonly maxOverlap: number;
+  up(): Promise<void>;
+  down(): Promise<void>;
+}
+
+/** `delayMs`: how long each answer takes, so overlapping deliveries of one batch would be seen. */
+export async function loopbackUpstream(port: number, delayMs = 0): Promise<LoopbackUpstream> {
+  const received: string[] = [];
+  const leaks: string[] = [];
+  const inProgress = new Map<string, number>();
+  let maxOverlap = 0;
+  let listening = false;
+  const handler = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (req.headers.authorization !== `Bearer ${TOKEN}` || req.headers.cookie !== undefined) leaks.push(JSON.stringify(req.headers));
+      let events: Array<{ event_id: string }>;
+      try {
+        events = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { events: Array<{ event_id: string }> }).events;
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      const key = events[0]?.event_id ?? '';
+      inProgress.set(key, (inProgress.get(key) ?? 0) + 1);
+      maxOverlap = Math.max(maxOverlap, inProgress.get(key) ?? 0);
+      setTimeout(() => {
+        inProgress.set(key, (inProgress.get(key) ?? 1) - 1);
+        for (const event of events) received.push(event.event_id);
+        res.writeHead(202, { 'content-type': 'application/json' }).end('{}');
+      }, delayMs);
+    });
+  });
+  const upstream: LoopbackUpstream = {
+    url: `http://127.0.0.1:${port}/v1/events`,
+    received,
+    leaks,
+    get maxOverlap() {
+      return maxOverlap;
+    },
+    async up() {
+      await new Promise<void>((resolve, reject) => {
+        handler.once('error', reject);
+        handler.listen(port, '127.0.0.1', () => {
+          handler.off('error', reject);
+          listening = true;
+          resolve();
+        });
+      });
+    },
+    async down() {
+      if (!listening) return;
+      handler.closeAllConnections();
+      await new Promise<void>((resolve) => handler.close(() => resolve()));
+      listening = false;
+    },
+  };
+  return upstream;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listened on ${port} within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+/** `postern serve` as its own process, configured through an environment variable, output kept for failures. */
+export function startServer(port: number, config: Record<string, unknown>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  let output = '';
+  const child = spawn(process.execPath, [BIN, 'serve', '--config-env', 'POSTERN_TEST_CONFIG', '--port', String(port)], {
+    env: { ...process.env, POSTERN_TEST_CONFIG: JSON.stringify(config) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString('utf8')).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+let sequence = 0;
+
+/** Posts one batch of `size` fresh events; resolves with their ids and the status, or undefined when the connection failed. */
+export async function sendBatch(url: string, size: number, prefix: string): Promise<{ ids: string[]; status: number } | undefined> {
+  const ids = Array.from({ length: size }, () => `${prefix}-${++sequence}`);
+  const batch = ids.map((id) => ({ type: 'frontend_breadcrumb', event_id: id, timestamp: new Date().toISOString(), breadcrumb: { category: 'test', message: id } }));
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { origin: ORIGIN, 'content-type': 'application/json', cookie: 'session=BROWSER-COOKIE' },
+      body: JSON.stringify({ batch }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    await response.arrayBuffer();
+    return { ids, status: response.status };
+  } catch {
+    return undefined; // the server died mid-request: nothing was promised
+  }
+}
+
+export function relayConfig(upstreamUrl: string, spoolDir: string): Record<string, unknown> {
+  return {
+    projectToken: TOKEN,
+    endpoint: upstreamUrl,
+    allowedOrigins: [ORIGIN],
+    rateLimit: { limit: 1_000_000, windowMs: 60_000 },
+    durableWrite: true,
+    spoolDir,
+    retryBaseMs: 50,
+    retryMaxMs: 500,
+    upstreamTimeoutMs: 2000,
+    logLevel: 'warn',
+  };
+}

@@ -1,0 +1,53 @@
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { Hono } from 'hono';
+import { loadContract, renderConsole, runConformance, serverTarget } from '@postern/conformance';
+import { describe, expect, it } from 'vitest';
+import { posternRelay, type HonoRelayOptions } from '../src/index.js';
+
+describe('@postern/hono against the Relay Contract', () => {
+  it('passes every fixture on @hono/node-server', async () => {
+    const contract = await loadContract();
+    const result = await runConformance({
+      targets: [
+        serverTarget('hono', (options) => {
+          const app = new Hono();
+          app.all(options.path, posternRelay({ ...(options as unknown as HonoRelayOptions), getConnInfo }));
+          return createAdaptorServer({ fetch: app.fetch }) as Server;
+        }),
+      ],
+    });
+    expect(result.summary.total).toBe(contract.cases.length);
+    expect(result.summary.failed, renderConsole(result, { color: false })).toBe(0);
+  });
+
+  it('takes the client address from the getConnInfo it is given, never from a header', async () => {
+    const seen: string[] = [];
+    const app = new Hono();
+    const relay = posternRelay({
+      projectToken: 'srv-token',
+      allowedOrigins: ['https://app.example'],
+      rateLimitPerMinute: 1,
+      getConnInfo: () => ({ remote: { address: '203.0.113.9', addressType: 'IPv4' } }),
+      onEvent: (_event, context) => {
+        seen.push(context.clientAddress);
+        return null;
+      },
+    });
+    app.all('/relay', relay);
+    const send = () =>
+      app.request('/relay', {
+        method: 'POST',
+        headers: { origin: 'https://app.example', 'content-type': 'application/json', 'x-forwarded-for': `198.51.100.${seen.length}` },
+        body: JSON.stringify({ batch: [{ type: 'frontend_breadcrumb', event_id: 'e-1', timestamp: '2026-11-23T10:00:00.000Z', breadcrumb: { category: 'ui.click', message: 'button' } }] }),
+      });
+    expect((await send()).status).not.toBe(429);
+    expect((await send()).status).toBe(429);
+    expect(seen).toEqual(['203.0.113.9']);
+  });
+
+  it('refuses to start without a way to learn the client address', () => {
+    expect(() => posternRelay({ projectToken: 'srv-token' } as HonoRelayOptions)).toThrow(/getConnInfo is required/);
+  });
+});

@@ -1,0 +1,75 @@
+import { createRelay, type Relay, type RelayOptions, type RelayRequest } from '@postern/core';
+
+export type { RelayOptions } from '@postern/core';
+
+/** Where the address of whoever connected to Next.js comes from: a fixed proxy address, or a function. */
+export type PeerAddress = string | ((request: Request) => string | undefined);
+
+export interface NextRelayOptions extends RelayOptions {
+  /**
+   * Who connected to the Next.js server. Route handlers never see the socket, and Next.js fills in
+   * `X-Forwarded-For` only when the client did not send one, so no header can be believed on its own. Give
+   * either the address of the proxy every request comes through (Next.js listening only where that proxy
+   * reaches it), with `trustProxy` naming it so `X-Forwarded-For` is walked from there; or a function
+   * returning the address your platform vouches for (a header its edge always overwrites).
+   */
+  peerAddress: PeerAddress;
+}
+
+/** An App Router route handler; Next.js passes a `NextRequest`, which is a `Request`. */
+export type RelayRouteHandler = (request: Request) => Promise<Response>;
+
+/** One handler per method, so the contract (not Next.js) answers preflights and refuses other methods with 405. */
+export interface RelayRouteHandlers {
+  GET: RelayRouteHandler;
+  POST: RelayRouteHandler;
+  PUT: RelayRouteHandler;
+  PATCH: RelayRouteHandler;
+  DELETE: RelayRouteHandler;
+  OPTIONS: RelayRouteHandler;
+}
+
+function peerAddressOf(request: Request, peer: PeerAddress): string | undefined {
+  return typeof peer === 'string' ? peer : peer(request);
+}
+
+/** The engine's view of a route handler's request: headers from the Web request, the body as its stream. */
+function toRelayRequest(request: Request, peer: PeerAddress): RelayRequest {
+  return {
+    method: request.method,
+    header: (name) => request.headers.get(name) ?? undefined,
+    clientAddress: peerAddressOf(request, peer),
+    body: request.body,
+  };
+}
+
+/**
+ * Route handlers for `app/<route>/route.ts` (Node.js runtime). The relay is compiled on the first request,
+ * not at import: `next build` imports every route module, usually without the runtime's secrets.
+ *
+ * @example
+ * // app/debugbundle/browser/route.ts, with Next.js listening only behind a proxy at 10.0.0.2
+ * import { posternRelay } from '@postern/next';
+ *
+ * export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = posternRelay({
+ *   projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!,
+ *   allowedOrigins: ['https://app.example.com'],
+ *   peerAddress: '10.0.0.2',
+ *   trustProxy: '10.0.0.2',
+ * });
+ */
+export function posternRelay(options: NextRelayOptions): RelayRouteHandlers {
+  const { peerAddress, ...relayOptions } = options;
+  if (typeof peerAddress !== 'string' && typeof peerAddress !== 'function') {
+    throw new TypeError(
+      'peerAddress is required: Next.js does not give route handlers the socket address. Pass the address of your proxy (and name it in trustProxy), or a function returning the address your platform vouches for.',
+    );
+  }
+  let relay: Relay | undefined;
+  const handler: RelayRouteHandler = async (request) => {
+    relay ??= createRelay(relayOptions);
+    const response = await relay.handle(toRelayRequest(request, peerAddress));
+    return new Response(response.body, { status: response.status, headers: response.headers });
+  };
+  return { GET: handler, POST: handler, PUT: handler, PATCH: handler, DELETE: handler, OPTIONS: handler };
+}

@@ -1,0 +1,53 @@
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import { loadContract, renderConsole, runConformance, serverTarget } from '@postern/conformance';
+import { describe, expect, it } from 'vitest';
+import { posternRelay, type NextRelayOptions, type RelayRouteHandlers } from '../src/index.js';
+
+// The route handlers in process, behind a Node-to-Web-Request bridge listening on loopback (the peer is
+// always a local process, as with `next start -H 127.0.0.1`). The production build of examples/next runs
+// the same fixtures through `next build` + `next start`.
+function routeServer(handlers: RelayRouteHandlers, path: string): Server {
+  return createAdaptorServer({
+    fetch: (request: Request) => {
+      if (new URL(request.url).pathname !== path) return new Response('not found', { status: 404 });
+      const handler = handlers[request.method as keyof RelayRouteHandlers];
+      return handler ? handler(request) : new Response(null, { status: 405 });
+    },
+  }) as Server;
+}
+
+const batch = JSON.stringify({ batch: [{ type: 'frontend_breadcrumb', event_id: 'e-1', timestamp: '2026-11-23T10:00:00.000Z', breadcrumb: { category: 'ui.click', message: 'button' } }] });
+
+function post(handlers: RelayRouteHandlers, headers: Record<string, string>): Promise<Response> {
+  return handlers.POST(new Request('http://relay.test/debugbundle/browser', { method: 'POST', headers: { origin: 'https://app.example', 'content-type': 'application/json', ...headers }, body: batch }));
+}
+
+describe('@postern/next against the Relay Contract', () => {
+  it('passes every fixture with the route handlers behind a loopback-only server', async () => {
+    const contract = await loadContract();
+    const result = await runConformance({
+      targets: [serverTarget('next-routes', (options) => routeServer(posternRelay({ ...(options as unknown as NextRelayOptions), peerAddress: '127.0.0.1' }), options.path))],
+    });
+    expect(result.summary.total).toBe(contract.cases.length);
+    expect(result.summary.failed, renderConsole(result, { color: false })).toBe(0);
+  });
+
+  it('never takes the peer from X-Forwarded-For unless trustProxy names the peer', async () => {
+    const seen: string[] = [];
+    const onEvent = (_event: Record<string, unknown>, context: { clientAddress: string }) => (seen.push(context.clientAddress), null);
+    const untrusted = posternRelay({ projectToken: 'srv-token', allowedOrigins: ['https://app.example'], peerAddress: '10.0.0.2', onEvent });
+    await post(untrusted, { 'x-forwarded-for': '198.51.100.1' });
+    const trusted = posternRelay({ projectToken: 'srv-token', allowedOrigins: ['https://app.example'], peerAddress: '10.0.0.2', trustProxy: '10.0.0.2', onEvent });
+    await post(trusted, { 'x-forwarded-for': '203.0.113.5, 198.51.100.1' });
+    const vouched = posternRelay({ projectToken: 'srv-token', allowedOrigins: ['https://app.example'], peerAddress: (request) => request.headers.get('x-real-ip') ?? undefined, onEvent });
+    await post(vouched, { 'x-real-ip': '192.0.2.44', 'x-forwarded-for': '198.51.100.1' });
+    expect(seen).toEqual(['10.0.0.2', '198.51.100.1', '192.0.2.44']);
+  });
+
+  it('compiles the relay on the first request, so `next build` needs no secrets, and insists on a peer address', async () => {
+    const handlers = posternRelay({ projectToken: '', peerAddress: '127.0.0.1' });
+    await expect(post(handlers, {})).rejects.toThrow(/projectToken is required/);
+    expect(() => posternRelay({ projectToken: 'srv-token' } as NextRelayOptions)).toThrow(/peerAddress is required/);
+  });
+});

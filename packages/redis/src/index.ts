@@ -1,0 +1,81 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { RateLimitDecision, RateLimitStore } from '@postern/core';
+import { SLIDING_WINDOW_SCRIPT } from './sliding-window.lua.js';
+
+/** The part of a Redis client the store uses; an ioredis `Redis` or `Cluster` fits as it is. */
+export interface RedisScriptClient {
+  evalsha(sha: string, numberOfKeys: number, ...args: Array<string | number>): Promise<unknown>;
+  eval(script: string, numberOfKeys: number, ...args: Array<string | number>): Promise<unknown>;
+}
+
+export interface RedisStoreOptions {
+  client: RedisScriptClient;
+  /** Prefix of every key. Default `postern:rate:`. */
+  prefix?: string;
+  /**
+   * What a request gets while Redis cannot answer: `allow` (fail open, the default: telemetry keeps
+   * flowing, unlimited) or `deny` (fail closed: 429 until Redis is back).
+   */
+  whenUnavailable?: 'allow' | 'deny';
+  /** Called on every failed call, to log or count it. */
+  onError?: (error: unknown) => void;
+}
+
+export interface RedisStore extends RateLimitStore {
+  /** Calls that failed since the store was created. */
+  readonly failures: number;
+}
+
+const SCRIPT_SHA = createHash('sha1').update(SLIDING_WINDOW_SCRIPT).digest('hex');
+/** How long a fail-closed answer tells the client to wait. */
+const DENIED_RETRY_MS = 1000;
+
+function isMissingScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+/**
+ * A rate-limit store on Redis: an exact sliding window per client, atomic in one Lua script, shared by
+ * every relay instance that uses the same Redis. Give it a client that fails fast while Redis is away
+ * (ioredis: `enableOfflineQueue: false`, `maxRetriesPerRequest: 0`), so requests are not held up.
+ *
+ * @example
+ * import Redis from 'ioredis';
+ * import { createRedisStore } from '@postern/redis';
+ *
+ * const client = new Redis(process.env.REDIS_URL!, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+ * const rateLimitStore = createRedisStore({ client, onError: (error) => console.warn('rate limit store', error) });
+ * // pass { rateLimitStore } to any Postern relay
+ */
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
+  const prefix = options.prefix ?? 'postern:rate:';
+  const deny = options.whenUnavailable === 'deny';
+  let failures = 0;
+
+  async function run(key: string, limit: number, windowMs: number): Promise<unknown> {
+    const args = [prefix + key, limit, windowMs, randomUUID()] as const;
+    try {
+      return await options.client.evalsha(SCRIPT_SHA, 1, ...args);
+    } catch (error) {
+      // First use on this server (or after a SCRIPT FLUSH): send the script itself once.
+      if (!isMissingScript(error)) throw error;
+      return options.client.eval(SLIDING_WINDOW_SCRIPT, 1, ...args);
+    }
+  }
+
+  return {
+    get failures() {
+      return failures;
+    },
+    async hit(key, limit, windowMs): Promise<RateLimitDecision> {
+      try {
+        const [allowed, remaining, resetMs] = (await run(key, limit, windowMs)) as [number, number, number];
+        return { allowed: allowed === 1, remaining, resetMs };
+      } catch (error) {
+        failures++;
+        options.onError?.(error);
+        return deny ? { allowed: false, remaining: 0, resetMs: DENIED_RETRY_MS } : { allowed: true, remaining: limit, resetMs: windowMs };
+      }
+    },
+  };
+}

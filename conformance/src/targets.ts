@@ -31,7 +31,8 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-async function waitForPort(port: number, timeoutMs: number, exited: () => string | undefined): Promise<void> {
+/** Resolves once something accepts connections on 127.0.0.1:`port`; `exited` reports a process that died first. */
+export async function waitForPort(port: number, timeoutMs = 30_000, exited: () => string | undefined = () => undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const exit = exited();

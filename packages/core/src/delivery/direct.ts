@@ -19,6 +19,20 @@ function classify(response: Response): DeliveryOutcome {
 }
 
 /**
+ * The answer's body is not needed, but the connection only returns to the pool once it is released. Small
+ * answers are read to the end: cancelling costs more (undici aborts the fetch and builds an AbortError
+ * for it, ~3 % of relay CPU in a profile of the forward path).
+ */
+const DRAIN_LIMIT_BYTES = 64 * 1024;
+
+async function releaseBody(response: Response): Promise<void> {
+  if (response.body === null) return;
+  const length = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (length <= DRAIN_LIMIT_BYTES) await response.arrayBuffer().catch(() => undefined);
+  else await response.body.cancel().catch(() => undefined);
+}
+
+/**
  * Forwards each accepted batch as `{ "events": [...] }` with the server-side token, and reports delivered
  * only on a 2xx: the browser is never told "accepted" for events the upstream did not take. The token is
  * stamped on the events here, at the last moment, so a spool on disk never holds it.
@@ -46,8 +60,7 @@ export function createDirectDelivery(options: DirectDeliveryOptions): Delivery {
         }
         return { ok: false, code: 'upstream_unreachable', detail: 'The connection to the upstream failed.' };
       }
-      // The body is not needed; releasing it returns the connection to the pool.
-      await response.body?.cancel().catch(() => undefined);
+      await releaseBody(response);
       return classify(response);
     },
   };

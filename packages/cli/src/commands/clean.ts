@@ -1,6 +1,6 @@
-import { openFileSpool } from '@postern/core/spool';
 import type { ServeConfig } from '../config.js';
 import type { Output } from '../output.js';
+import { openConfiguredSpool } from './open-spool.js';
 
 export interface CleanOptions {
   deliveredHours?: number;
@@ -11,13 +11,8 @@ export interface CleanOptions {
 export async function clean(config: ServeConfig, options: CleanOptions, out: Output): Promise<number> {
   const deliveredHours = options.deliveredHours ?? config.deliveredRetentionHours;
   const undeliveredDays = options.undeliveredDays ?? config.undeliveredRetentionDays;
-  const spool = openFileSpool({ dir: config.relay.spoolDir, maxBytes: Number.MAX_SAFE_INTEGER, leaseMs: (config.relay.upstreamTimeoutMs ?? 10_000) + 5000 });
-  try {
-    await spool.init();
-  } catch (error) {
-    out.error(`postern clean: the spool directory ${config.relay.spoolDir} is not usable: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
-  }
+  const spool = await openConfiguredSpool(config, 'clean', out);
+  if (!spool) return 1;
   const result = await spool.prune({ deliveredMaxAgeMs: deliveredHours * 3600_000, undeliveredMaxAgeMs: undeliveredDays * 86_400_000 });
   const stats = await spool.stats();
   out.result({ spoolDir: config.relay.spoolDir, removed: result, remaining: stats });

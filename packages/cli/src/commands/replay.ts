@@ -1,8 +1,9 @@
 import { resolveDeliverySettings } from '@postern/core';
-import { createRedeliveryWorker, openFileSpool } from '@postern/core/spool';
+import { createRedeliveryWorker } from '@postern/core/spool';
 import type { ServeConfig } from '../config.js';
 import { createServerDelivery } from '../deliveries.js';
 import type { Output } from '../output.js';
+import { openConfiguredSpool } from './open-spool.js';
 
 /**
  * Forwards every undelivered spool entry now, ignoring backoff, with a live counter on a terminal. Safe
@@ -15,13 +16,8 @@ export async function replay(config: ServeConfig, out: Output, tty: boolean): Pr
     return 2;
   }
   const { forward } = createServerDelivery({ ...config, relay: { ...config.relay, durableWrite: false } }, { warn: () => undefined, error: () => undefined });
-  const spool = openFileSpool({ dir: config.relay.spoolDir, maxBytes: Number.MAX_SAFE_INTEGER, leaseMs: (config.relay.upstreamTimeoutMs ?? 10_000) + 5000 });
-  try {
-    await spool.init();
-  } catch (error) {
-    out.error(`postern replay: the spool directory ${config.relay.spoolDir} is not usable: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
-  }
+  const spool = await openConfiguredSpool(config, 'replay', out);
+  if (!spool) return 1;
   const worker = createRedeliveryWorker({
     spool,
     forward: forward as NonNullable<typeof forward>,

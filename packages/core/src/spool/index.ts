@@ -3,7 +3,7 @@
  * entry, which Web-runtime adapters (Next.js, Hono, SvelteKit) import, never pulls `node:fs` into their
  * bundles; `createRelay` loads this module only when the options ask for durable or local-only delivery.
  */
-export { createSpoolDelivery, type SpoolDelivery, type SpoolDeliveryOptions } from './spool-delivery.js';
+export { claimLeaseMs, createSpoolDelivery, type SpoolDelivery, type SpoolDeliveryOptions } from './spool-delivery.js';
 export { createLocalDelivery, type LocalDeliveryOptions } from './local-delivery.js';
 export { openFileSpool, RETENTION, type Claim, type FileSpool, type FileSpoolOptions, type PruneResult, type RetentionPolicy, type SpoolEntry, type SpoolStats } from './file-spool.js';
 export { createRedeliveryWorker, type RedeliveryOptions, type RedeliveryWorker } from './redelivery.js';

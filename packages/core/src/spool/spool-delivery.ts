@@ -27,7 +27,13 @@ export interface SpoolDelivery extends Delivery {
   close(): Promise<void>;
 }
 
-const LEASE_MARGIN_MS = 5000;
+/**
+ * How long a claim on a spool entry holds before another process may take it over: the longest one
+ * delivery can take, plus a margin. Every process sharing a spool must use the same rule.
+ */
+export function claimLeaseMs(upstreamTimeoutMs: number): number {
+  return upstreamTimeoutMs + 5000;
+}
 
 /**
  * Durable delivery: each accepted batch is stored crash-safely, and only then reported `ok` (the relay
@@ -38,7 +44,7 @@ export function createSpoolDelivery(options: SpoolDeliveryOptions): SpoolDeliver
   const spool = openFileSpool({
     dir: options.spoolDir,
     maxBytes: options.maxSpoolBytes,
-    leaseMs: options.upstreamTimeoutMs + LEASE_MARGIN_MS,
+    leaseMs: claimLeaseMs(options.upstreamTimeoutMs),
     ...(logger ? { logger } : {}),
     ...(options.onSpoolEvent ? { onEvent: options.onSpoolEvent } : {}),
   });

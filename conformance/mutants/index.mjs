@@ -115,4 +115,51 @@ export const mutants = [
       },
     }),
   },
+  {
+    name: 'tunnel-allows-any-key-on-an-allowed-host',
+    breaks: 'Checks only the host of the envelope\'s DSN, so any key and project on that host gets into the configured project.',
+    expectedFailures: ['tunnel/19/2'],
+    createServer: mutant({
+      request: async (req, relayRequest, context) => {
+        const bytes = await buffer(req);
+        const newline = bytes.indexOf(0x0a);
+        const end = newline === -1 ? bytes.length : newline;
+        try {
+          const header = JSON.parse(bytes.subarray(0, end).toString('utf8'));
+          const claimed = new URL(header.dsn);
+          const allowed = context.options.dsns.map((entry) => (typeof entry === 'string' ? entry : entry.dsn)).find((dsn) => new URL(dsn).host === claimed.host);
+          if (allowed === undefined) return { ...relayRequest, body: bytes };
+          const rewritten = Buffer.from(JSON.stringify({ ...header, dsn: allowed }));
+          return { ...relayRequest, header: (name) => (name === 'content-length' ? undefined : relayRequest.header(name)), body: Buffer.concat([rewritten, bytes.subarray(end)]) };
+        } catch {
+          return { ...relayRequest, body: bytes };
+        }
+      },
+    }),
+  },
+  {
+    name: 'tunnel-decodes-body-as-text',
+    breaks: 'Reads the envelope as a UTF-8 string, so binary replay and attachment bytes turn into U+FFFD.',
+    expectedFailures: ['tunnel/18/9', 'tunnel/20/1'],
+    createServer: mutant({
+      request: async (req, relayRequest) => ({ ...relayRequest, header: (name) => (name === 'content-length' ? undefined : relayRequest.header(name)), body: (await buffer(req)).toString('utf8') }),
+    }),
+  },
+  {
+    name: 'tunnel-always-200',
+    breaks: 'Answers 200 whatever the upstream said, hiding Sentry\'s rate limits and refusals from the SDK.',
+    expectedFailures: ['tunnel/21/1', 'tunnel/21/2', 'tunnel/23/2'],
+    createServer: mutant({ response: () => ({ status: 200, headers: { vary: 'Origin', 'content-type': 'application/json' }, body: '{}' }) }),
+  },
+  {
+    name: 'tunnel-forwards-cookies',
+    breaks: 'Passes the browser\'s Cookie header on to Sentry with the envelope.',
+    expectedFailures: ['tunnel/20/3'],
+    createServer: mutant({
+      fetch: (realFetch) => (url, init) => {
+        const cookie = currentRequest()?.req.headers.cookie;
+        return realFetch(url, { ...init, headers: cookie ? { ...init.headers, cookie } : init.headers });
+      },
+    }),
+  },
 ];

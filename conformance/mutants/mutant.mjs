@@ -3,7 +3,7 @@
 // the workspace; they are not dependencies of the published runner.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer } from 'node:http';
-import { createRelay } from '@postern/core';
+import { createRelay, createTunnel } from '@postern/core';
 import { toRelayRequest, writeRelayResponse } from '@postern/node';
 
 const perRequest = new AsyncLocalStorage();
@@ -27,10 +27,11 @@ export async function buffer(req) {
  * @param {(realFetch: typeof fetch) => typeof fetch} [breakage.fetch]
  */
 export function mutant(breakage) {
-  return (options) => {
-    const relay = createRelay({ ...options, fetch: breakage.fetch ? breakage.fetch(globalThis.fetch) : undefined });
+  return (options, config) => {
+    const create = config?.protocol === 'sentry-tunnel' ? createTunnel : createRelay;
+    const relay = create({ ...options, fetch: breakage.fetch ? breakage.fetch(globalThis.fetch) : undefined });
     return createServer((req, res) => {
-      const context = { req };
+      const context = { req, options };
       perRequest
         .run(context, async () => {
           let relayRequest = toRelayRequest(req);

@@ -7,6 +7,9 @@ import { renderConsole } from './reporters/console.js';
 import { writeReports } from './reporters/index.js';
 import { runConformance } from './runner.js';
 import { commandTarget, urlTarget, type RelayTarget } from './targets.js';
+import type { Protocol } from './types.js';
+
+const PROTOCOLS: readonly Protocol[] = ['browser', 'sentry-tunnel'];
 
 const HELP = `postern-conformance: prove a browser-telemetry relay against the Relay Contract.
 
@@ -15,15 +18,16 @@ Usage:
   postern-conformance --url <relay route URL> --profile <name> --sink-port <port> [options]
   postern-conformance init [--name <relay>] [--cmd "<start command>"] [--dir <dir>] [--force]
 
-A --cmd relay is started once per profile with PORT, POSTERN_PROFILE (JSON options, endpoint included),
-POSTERN_PROFILE_NAME, POSTERN_UPSTREAM_URL and POSTERN_RELAY_PATH in its environment, and must listen on
-127.0.0.1:$PORT. A --url relay must already run, configured as --profile says, forwarding to
+A --cmd relay is started once per profile with PORT, POSTERN_PROTOCOL (browser or sentry-tunnel),
+POSTERN_PROFILE (JSON options, endpoint or DSNs included), POSTERN_PROFILE_NAME, POSTERN_UPSTREAM_URL and
+POSTERN_RELAY_PATH in its environment, and must listen on 127.0.0.1:$PORT. A --url relay must already run, configured as --profile says, forwarding to
 http://127.0.0.1:<sink-port>/v1/events.
 
 Options:
   --grep <sel>       run only matching cases: an id (browser/3/2), a section (browser/3), a requirement
                      (R-ORIGIN-2) or a /regex/; repeatable
   --profile <name>   run only the cases of this profile
+  --protocol <p>     run only the cases of a protocol your relay speaks: browser, sentry-tunnel; repeatable
   --strict           SHOULD-level failures fail the run
   --reports <dir>    where to write JSON, JUnit, Markdown, HTML and the badge (default: ./reports)
   --contract <dir>   a contract directory other than the one shipped with this package
@@ -45,6 +49,7 @@ async function main(): Promise<number> {
       'sink-port': { type: 'string' },
       grep: { type: 'string', multiple: true },
       profile: { type: 'string' },
+      protocol: { type: 'string', multiple: true },
       strict: { type: 'boolean', default: false },
       reports: { type: 'string', default: 'reports' },
       contract: { type: 'string' },
@@ -93,10 +98,16 @@ async function main(): Promise<number> {
       return 2;
     }
   }
+  const unknownProtocol = values.protocol?.find((name) => !PROTOCOLS.includes(name as Protocol));
+  if (unknownProtocol !== undefined) {
+    process.stderr.write(`--protocol ${unknownProtocol}: not a protocol of the contract; one of ${PROTOCOLS.join(', ')}\n`);
+    return 2;
+  }
   const result = await runConformance({
     targets: [target],
     grep: values.grep,
     profile: values.profile,
+    ...(values.protocol ? { protocols: values.protocol as Protocol[] } : {}),
     strict: values.strict,
     sinkPort: values['sink-port'] ? Number(values['sink-port']) : undefined,
     contractDir: values.contract ? resolve(values.contract) : undefined,

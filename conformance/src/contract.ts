@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import type { FixtureCase, FixtureFile, FixtureRequest, Level, Profile, Requirement } from './types.js';
+import type { FixtureCase, FixtureFile, FixtureRequest, Level, Profile, Protocol, Requirement } from './types.js';
 
 /** The contract as the runner uses it: SPEC requirements, profiles and every case with its file's defaults applied. */
 export interface Contract {
@@ -93,6 +93,9 @@ export async function loadContract(dir: string = CONTRACT_DIR): Promise<Contract
   return { version: spec.version, dir, requirements: spec.requirements, sections: spec.sections, profiles, cases, files, schemas };
 }
 
+/** The first part of a case id, by the protocol of the profile the case runs under. */
+const CASE_PREFIX: Record<Protocol, string> = { browser: 'browser', 'sentry-tunnel': 'tunnel' };
+
 /**
  * Lints the contract the way JSON-Schema-Test-Suite lints its cases: unique ids, ids that point at a
  * SPEC section, only known requirements and profiles, and every requirement cited by at least one case.
@@ -113,7 +116,11 @@ export async function checkContract(dir: string = CONTRACT_DIR): Promise<string[
     ids.add(testCase.id);
     const section = testCase.id.split('/')[1] as string;
     if (!contract.sections.has(section)) problems.push(`${testCase.id}: SPEC.md has no section ${section}`);
-    if (!contract.profiles.has(testCase.profile)) problems.push(`${testCase.id}: no profile named "${testCase.profile}"`);
+    const profile = contract.profiles.get(testCase.profile);
+    if (!profile) problems.push(`${testCase.id}: no profile named "${testCase.profile}"`);
+    else if (testCase.id.split('/')[0] !== CASE_PREFIX[profile.protocol ?? 'browser']) {
+      problems.push(`${testCase.id}: runs under the ${profile.protocol ?? 'browser'} profile "${profile.name}", so its id must start with ${CASE_PREFIX[profile.protocol ?? 'browser']}/`);
+    }
     for (const step of testCase.steps) {
       const named = [step.expect.bodySchema, ...(step.expect.upstream?.requests ?? []).map((request) => request.bodySchema)];
       for (const schema of named) if (schema !== undefined && !contract.schemas.has(schema)) problems.push(`${testCase.id}: no schema named "${schema}"`);

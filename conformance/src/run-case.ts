@@ -1,9 +1,11 @@
 import type { ValidateFunction } from 'ajv/dist/2020.js';
-import { requestBody } from './body.js';
+import { encodeBody, requestBody } from './body.js';
+import { fillPlaceholders, type Placeholders } from './placeholders.js';
+import { parseEnvelope, type ParsedEnvelope } from './envelope.js';
 import { sendRequest, type SentResponse } from './http-client.js';
 import { matchValue } from './match.js';
 import type { ReceivedRequest, UpstreamSink } from './sink.js';
-import type { CapturedExchange, CaseFailure, FixtureCase, FixtureStep, JsonValue } from './types.js';
+import type { CapturedExchange, CaseFailure, FixtureCase, FixtureStep, JsonValue, UpstreamRequestExpectation } from './types.js';
 
 const PREVIEW_BYTES = 4096;
 const UPSTREAM_WAIT_MS = 3000;
@@ -62,33 +64,86 @@ function checkResponse(step: FixtureStep, response: SentResponse, schemas: Schem
   if (expect.answersBeforeBodyEnds && !response.beforeBodyEnded) problems.push('the relay answered only after the whole body was sent');
 }
 
-function checkUpstream(step: FixtureStep, received: readonly ReceivedRequest[], schemas: SchemaValidators, problems: string[]): void {
+function checkUpstream(step: FixtureStep, received: readonly ReceivedRequest[], sentBody: Buffer | undefined, schemas: SchemaValidators, problems: string[]): void {
   const expected = step.expect.upstream;
   if (!expected) return;
   if (expected.count !== undefined && received.length !== expected.count) {
     problems.push(`upstream: expected ${expected.count} request(s), received ${received.length}`);
   }
-  (expected.requests ?? []).forEach((want, index) => {
-    const got = received[index];
-    const where = `upstream request ${index + 1}`;
-    if (!got) return void problems.push(`${where}: never arrived`);
-    if (want.method !== undefined && got.method !== want.method) problems.push(`${where}: method ${got.method}, expected ${want.method}`);
-    if (want.path !== undefined && got.path !== want.path) problems.push(`${where}: path ${got.path}, expected ${want.path}`);
-    for (const [name, value] of Object.entries(want.headers ?? {})) {
-      const actual = got.headers[name.toLowerCase()];
-      if (isAbsentMatcher(value)) {
-        if (actual !== undefined) problems.push(`${where} header ${name}: must be absent, got ${JSON.stringify(actual)}`);
-      } else if (actual === undefined) problems.push(`${where} header ${name}: missing`);
-      else matchValue(value, actual, `${where} header ${name}`, problems);
+  const wants = expected.requests ?? [];
+  if (!expected.unordered) {
+    wants.forEach((want, index) => {
+      const got = received[index];
+      const where = `upstream request ${index + 1}`;
+      if (!got) return void problems.push(`${where}: never arrived`);
+      checkUpstreamRequest(want, got, sentBody, schemas, where, problems);
+    });
+    return;
+  }
+  // Concurrent copies arrive in any order: each expectation takes the first unclaimed request it fits.
+  const claimed = new Set<number>();
+  wants.forEach((want, index) => {
+    const where = `expected upstream request ${index + 1}`;
+    const fit = received.findIndex((got, at) => {
+      if (claimed.has(at)) return false;
+      const scratch: string[] = [];
+      checkUpstreamRequest(want, got, sentBody, schemas, where, scratch);
+      return scratch.length === 0;
+    });
+    if (fit !== -1) return void claimed.add(fit);
+    const reasons: string[] = [];
+    received.forEach((got, at) => {
+      if (!claimed.has(at)) checkUpstreamRequest(want, got, sentBody, schemas, `${where} vs received ${at + 1}`, reasons);
+    });
+    problems.push(`${where}: no received request matches${reasons.length > 0 ? ` (${reasons.slice(0, 4).join('; ')})` : ''}`);
+  });
+}
+
+function checkUpstreamRequest(want: UpstreamRequestExpectation, got: ReceivedRequest, sentBody: Buffer | undefined, schemas: SchemaValidators, where: string, problems: string[]): void {
+  if (want.method !== undefined && got.method !== want.method) problems.push(`${where}: method ${got.method}, expected ${want.method}`);
+  if (want.path !== undefined && got.path !== want.path) problems.push(`${where}: path ${got.path}, expected ${want.path}`);
+  for (const [name, value] of Object.entries(want.headers ?? {})) {
+    const actual = got.headers[name.toLowerCase()];
+    if (isAbsentMatcher(value)) {
+      if (actual !== undefined) problems.push(`${where} header ${name}: must be absent, got ${JSON.stringify(actual)}`);
+    } else if (actual === undefined) problems.push(`${where} header ${name}: missing`);
+    else matchValue(value, actual, `${where} header ${name}`, problems);
+  }
+  if (want.json !== undefined || want.bodySchema !== undefined) {
+    const body = parseJson(got.body);
+    if (body === undefined) problems.push(`${where}: body is not JSON`);
+    else {
+      if (want.json !== undefined) matchValue(want.json, body, `${where} body`, problems);
+      if (want.bodySchema !== undefined) checkSchema(schemas, want.bodySchema, body, `${where} body`, problems);
     }
-    if (want.json !== undefined || want.bodySchema !== undefined) {
-      const body = parseJson(got.body);
-      if (body === undefined) problems.push(`${where}: body is not JSON`);
-      else {
-        if (want.json !== undefined) matchValue(want.json, body, `${where} body`, problems);
-        if (want.bodySchema !== undefined) checkSchema(schemas, want.bodySchema, body, `${where} body`, problems);
-      }
+  }
+  if (want.bodyEqualsRequest && !(sentBody !== undefined && got.raw.equals(sentBody))) {
+    problems.push(`${where}: the body is not byte-for-byte the one sent (${got.raw.length} bytes received, ${sentBody?.length ?? 0} sent${firstDifference(got.raw, sentBody)})`);
+  }
+  if (want.envelope !== undefined) checkEnvelope(want.envelope, parseEnvelope(got.raw), where, problems);
+}
+
+function firstDifference(received: Buffer, sent: Buffer | undefined): string {
+  if (sent === undefined) return '';
+  const length = Math.min(received.length, sent.length);
+  for (let index = 0; index < length; index++) if (received[index] !== sent[index]) return `; first difference at byte ${index}`;
+  return '';
+}
+
+function checkEnvelope(want: NonNullable<UpstreamRequestExpectation['envelope']>, got: ParsedEnvelope | string, where: string, problems: string[]): void {
+  if (typeof got === 'string') return void problems.push(`${where}: not a Sentry envelope: ${got}`);
+  if (want.header !== undefined) matchValue(want.header, got.header, `${where} envelope header`, problems);
+  (want.items ?? []).forEach((item, index) => {
+    const actual = got.items[index];
+    const at = `${where} envelope item ${index + 1}`;
+    if (!actual) return void problems.push(`${at}: missing (the envelope has ${got.items.length} item(s))`);
+    if (item.header !== undefined) matchValue(item.header, actual.header, `${at} header`, problems);
+    if (item.json !== undefined) {
+      const payload = parseJson(actual.payload.toString('utf8'));
+      if (payload === undefined) problems.push(`${at}: payload is not JSON`);
+      else matchValue(item.json, payload, `${at} payload`, problems);
     }
+    if (item.base64 !== undefined && !actual.payload.equals(Buffer.from(item.base64, 'base64'))) problems.push(`${at}: payload bytes differ from the expected ${Buffer.from(item.base64, 'base64').length} bytes`);
   });
 }
 
@@ -129,10 +184,11 @@ function upstreamWaitCount(step: FixtureStep): number {
 }
 
 /** Runs every step of one case against a relay URL, recording what was sent, answered and forwarded. */
-export async function runCase(testCase: FixtureCase, relayUrl: string, sink: UpstreamSink, schemas: SchemaValidators): Promise<CaseRun> {
+export async function runCase(testCase: FixtureCase, relayUrl: string, sink: UpstreamSink, schemas: SchemaValidators, places: Placeholders): Promise<CaseRun> {
   const failures: CaseFailure[] = [];
   const exchanges: CapturedExchange[] = [];
-  for (const [index, step] of testCase.steps.entries()) {
+  for (const [index, fixtureStep] of testCase.steps.entries()) {
+    const step = fillPlaceholders(fixtureStep as unknown as JsonValue, places) as unknown as FixtureStep;
     if (step.delayMs) await new Promise((resolve) => setTimeout(resolve, step.delayMs));
     sink.setReply(step.upstreamReply);
     const from = sink.received.length;
@@ -140,8 +196,11 @@ export async function runCase(testCase: FixtureCase, relayUrl: string, sink: Ups
     const problems: string[] = [];
     let response: SentResponse | undefined;
     const sends = request.send !== false;
-    const body = sends ? requestBody(request) : undefined;
+    const plain = sends ? requestBody(request) : undefined;
     const headers = Object.fromEntries(Object.entries(request.headers ?? {}).filter((entry): entry is [string, string] => entry[1] !== null));
+    const encoding = request.contentEncoding;
+    const body = plain !== undefined && encoding !== undefined ? encodeBody(plain, encoding) : plain;
+    if (encoding !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-encoding')) headers['content-encoding'] = encoding;
     const url = relayUrl + (request.pathSuffix ?? '');
     const method = request.method ?? 'POST';
     // A listening step is still reported as an exchange (method NONE), so reports show what arrived upstream.
@@ -170,7 +229,7 @@ export async function runCase(testCase: FixtureCase, relayUrl: string, sink: Ups
     const received = sink.received.slice(from);
     exchange.upstream = received.map(({ method: m, path, headers: h, body: b, bodyBytes }) => ({ method: m, path, headers: h, body: b, bodyBytes }));
     if (response) checkResponse(step, response, schemas, problems);
-    checkUpstream(step, received, schemas, problems);
+    checkUpstream(step, received, plain, schemas, problems);
     checkNeverContains(step, response, received, problems);
     for (const message of problems) failures.push({ step: index + 1, message });
     if (problems.length > 0) break;

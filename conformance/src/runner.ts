@@ -2,11 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadContract, type Contract } from './contract.js';
+import { fillPlaceholders, type Placeholders } from './placeholders.js';
 import { runCase } from './run-case.js';
 import { selects } from './select.js';
 import { startSink } from './sink.js';
 import { freePort, type RelayConfig, type RelayTarget, type RunningRelay } from './targets.js';
-import type { CaseResult, FixtureCase, JsonValue, Level, Outcome, Profile, RunResult, RunSummary } from './types.js';
+import type { CaseResult, FixtureCase, JsonValue, Level, Outcome, Profile, Protocol, RunResult, RunSummary } from './types.js';
 import { VERSION } from './version.js';
 
 export type ProgressEvent =
@@ -21,6 +22,8 @@ export interface RunOptions {
   grep?: readonly string[];
   /** Only the cases of this profile. */
   profile?: string;
+  /** Only the cases of these protocols (a relay that speaks one of them). All when absent. */
+  protocols?: readonly Protocol[];
   /** SHOULD-level failures fail the run too. */
   strict?: boolean;
   /** A fixed port for the upstream sink, for relays configured by hand (`urlTarget`). */
@@ -28,7 +31,7 @@ export interface RunOptions {
   onProgress?: (event: ProgressEvent) => void;
 }
 
-const DEFAULT_PATH = '/debugbundle/browser';
+const DEFAULT_PATHS: Record<Protocol, string> = { browser: '/debugbundle/browser', 'sentry-tunnel': '/postern/tunnel' };
 
 function groupOf(requirementId: string): string {
   return requirementId.split('-')[1] ?? 'OTHER';
@@ -52,20 +55,15 @@ function usesTempDir(value: JsonValue): boolean {
   return value !== null && typeof value === 'object' && Object.values(value).some(usesTempDir);
 }
 
-function fillTempDir(value: JsonValue, dir: string): JsonValue {
-  if (typeof value === 'string') return value.replaceAll(TEMP_DIR, dir);
-  if (Array.isArray(value)) return value.map((item) => fillTempDir(item, dir));
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, fillTempDir(item, dir)]));
-  return value;
-}
-
 /** The options a relay starts with, and the fresh directory made for `{{tempDir}}` (removed once the relay stops). */
-async function relayConfig(profile: Profile, sinkUrl: string): Promise<{ config: RelayConfig; tempDir?: string }> {
-  const endpoint = profile.upstream === 'unreachable' ? `http://127.0.0.1:${await freePort()}/v1/events` : `${sinkUrl}/v1/events`;
-  const path = typeof profile.relay.path === 'string' ? profile.relay.path : DEFAULT_PATH;
+async function relayConfig(profile: Profile, sinkUrl: string, places: Placeholders): Promise<{ config: RelayConfig; tempDir?: string }> {
+  const protocol = profile.protocol ?? 'browser';
+  const path = typeof profile.relay.path === 'string' ? profile.relay.path : DEFAULT_PATHS[protocol];
   const tempDir = usesTempDir(profile.relay) ? await mkdtemp(join(tmpdir(), `postern-${profile.name}-`)) : undefined;
-  const relay = tempDir === undefined ? profile.relay : (fillTempDir(profile.relay, tempDir) as Profile['relay']);
-  return { config: { profile: profile.name, options: { ...relay, endpoint, path } }, ...(tempDir === undefined ? {} : { tempDir }) };
+  const relay = fillPlaceholders(profile.relay, tempDir === undefined ? places : { ...places, tempDir });
+  const options: RelayConfig['options'] = { ...relay, path };
+  if (protocol === 'browser') options.endpoint = profile.upstream === 'unreachable' ? `http://${places.unreachable}/v1/events` : `${sinkUrl}/v1/events`;
+  return { config: { profile: profile.name, protocol, upstreamUrl: sinkUrl, options }, ...(tempDir === undefined ? {} : { tempDir }) };
 }
 
 /**
@@ -76,7 +74,9 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const contract = await loadContract(options.contractDir);
   const cases = contract.cases.filter(
-    (testCase) => (options.grep === undefined || options.grep.length === 0 || options.grep.some((selector) => selects(selector, testCase))) && (options.profile === undefined || testCase.profile === options.profile),
+    (testCase) => (options.grep === undefined || options.grep.length === 0 || options.grep.some((selector) => selects(selector, testCase))) &&
+      (options.profile === undefined || testCase.profile === options.profile) &&
+      (options.protocols === undefined || options.protocols.includes(contract.profiles.get(testCase.profile)?.protocol ?? 'browser')),
   );
   const total = cases.length * options.targets.length;
   options.onProgress?.({ type: 'begin', total, relays: options.targets.map((target) => target.name) });
@@ -91,7 +91,8 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
         const profile = contract.profiles.get(profileName) as Profile;
         let relay: RunningRelay | undefined;
         let startError: string | undefined;
-        const { config, tempDir } = await relayConfig(profile, sink.url);
+        const places: Placeholders = { upstream: new URL(sink.url).host, unreachable: `127.0.0.1:${await freePort()}` };
+        const { config, tempDir } = await relayConfig(profile, sink.url, places);
         try {
           relay = await target.start(config);
         } catch (error) {
@@ -100,7 +101,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
         try {
           for (const testCase of profileCases) {
             const began = Date.now();
-            const run = relay ? await runCase(testCase, relay.url, sink, contract.schemas) : { failures: [{ step: 0, message: startError ?? 'not started' }], exchanges: [] };
+            const run = relay ? await runCase(testCase, relay.url, sink, contract.schemas, places) : { failures: [{ step: 0, message: startError ?? 'not started' }], exchanges: [] };
             const level = levelOf(testCase, contract);
             const failed = run.failures.length > 0;
             const result: CaseResult = {

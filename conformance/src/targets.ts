@@ -1,12 +1,16 @@
 import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import { createServer, connect, type AddressInfo } from 'node:net';
-import type { JsonValue } from './types.js';
+import type { JsonValue, Protocol } from './types.js';
 
 /** A profile as a relay receives it: the contract's options, with `endpoint` pointing at the runner's upstream. */
 export interface RelayConfig {
   profile: string;
-  options: Record<string, JsonValue> & { endpoint: string; path: string };
+  protocol: Protocol;
+  /** The recording upstream's base URL, e.g. `http://127.0.0.1:41234`. */
+  upstreamUrl: string;
+  /** The options to start with; `endpoint` is set for the browser protocol (a tunnel's upstreams are its DSNs). */
+  options: Record<string, JsonValue> & { endpoint?: string; path: string };
 }
 
 export interface RunningRelay {
@@ -64,8 +68,9 @@ export interface CommandTargetOptions {
 
 /**
  * A relay in any language, started once per profile as a child process. It gets, in its environment:
- * `PORT` (listen on 127.0.0.1 there), `POSTERN_PROFILE` (the options as JSON, endpoint included),
- * `POSTERN_PROFILE_NAME`, `POSTERN_UPSTREAM_URL` and `POSTERN_RELAY_PATH`.
+ * `PORT` (listen on 127.0.0.1 there), `POSTERN_PROTOCOL` (`browser` or `sentry-tunnel`), `POSTERN_PROFILE`
+ * (the options of that protocol as JSON, endpoint or DSNs included), `POSTERN_PROFILE_NAME`,
+ * `POSTERN_UPSTREAM_URL` (the recording upstream) and `POSTERN_RELAY_PATH`.
  */
 export function commandTarget(options: CommandTargetOptions): RelayTarget {
   return {
@@ -82,9 +87,10 @@ export function commandTarget(options: CommandTargetOptions): RelayTarget {
           ...options.env,
           PORT: String(port),
           HOST: '127.0.0.1',
+          POSTERN_PROTOCOL: config.protocol,
           POSTERN_PROFILE: JSON.stringify(config.options),
           POSTERN_PROFILE_NAME: config.profile,
-          POSTERN_UPSTREAM_URL: config.options.endpoint,
+          POSTERN_UPSTREAM_URL: config.upstreamUrl,
           POSTERN_RELAY_PATH: config.options.path,
         },
       });
@@ -148,11 +154,11 @@ export function urlTarget(name: string, url: string): RelayTarget {
  * A relay built in this process on a `node:http` server (Express's `http.createServer(app)`, Fastify's
  * `app.server` after `ready()`, …), listening on a fresh loopback port for each profile.
  */
-export function serverTarget(name: string, create: (options: RelayConfig['options']) => Server | Promise<Server>): RelayTarget {
+export function serverTarget(name: string, create: (options: RelayConfig['options'], config: RelayConfig) => Server | Promise<Server>): RelayTarget {
   return {
     name,
     async start(config) {
-      const server = await create(config.options);
+      const server = await create(config.options, config);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(0, '127.0.0.1', resolve);

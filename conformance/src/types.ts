@@ -2,7 +2,29 @@
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-/** A request a fixture sends. Exactly one of json, text, base64 or generate may give the body. */
+/** One item of an `envelope` body: its header line, then its payload. */
+export interface EnvelopeItemSpec {
+  header: { [key: string]: JsonValue };
+  /** Exactly one gives the payload: JSON, UTF-8 text, raw bytes, or `fill` bytes of `x`. */
+  json?: JsonValue;
+  text?: string;
+  base64?: string;
+  fill?: number;
+  /** Write `length` into the item header (default true); without it the payload ends at the next newline. */
+  withLength?: boolean;
+}
+
+/** A Sentry envelope the runner assembles: the header line, then each item's header line, payload and `\n`. */
+export interface EnvelopeSpec {
+  header: { [key: string]: JsonValue };
+  items: EnvelopeItemSpec[];
+}
+
+/**
+ * A request a fixture sends. Exactly one of json, text, base64, envelope or generate may give the body.
+ * `{{upstream}}` in header values, `text` and any string of `envelope` is replaced by the recording
+ * upstream's `host:port`, and `{{unreachable}}` by a closed port on loopback, so DSNs can name them.
+ */
 export interface FixtureRequest {
   method?: string;
   /** Appended to the relay's route URL, e.g. `?x=1` or `/extra`. */
@@ -12,8 +34,11 @@ export interface FixtureRequest {
   json?: JsonValue;
   text?: string;
   base64?: string;
-  /** A body made by the runner: a valid batch padded to exactly `bytes`, or `bytes` of filler. */
-  generate?: { kind: 'batch' | 'filler'; bytes: number };
+  envelope?: EnvelopeSpec;
+  /** Compress the body before sending and set `Content-Encoding` (unless the fixture sets it itself). */
+  contentEncoding?: 'gzip' | 'deflate';
+  /** A body made by the runner: a valid one-event batch padded to exactly `bytes`. */
+  generate?: { bytes: number };
   /** Send with `Transfer-Encoding: chunked` and no Content-Length (unless the fixture sets `content-length` itself). */
   chunked?: boolean;
   /** Send all but the end of the body and wait for the answer: proves a relay refuses before reading everything. */
@@ -29,11 +54,26 @@ export interface UpstreamReply {
   delayMs?: number;
 }
 
+/** What one request the upstream received must look like. `path` includes the query; `{{upstream}}` is replaced in strings. */
+export interface UpstreamRequestExpectation {
+  method?: string;
+  path?: string;
+  headers?: Record<string, JsonValue>;
+  json?: JsonValue;
+  bodySchema?: string;
+  /** The body is byte-for-byte the request's body as it was before `contentEncoding` compressed it. */
+  bodyEqualsRequest?: boolean;
+  /** The body parsed as a Sentry envelope: a subset of its header, and of each item's header and JSON payload (or exact bytes). */
+  envelope?: { header?: JsonValue; items?: Array<{ header?: JsonValue; json?: JsonValue; base64?: string }> };
+}
+
 export interface UpstreamExpectation {
   /** Exactly this many requests reach the upstream during the step. */
   count?: number;
   /** Subset matches of each received request, in order. */
-  requests?: Array<{ method?: string; path?: string; headers?: Record<string, JsonValue>; json?: JsonValue; bodySchema?: string }>;
+  requests?: UpstreamRequestExpectation[];
+  /** Match `requests` against what arrived in any order (concurrent copies), each received request at most once. */
+  unordered?: boolean;
   /**
    * How long to listen for the requests this step expects (default 3000 ms): the step ends as soon as
    * `count` or `requests` are met, except `count: 0`, which listens the whole time (default 100 ms).
@@ -82,15 +122,21 @@ export interface FixtureFile {
   cases: FixtureCase[];
 }
 
+/** `browser`: DebugBundle browser batches. `sentry-tunnel`: Sentry envelopes from a browser SDK's `tunnel` option. */
+export type Protocol = 'browser' | 'sentry-tunnel';
+
 /**
  * A named relay configuration that fixtures run under; keys are the contract's option names. In string
  * values, `{{tempDir}}` is replaced by a fresh empty directory the runner makes for each start of the
- * relay and removes afterwards (for `spoolDir` and `localEventsDir`).
+ * relay and removes afterwards (for `spoolDir` and `localEventsDir`), `{{upstream}}` by the recording
+ * upstream's `host:port` and `{{unreachable}}` by a closed port (for the DSNs of a tunnel).
  */
 export interface Profile {
   name: string;
   description: string;
-  /** `sink` (the default): the runner's recording upstream. `unreachable`: a closed port. */
+  /** Which protocol the relay speaks under this profile. Default `browser`. */
+  protocol?: Protocol;
+  /** `sink` (the default): the runner's recording upstream. `unreachable`: a closed port (browser profiles' `endpoint`). */
   upstream?: 'sink' | 'unreachable';
   relay: Record<string, JsonValue>;
 }

@@ -52,6 +52,8 @@ describe('postern-conformance (black-box CLI)', () => {
     // Start the example by hand, configured as the allowlist profile says, forwarding to the runner's sink.
     const relay = await commandTarget({ name: 'by-hand', command: `${node} examples/node/server.mjs`, cwd: root }).start({
       profile: 'allowlist',
+      protocol: 'browser',
+      upstreamUrl: `http://127.0.0.1:${sinkPort}`,
       options: { ...profile?.relay, endpoint: `http://127.0.0.1:${sinkPort}/v1/events`, path: '/debugbundle/browser' } as never,
     });
     try {

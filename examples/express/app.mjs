@@ -1,9 +1,10 @@
 import express from 'express';
-import { posternRelay } from '@postern/express';
+import { posternRelay, posternTunnel } from '@postern/express';
 
-export function createApp(relayOptions) {
+export function createApp({ relayOptions, tunnelOptions }) {
   const app = express();
-  app.use('/debugbundle/browser', posternRelay(relayOptions));
+  if (relayOptions) app.use('/debugbundle/browser', posternRelay(relayOptions));
+  if (tunnelOptions) app.use('/postern/tunnel', posternTunnel(tunnelOptions));
   app.use(express.json());
   app.get('/', (_req, res) => res.send('the app itself'));
   return app;

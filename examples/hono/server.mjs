@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
-import { listen, relayOptionsFromEnv } from '../options.mjs';
+import { listen, optionsFromEnv } from '../options.mjs';
 import { createApp } from './app.mjs';
 
-serve({ fetch: createApp(relayOptionsFromEnv()).fetch, port: listen.port, hostname: listen.host }, () => {
-  console.log(`Hono relay on http://${listen.host}:${listen.port}/debugbundle/browser`);
+serve({ fetch: createApp(optionsFromEnv()).fetch, port: listen.port, hostname: listen.host }, () => {
+  console.log(`Hono relay on http://${listen.host}:${listen.port} (/debugbundle/browser, /postern/tunnel)`);
 });

@@ -7,14 +7,27 @@ import { EXAMPLES, exampleTargets } from '../targets.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The file each example mounts its relay in, which its package README must show verbatim. */
-const MOUNT_FILES: Record<string, string> = {
-  node: 'examples/node/app.mjs',
-  express: 'examples/express/app.mjs',
-  fastify: 'examples/fastify/app.mjs',
-  hono: 'examples/hono/app.mjs',
-  next: 'examples/next/app/debugbundle/browser/route.ts',
-  sveltekit: 'examples/sveltekit/src/routes/debugbundle/browser/+server.ts',
+/**
+ * The files each example mounts its relay and its Sentry tunnel in, which its package README must show
+ * verbatim. Where one file mounts both, one snippet shows both.
+ */
+const MOUNT_FILES: Record<string, string[]> = {
+  node: ['examples/node/app.mjs'],
+  express: ['examples/express/app.mjs'],
+  fastify: ['examples/fastify/app.mjs'],
+  hono: ['examples/hono/app.mjs'],
+  next: ['examples/next/app/debugbundle/browser/route.ts', 'examples/next/app/postern/tunnel/route.ts'],
+  sveltekit: ['examples/sveltekit/src/routes/debugbundle/browser/+server.ts', 'examples/sveltekit/src/routes/postern/tunnel/+server.ts'],
+};
+
+/** The export each adapter mounts the tunnel with, which one of the README's example snippets must use. */
+const TUNNEL_EXPORTS: Record<string, string> = {
+  node: 'createNodeTunnel(',
+  express: 'posternTunnel(',
+  fastify: 'posternTunnel,',
+  hono: 'posternTunnel(',
+  next: 'posternTunnel(',
+  sveltekit: 'posternTunnel(',
 };
 
 /** The code block that follows `<!-- example: <path> -->` in a README. */
@@ -29,10 +42,18 @@ describe('examples', () => {
     expect(Object.keys(MOUNT_FILES).sort()).toEqual([...EXAMPLES].sort());
   });
 
-  it.each(EXAMPLES)('the @postern/%s README shows exactly the code its example runs', async (name) => {
-    const path = MOUNT_FILES[name] as string;
-    const [readme, source] = await Promise.all([readFile(join(root, 'packages', name, 'README.md'), 'utf8'), readFile(join(root, path), 'utf8')]);
-    expect(snippetAfterMarker(readme, path), `packages/${name}/README.md has no snippet marked for ${path}`).toBe(source);
+  it.each(EXAMPLES)('the @postern/%s README shows exactly the code its example runs, the Sentry tunnel mount included', async (name) => {
+    const readme = await readFile(join(root, 'packages', name, 'README.md'), 'utf8');
+    const snippets: string[] = [];
+    for (const path of MOUNT_FILES[name] as string[]) {
+      const source = await readFile(join(root, path), 'utf8');
+      const snippet = snippetAfterMarker(readme, path);
+      expect(snippet, `packages/${name}/README.md has no snippet marked for ${path}`).toBe(source);
+      snippets.push(source);
+    }
+    expect(readme).toContain('## Sentry tunnel');
+    expect(readme).toContain("Sentry.init({ dsn: 'https://0123abcd@o1.ingest.sentry.io/42', tunnel: '/postern/tunnel' })");
+    expect(snippets.some((source) => source.includes(TUNNEL_EXPORTS[name] as string)), `no example snippet in packages/${name}/README.md mounts the tunnel`).toBe(true);
   });
 
   // Next.js and SvelteKit run their production builds (`turbo run build` makes them before the tests).

@@ -7,11 +7,18 @@ const require = createRequire(import.meta.url);
 describe.each([
   ['@postern/core', 'createRelay'],
   ['@postern/node', 'createNodeRelay'],
+  ['@postern/node', 'createNodeTunnel'],
   ['@postern/express', 'posternRelay'],
+  ['@postern/express', 'posternTunnel'],
   ['@postern/fastify', 'posternRelay'],
+  ['@postern/fastify', 'posternTunnel'],
   ['@postern/hono', 'posternRelay'],
+  ['@postern/hono', 'posternTunnel'],
   ['@postern/next', 'posternRelay'],
+  ['@postern/next', 'posternTunnel'],
   ['@postern/sveltekit', 'posternHandle'],
+  ['@postern/sveltekit', 'posternTunnel'],
+  ['@postern/sveltekit', 'posternTunnelHandle'],
 ])('%s', (name, entry) => {
   it(`exports ${entry} from both the ESM and the CommonJS build`, async () => {
     const esm = (await import(name)) as Record<string, unknown>;

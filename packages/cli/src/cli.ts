@@ -14,7 +14,7 @@ const HELP = `postern: the standalone Postern relay and its tools.
 
 Usage:
   postern init [--config postern.yaml] [--origin <o>]... [--endpoint <url>] [--port <n>] [--local-only] [--no-durable] [--force] [--yes]
-  postern serve [--config <file> | --config-env <VAR>] [--host <h>] [--port <n>]
+  postern serve [--config <file> | --config-env <VAR>] [--tunnel-config-env <VAR>] [--host <h>] [--port <n>]
   postern doctor [--check-relay] [--config <file>] [--url <relay route URL>] [--origin <o>] [--json]
   postern clean [--config <file>] [--delivered-hours <n>] [--undelivered-days <n>] [--json]
   postern replay [--config <file>] [--json]
@@ -22,12 +22,14 @@ Usage:
 
 Configuration: postern.yaml (written by "postern init"; --config picks another), then POSTERN_* environment
 variables (POSTERN_PORT, POSTERN_PROJECT_TOKEN, POSTERN_ALLOWED_ORIGINS=a,b, ...), then flags. Without a
-file, defaults and the environment are used. --config-env reads the YAML or JSON from an environment variable.
+file, defaults and the environment are used. --config-env reads the YAML or JSON from an environment variable;
+--tunnel-config-env reads the Sentry tunnel's settings (the tunnel: mapping) from one.
 `;
 
 const OPTIONS = {
   config: { type: 'string' },
   'config-env': { type: 'string' },
+  'tunnel-config-env': { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
   url: { type: 'string' },
@@ -75,6 +77,13 @@ export async function main(argv: string[]): Promise<number> {
       options.textSource = `environment ${values['config-env']}`;
     } else if (values.config) options.file = values.config;
     else if (await exists('postern.yaml')) options.file = 'postern.yaml';
+    const tunnelVariable = values['tunnel-config-env'];
+    if (tunnelVariable) {
+      const text = process.env[tunnelVariable];
+      if (text === undefined) throw new ConfigError([`--tunnel-config-env ${tunnelVariable}: the variable is not set.`]);
+      options.tunnelText = text;
+      options.tunnelTextSource = `environment ${tunnelVariable}`;
+    }
     return loadConfig(options);
   };
 

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { DEFAULTS, type RelayOptions } from '@postern/core';
+import { DEFAULTS, TUNNEL_DEFAULTS, type RelayOptions, type TunnelOptions } from '@postern/core';
 import { parseDocument } from 'yaml';
+import { engineProblem, resolveTunnel, TUNNEL_EXAMPLE, tunnelProblems } from './tunnel-config.js';
 
 /** Everything `postern serve` and the other commands read from postern.yaml, the environment and flags. */
 export interface ServeConfig {
@@ -10,11 +11,17 @@ export interface ServeConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** How long shutdown waits for requests in flight before closing their connections. */
   shutdownTimeoutMs: number;
+  /** A connection whose request headers are not complete this long after it opened (or after its previous request) is answered 408 and closed (slowloris). */
+  headersTimeoutMs: number;
+  /** A request whose body is not fully received this long after it started is answered 408 and closed (slow bodies). */
+  requestTimeoutMs: number;
   /** Retention for `postern clean` and the server's hourly clean. */
   deliveredRetentionHours: number;
   undeliveredRetentionDays: number;
   /** The relay options, with `spoolDir` and `localEventsDir` made absolute. */
   relay: RelayOptions & { spoolDir: string; localEventsDir: string };
+  /** The Sentry envelope tunnel served beside the relay, when `tunnel:` is set; `allowedOrigins` and `trustProxy` default to the top-level ones. */
+  tunnel?: TunnelOptions;
   /** Where the configuration came from, for messages. */
   source: string;
 }
@@ -26,7 +33,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = 'string' | 'url' | 'path' | 'integer' | 'boolean' | 'origins' | 'trustProxy' | 'rateLimit' | 'projectMode' | 'logLevel';
+type Kind = 'string' | 'url' | 'path' | 'integer' | 'boolean' | 'origins' | 'trustProxy' | 'rateLimit' | 'projectMode' | 'logLevel' | 'tunnel';
 
 interface KeySpec {
   kind: Kind;
@@ -42,6 +49,8 @@ export const KEYS: Record<string, KeySpec> = {
   port: { kind: 'integer', example: '3000', min: 0, max: 65535 },
   logLevel: { kind: 'logLevel', example: 'info' },
   shutdownTimeoutMs: { kind: 'integer', example: '10000', min: 0 },
+  headersTimeoutMs: { kind: 'integer', example: '10000', min: 1 },
+  requestTimeoutMs: { kind: 'integer', example: '30000', min: 1 },
   path: { kind: 'string', example: DEFAULTS.path },
   projectMode: { kind: 'projectMode', example: 'connected' },
   projectToken: { kind: 'string', example: 'set POSTERN_PROJECT_TOKEN in the environment instead of the file' },
@@ -64,6 +73,7 @@ export const KEYS: Record<string, KeySpec> = {
   redeliveryConcurrency: { kind: 'integer', example: String(DEFAULTS.redeliveryConcurrency), min: 1 },
   deliveredRetentionHours: { kind: 'integer', example: '24', min: 0 },
   undeliveredRetentionDays: { kind: 'integer', example: '7', min: 0 },
+  tunnel: { kind: 'tunnel', example: TUNNEL_EXAMPLE },
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -85,6 +95,7 @@ function fromEnv(kind: Kind, text: string): unknown {
       if (text === 'true' || text === 'false') return text === 'true';
       return /^\d+$/.test(text) ? Number(text) : text.split(',').map((item) => item.trim()).filter(Boolean);
     case 'rateLimit':
+    case 'tunnel':
       try {
         return JSON.parse(text) as unknown;
       } catch {
@@ -95,8 +106,8 @@ function fromEnv(kind: Kind, text: string): unknown {
   }
 }
 
-/** Checks one value; returns the problem, naming the key and the fix, or undefined. */
-function check(key: string, spec: KeySpec, value: unknown, where: string): string | undefined {
+/** Checks one value; returns the problem (the problems, for `tunnel`), naming the key and the fix, or undefined. */
+function check(key: string, spec: KeySpec, value: unknown, where: string): string | string[] | undefined {
   const fix = `Fix: set ${key}: ${spec.example}`;
   // The token is never echoed, whatever was written there.
   const got = key === 'projectToken' ? 'a value that is not a usable token' : JSON.stringify(value);
@@ -134,6 +145,10 @@ function check(key: string, spec: KeySpec, value: unknown, where: string): strin
       return value === 'connected' || value === 'local-only' ? undefined : bad('must be connected or local-only');
     case 'logLevel':
       return typeof value === 'string' && LOG_LEVELS.includes(value) ? undefined : bad(`must be one of ${LOG_LEVELS.join(', ')}`);
+    case 'tunnel': {
+      const problems = tunnelProblems(value, where, (subkey, sub, item) => check(subkey, sub as KeySpec, item, where) as string | undefined);
+      return problems.length > 0 ? problems : undefined;
+    }
   }
 }
 
@@ -148,6 +163,9 @@ export interface LoadOptions {
   overrides?: Partial<Record<string, unknown>>;
   /** Where relative directories are resolved without a file. */
   cwd?: string;
+  /** The `tunnel:` mapping as YAML or JSON text (e.g. from `--tunnel-config-env`), replacing the one from the file or environment. */
+  tunnelText?: string;
+  tunnelTextSource?: string;
 }
 
 /** Parses YAML with errors that point at the line. */
@@ -195,7 +213,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<ServeConfig
     }
     if (value === null) continue; // a key left empty in the YAML means "the default"
     const problem = check(key, spec, value, `${source}: `);
-    if (problem) problems.push(problem);
+    if (problem) problems.push(...[problem].flat());
     else values[key] = value;
   }
   for (const [key, spec] of Object.entries(KEYS)) {
@@ -204,7 +222,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<ServeConfig
     const value = fromEnv(spec.kind, text);
     // Never echo an environment value that may be the token.
     const problem = check(key, spec, value, `environment ${envName(key)} → `);
-    if (problem) problems.push(problem);
+    if (problem) problems.push(...[problem].flat());
     else values[key] = value;
   }
   if (values.projectToken === undefined && env.DEBUGBUNDLE_PROJECT_TOKEN) values.projectToken = env.DEBUGBUNDLE_PROJECT_TOKEN;
@@ -212,23 +230,48 @@ export async function loadConfig(options: LoadOptions = {}): Promise<ServeConfig
     if (value === undefined) continue;
     const spec = KEYS[key] as KeySpec;
     const problem = check(key, spec, value, `flag --${key}: `);
-    if (problem) problems.push(problem);
+    if (problem) problems.push(...[problem].flat());
     else values[key] = value;
+  }
+
+  if (options.tunnelText !== undefined) {
+    const where = options.tunnelTextSource ?? 'tunnel configuration text';
+    const tunnel = parseYaml(options.tunnelText, where);
+    const problem = check('tunnel', KEYS.tunnel as KeySpec, tunnel, `${where}: `);
+    if (problem) problems.push(...[problem].flat());
+    else values.tunnel = tunnel;
   }
 
   const projectMode = (values.projectMode as 'connected' | 'local-only' | undefined) ?? 'connected';
   if (projectMode === 'connected' && values.projectToken === undefined) {
     problems.push(`projectToken: is required in connected mode. Fix: export POSTERN_PROJECT_TOKEN=<your server-side project token> (or set projectMode: local-only).`);
   }
+  const headersTimeoutMs = (values.headersTimeoutMs as number | undefined) ?? 10_000;
+  const requestTimeoutMs = (values.requestTimeoutMs as number | undefined) ?? 30_000;
+  if (headersTimeoutMs > requestTimeoutMs) {
+    problems.push(`headersTimeoutMs: must not be more than requestTimeoutMs (${requestTimeoutMs}), got ${headersTimeoutMs}. Fix: set headersTimeoutMs: ${Math.min(10_000, requestTimeoutMs)}, or raise requestTimeoutMs.`);
+  }
+  const tunnel = values.tunnel === undefined ? undefined : resolveTunnel(values.tunnel as Record<string, unknown>, values);
+  if (tunnel) {
+    const relayPath = (values.path as string | undefined) ?? DEFAULTS.path;
+    const tunnelPath = tunnel.path ?? TUNNEL_DEFAULTS.path;
+    if (tunnelPath === relayPath) problems.push(`tunnel.path: must differ from the relay's path (${relayPath}). Fix: set tunnel.path: ${TUNNEL_DEFAULTS.path}.`);
+    else if (problems.length === 0) {
+      const problem = engineProblem(tunnel, options.tunnelText === undefined ? source : (options.tunnelTextSource ?? 'tunnel configuration text'));
+      if (problem) problems.push(problem);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(base, path));
-  const { host, port, logLevel, shutdownTimeoutMs, deliveredRetentionHours, undeliveredRetentionDays, ...relay } = values;
+  const { host, port, logLevel, shutdownTimeoutMs, headersTimeoutMs: _headers, requestTimeoutMs: _request, deliveredRetentionHours, undeliveredRetentionDays, tunnel: _tunnel, ...relay } = values;
   return {
     host: (host as string | undefined) ?? '127.0.0.1',
     port: (port as number | undefined) ?? 3000,
     logLevel: (logLevel as ServeConfig['logLevel'] | undefined) ?? 'info',
     shutdownTimeoutMs: (shutdownTimeoutMs as number | undefined) ?? 10_000,
+    headersTimeoutMs,
+    requestTimeoutMs,
     deliveredRetentionHours: (deliveredRetentionHours as number | undefined) ?? 24,
     undeliveredRetentionDays: (undeliveredRetentionDays as number | undefined) ?? 7,
     relay: {
@@ -236,6 +279,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<ServeConfig
       spoolDir: absolute((relay.spoolDir as string | undefined) ?? DEFAULTS.spoolDir),
       localEventsDir: absolute((relay.localEventsDir as string | undefined) ?? DEFAULTS.localEventsDir),
     },
+    ...(tunnel ? { tunnel } : {}),
     source,
   };
 }

@@ -1,4 +1,4 @@
-import type { SpoolEvent } from '@postern/core';
+import type { MirrorResult, SpoolEvent } from '@postern/core';
 import type { SpoolStats } from '@postern/core/spool';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -6,8 +6,22 @@ export interface RelayMetrics {
   registry: Registry;
   /** One answered relay request: `outcome` is accepted (202), partial (400 with some accepted) or refused. */
   request(status: number, code: string): void;
+  /** One answered tunnel request: Sentry's status (or the tunnel's own refusal) and the error code, if any. */
+  tunnelRequest(status: number, code: string): void;
+  /** One mirror copy of an envelope (a secondary `forwardTo` DSN). */
+  mirror(result: MirrorResult): void;
   forward(durationMs: number, ok: boolean): void;
   spoolEvent(event: SpoolEvent): void;
+}
+
+/** A mirror DSN as a label: host and project id, without the public key. */
+function mirrorTarget(dsn: string): string {
+  try {
+    const url = new URL(dsn);
+    return `${url.host}${url.pathname}`;
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** The server's Prometheus metrics; spool gauges are read from the directory at scrape time, so they are true across restarts. */
@@ -16,6 +30,8 @@ export function createMetrics(spoolStats?: () => Promise<SpoolStats>): RelayMetr
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
   const requests = new Counter({ name: 'postern_requests_total', help: 'Relay requests answered, by outcome and error code.', labelNames: ['outcome', 'code'], registers });
+  const tunnelRequests = new Counter({ name: 'postern_tunnel_requests_total', help: 'Sentry tunnel requests answered, by status and error code.', labelNames: ['status', 'code'], registers });
+  const mirrors = new Counter({ name: 'postern_tunnel_mirror_total', help: 'Mirror copies of envelopes, by target project and result (ok, an HTTP status, or an error code).', labelNames: ['target', 'result'], registers });
   const forwardSeconds = new Histogram({
     name: 'postern_upstream_forward_duration_seconds',
     help: 'Time for one upstream POST, by result.',
@@ -58,6 +74,12 @@ export function createMetrics(spoolStats?: () => Promise<SpoolStats>): RelayMetr
     request(status, code) {
       const outcome = status === 202 ? 'accepted' : status === 400 && code === 'none' ? 'partial' : status === 204 ? 'preflight' : 'refused';
       requests.inc({ outcome, code });
+    },
+    tunnelRequest(status, code) {
+      tunnelRequests.inc({ status: String(status), code });
+    },
+    mirror(result) {
+      mirrors.inc({ target: mirrorTarget(result.dsn), result: result.ok ? 'ok' : (result.code ?? String(result.status)) });
     },
     forward(durationMs, ok) {
       forwardSeconds.observe({ result: ok ? 'ok' : 'failed' }, durationMs / 1000);

@@ -1,7 +1,7 @@
 import { access, constants } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRelay, DEFAULTS, errorResponse, matchesPath, type Relay } from '@postern/core';
+import { createRelay, createTunnel, DEFAULTS, errorResponse, matchesPath, type Relay } from '@postern/core';
 import { toRelayRequest, writeRelayResponse } from '@postern/node';
 import type { Logger } from 'pino';
 import type { ServeConfig } from './config.js';
@@ -14,6 +14,8 @@ import { probeUpstream, type ProbeResult } from './upstream-probe.js';
 export interface RelayServer {
   readonly server: Server;
   readonly relay: Relay;
+  /** The Sentry envelope tunnel, when the config has `tunnel:`. */
+  readonly tunnel?: Relay;
   readonly delivery: ServerDelivery;
   readonly metrics: RelayMetrics;
   /** Listens on the configured host and port; resolves with the bound address. */
@@ -42,6 +44,20 @@ function codeOf(body: string | null): string {
 }
 
 /**
+ * Node's own limits are too lax for a public relay (headers 60 s, whole request 300 s, and both checked only
+ * every 30 s): a slowloris client holds a socket for minutes. The configured timeouts apply instead, checked
+ * often enough that a connection is closed (408) close to its deadline.
+ */
+function serverTimeouts(config: ServeConfig): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
+  const shortest = Math.min(config.headersTimeoutMs, config.requestTimeoutMs);
+  return {
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(shortest / 4))),
+  };
+}
+
+/**
  * The standalone relay: node:http and the engine, plus /healthz, /readyz and /metrics. Options the
  * engine refuses become a ConfigError naming the key.
  */
@@ -57,6 +73,12 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
     relay = createRelay({ ...config.relay, delivery: delivery.delivery, logger: log });
   } catch (error) {
     throw new ConfigError([`${config.source}: ${error instanceof Error ? error.message : String(error)}`]);
+  }
+  let tunnel: Relay | undefined;
+  try {
+    tunnel = config.tunnel ? createTunnel({ ...config.tunnel, logger: log, onMirrorResult: (result) => readyMetrics.mirror(result) }) : undefined;
+  } catch (error) {
+    throw new ConfigError([`${config.source}: tunnel.${error instanceof Error ? error.message : String(error)}`]);
   }
 
   let probe: { at: number; result: Promise<ProbeResult> } | undefined;
@@ -103,7 +125,29 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
 
   let inFlight = 0;
   let drained: (() => void) | undefined;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  /** One request through the relay or the tunnel: answered, counted in metrics by status and code, logged, and tracked for a graceful shutdown. */
+  function answer(engine: Relay, route: 'relay' | 'tunnel', req: IncomingMessage, res: ServerResponse): void {
+    const started = Date.now();
+    inFlight++;
+    engine
+      .handle(toRelayRequest(req))
+      .then((response) => {
+        writeRelayResponse(req, res, response);
+        const code = codeOf(response.body);
+        if (route === 'relay') readyMetrics.request(response.status, code);
+        else readyMetrics.tunnelRequest(response.status, code);
+        logger.info({ method: req.method, status: response.status, code, durationMs: Date.now() - started }, `${route} request`);
+      })
+      .catch((error: unknown) => {
+        logger.error({ error: error instanceof Error ? error.message : String(error) }, `${route} request failed`);
+        res.destroy();
+      })
+      .finally(() => {
+        inFlight--;
+        if (inFlight === 0) drained?.();
+      });
+  }
+  const server = createServer(serverTimeouts(config), (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const pathname = url.split('?')[0];
     if (req.method === 'GET' && pathname === '/healthz') return send(res, 200, '{"status":"ok"}');
@@ -121,25 +165,9 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
       );
       return;
     }
-    if (!matchesPath(url, relay.path)) return writeRelayResponse(req, res, errorResponse('not_found', {}));
-    const started = Date.now();
-    inFlight++;
-    relay
-      .handle(toRelayRequest(req))
-      .then((response) => {
-        writeRelayResponse(req, res, response);
-        const code = codeOf(response.body);
-        readyMetrics.request(response.status, code);
-        logger.info({ method: req.method, status: response.status, code, durationMs: Date.now() - started }, 'relay request');
-      })
-      .catch((error: unknown) => {
-        logger.error({ error: error instanceof Error ? error.message : String(error) }, 'relay request failed');
-        res.destroy();
-      })
-      .finally(() => {
-        inFlight--;
-        if (inFlight === 0) drained?.();
-      });
+    if (matchesPath(url, relay.path)) return answer(relay, 'relay', req, res);
+    if (tunnel && matchesPath(url, tunnel.path)) return answer(tunnel, 'tunnel', req, res);
+    return writeRelayResponse(req, res, errorResponse('not_found', {}));
   });
 
   const cleaner = spool
@@ -155,6 +183,7 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
   return {
     server,
     relay,
+    ...(tunnel ? { tunnel } : {}),
     delivery,
     metrics: readyMetrics,
     async listen() {
@@ -183,7 +212,7 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
       }
       server.closeAllConnections();
       await closed;
-      await relay.close();
+      await Promise.all([relay.close(), tunnel?.close()]);
     },
   };
 }

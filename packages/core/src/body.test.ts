@@ -99,4 +99,14 @@ describe('readBodyCapped', () => {
     const read = await readBodyCapped(iterate([new Uint8Array([1, 2]), new Uint8Array([]), new Uint8Array([3]), new Uint8Array([4, 5, 6])]), 6);
     expect(read).toEqual({ ok: true, bytes: new Uint8Array([1, 2, 3, 4, 5, 6]) });
   });
+
+  it('reports a body that fails mid-way (client gone, timeout) as aborted, not as too large', async () => {
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield new Uint8Array([1]);
+      throw Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+    }
+    expect(await readBodyCapped(failing(), 100)).toEqual({ ok: false, readBytes: 0, aborted: true });
+    const stream = new ReadableStream<Uint8Array>({ pull: (controller) => controller.error(new Error('aborted')) });
+    expect(await readBodyCapped(stream, 100)).toEqual({ ok: false, readBytes: 0, aborted: true });
+  });
 });

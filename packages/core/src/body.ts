@@ -1,6 +1,7 @@
 import type { RelayBody } from './request.js';
 
-export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; readBytes: number };
+/** `aborted`: the stream failed before its end (the client went away, or a server timeout cut it off). */
+export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; readBytes: number; aborted?: true };
 
 const encoder = new TextEncoder();
 
@@ -29,6 +30,14 @@ function isReadableStream(body: object): body is ReadableStream<Uint8Array> {
  * decides what happens to the unread remainder.
  */
 export async function readBodyCapped(body: RelayBody, maxBytes: number): Promise<BodyRead> {
+  try {
+    return await readCapped(body, maxBytes);
+  } catch {
+    return { ok: false, readBytes: 0, aborted: true };
+  }
+}
+
+async function readCapped(body: RelayBody, maxBytes: number): Promise<BodyRead> {
   if (body === null || body === undefined) return { ok: true, bytes: new Uint8Array(0) };
   if (typeof body === 'string' || body instanceof Uint8Array) {
     const bytes = toBytes(body);

@@ -11,3 +11,6 @@ export type { TrustProxy } from './client-ip.js';
 export { matchesPath } from './path.js';
 export { errorResponse } from './respond.js';
 export { VERSION } from './version.js';
+export { createTunnel, TUNNEL_DEFAULTS, type MirrorResult, type TunnelOptions, type TunnelRoute } from './tunnel/index.js';
+export { compileScrubber, type Scrubber } from './scrub/scrubber.js';
+export type { ScrubMethod, ScrubOptions, ScrubRule } from './scrub/options.js';

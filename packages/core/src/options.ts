@@ -1,6 +1,7 @@
 import type { TrustProxy } from './client-ip.js';
 import type { Delivery } from './delivery/delivery.js';
 import type { RateLimitStore } from './rate-limit/store.js';
+import type { ScrubOptions } from './scrub/options.js';
 
 /** What an app hook learns about the request: never a credential header, never the body bytes. */
 export interface EventContext {
@@ -99,6 +100,8 @@ export interface RelayOptions {
   sdkName?: string;
   /** Runs on each accepted event before delivery. */
   onEvent?: EventHook;
+  /** PII rules applied to each accepted event after `onEvent`, before delivery (the tunnel's rules, same options). */
+  scrub?: ScrubOptions;
   logger?: RelayLogger;
   /** The HTTP client for upstream calls. Default: the runtime's `fetch`. */
   fetch?: typeof globalThis.fetch;

@@ -234,6 +234,22 @@ describe('delivery', () => {
   });
 });
 
+describe('scrub', () => {
+  it('scrubs accepted events after the hook, leaving correlation ids alone', async () => {
+    const { relay, calls } = relayWith({
+      scrub: { rules: ['@email', '@password'] },
+      onEvent: (e) => ({ ...e, user_email: 'jane@example.com' }),
+    });
+    const correlation = { session_id: 'sess-1', trace_id: 'trace-1' };
+    const response = await relay.handle(request({ body: batch(event('e1', { correlation, breadcrumb: { category: 'ui', message: 'mail jane@example.com', data: { password: 'hunter2' } } })) }));
+    expect(response.status).toBe(202);
+    const sent = calls[0]?.body.events[0];
+    expect(sent?.user_email).toBe('[email]');
+    expect(sent?.breadcrumb).toEqual({ category: 'ui', message: 'mail [email]', data: { password: '[Filtered]' } });
+    expect(sent?.correlation).toEqual(correlation);
+  });
+});
+
 describe('onEvent hook', () => {
   it('can enrich events', async () => {
     const { relay, calls } = relayWith({
@@ -460,13 +476,21 @@ describe('handle never throws', () => {
     expect(calls).toHaveLength(0);
   });
 
-  it('answers 500 when the body stream errors or the rate-limit store throws', async () => {
-    const { relay } = relayWith();
+  it('answers 400 body_incomplete when the body stream fails mid-way, and logs no relay failure', async () => {
+    const errors: unknown[] = [];
+    const { relay, calls } = relayWith({ logger: { warn: () => undefined, error: (...args) => errors.push(args) } });
     async function* failing(): AsyncGenerator<string> {
       yield '{"batch":';
       throw new Error('socket reset');
     }
-    expect((await relay.handle(request({ body: failing() }))).status).toBe(500);
+    const response = await relay.handle(request({ body: failing() }));
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body ?? '{}').error).toBe('body_incomplete');
+    expect(errors).toEqual([]);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('answers 500 when the rate-limit store throws', async () => {
 
     const store: RateLimitStore = {
       hit: () => Promise.reject(new Error('redis down')),

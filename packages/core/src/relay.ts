@@ -2,16 +2,14 @@ import { readBodyCapped } from './body.js';
 import { parseBatch } from './browser/batch.js';
 import { pinTraceId, sanitiseEvent, traceIdOf, type SanitiseConfig } from './browser/sanitise.js';
 import { checkEvent } from './browser/validate.js';
-import { canonicalAddress, compileTrustProxy, rateLimitKey, resolveClientAddress } from './client-ip.js';
 import { isJsonContentType } from './content-type.js';
-import { EXPOSED_HEADERS, PREFLIGHT_HEADERS } from './cors.js';
 import { chooseDelivery } from './delivery/choose.js';
 import type { Delivery } from './delivery/delivery.js';
 import { createDirectDelivery } from './delivery/direct.js';
 import type { EventErrorCode } from './errors.js';
-import { compileAllowedOrigins, isSameOrigin, requestOrigin } from './origin.js';
+import { compileGate } from './gate.js';
+import { compileScrubber } from './scrub/scrubber.js';
 import { DEFAULTS, resolveDeliverySettings, resolveEndpoint, resolveLimits, type EventContext, type RelayOptions } from './options.js';
-import { createMemoryStore } from './rate-limit/memory-store.js';
 import type { RelayRequest, RelayResponse } from './request.js';
 import { errorResponse, jsonResponse } from './respond.js';
 import { VERSION } from './version.js';
@@ -30,6 +28,9 @@ interface Rejection {
   code: EventErrorCode;
   message: string;
 }
+
+/** Headers a cross-origin page may read from the relay's answers, so an SDK can back off on its own. */
+const EXPOSED_HEADERS = 'RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After';
 
 const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'x-api-key']);
 
@@ -50,9 +51,14 @@ export function createRelay(options: RelayOptions): Relay {
     throw new TypeError('projectToken is required: pass the server-side project token, for example process.env.DEBUGBUNDLE_PROJECT_TOKEN.');
   }
   const limits = resolveLimits(options);
-  const allowedOrigins = options.allowedOrigins && options.allowedOrigins.length > 0 ? compileAllowedOrigins(options.allowedOrigins) : undefined;
-  const trusts = compileTrustProxy(options.trustProxy);
-  const store = options.rateLimitStore ?? createMemoryStore();
+  const admit = compileGate({
+    allowedOrigins: options.allowedOrigins,
+    trustProxy: options.trustProxy,
+    rateLimit: limits.rateLimit,
+    rateLimitStore: options.rateLimitStore,
+    exposedHeaders: EXPOSED_HEADERS,
+    allowedRequestHeaders: 'content-type',
+  });
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
   const forward: Delivery | undefined = connected
     ? createDirectDelivery({
@@ -65,51 +71,16 @@ export function createRelay(options: RelayOptions): Relay {
     : undefined;
   const delivery = chooseDelivery(options, settings, forward, limits.upstreamTimeoutMs);
   const sanitise: SanitiseConfig = { sdkName: options.sdkName ?? DEFAULTS.sdkName, service: options.service, environment: options.environment };
-  const { limit, windowMs } = limits.rateLimit;
   const logger = options.logger;
-
-  function checkOrigin(request: RelayRequest, trustedPeer: boolean): { ok: true; origin: string } | { ok: false; code: 'origin_missing' | 'origin_not_allowed' } {
-    const { origin, present } = requestOrigin(request);
-    if (!present) return { ok: false, code: 'origin_missing' };
-    if (origin === null) return { ok: false, code: 'origin_not_allowed' };
-    if (allowedOrigins) return allowedOrigins.has(origin.serialized) ? { ok: true, origin: origin.serialized } : { ok: false, code: 'origin_not_allowed' };
-    const forwardedHost = trustedPeer ? request.header('x-forwarded-host')?.split(',')[0]?.trim() : undefined;
-    const host = forwardedHost || request.header('host');
-    return isSameOrigin(origin, host) ? { ok: true, origin: origin.serialized } : { ok: false, code: 'origin_not_allowed' };
-  }
+  // Correlation ids are opaque by contract (R-CORR-1): a rule such as @password's "session" must not touch them.
+  const scrubber = options.scrub ? compileScrubber({ ...options.scrub, safeFields: [...(options.scrub.safeFields ?? []), 'correlation'] }) : undefined;
 
   async function handle(request: RelayRequest): Promise<RelayResponse> {
-    const headers: Record<string, string> = { vary: 'Origin' };
-    const method = request.method.toUpperCase();
-    if (method !== 'POST' && method !== 'OPTIONS') {
-      headers.allow = 'POST, OPTIONS';
-      return errorResponse('method_not_allowed', headers);
-    }
+    const gate = await admit(request);
+    if (!gate.admitted) return gate.response;
+    const { headers, client, origin } = gate.value;
 
-    const socketAddress = request.clientAddress;
-    const peer = canonicalAddress(socketAddress);
-    const origin = checkOrigin(request, peer !== undefined && trusts(peer, 0));
-    if (!origin.ok) return errorResponse(origin.code, headers);
-    const originHeader = request.header('origin');
-    if (originHeader) headers['access-control-allow-origin'] = originHeader;
-    if (method === 'OPTIONS') {
-      Object.assign(headers, PREFLIGHT_HEADERS);
-      return { status: 204, headers, body: null };
-    }
-    headers['access-control-expose-headers'] = EXPOSED_HEADERS;
-
-    const client = resolveClientAddress(socketAddress, request.header('x-forwarded-for'), trusts);
-    const decision = await store.hit(rateLimitKey(client), limit, windowMs);
-    const resetSeconds = Math.max(1, Math.ceil(decision.resetMs / 1000));
-    headers['ratelimit-limit'] = String(limit);
-    headers['ratelimit-remaining'] = String(decision.remaining);
-    headers['ratelimit-reset'] = String(resetSeconds);
-    if (!decision.allowed) {
-      headers['retry-after'] = String(resetSeconds);
-      return errorResponse('rate_limited', headers);
-    }
-
-    if (!isJsonContentType(request.header('content-type'))) return errorResponse('unsupported_media_type', headers);
+    if (!isJsonContentType(request.header('content-type'))) return errorResponse('unsupported_media_type', headers, 'Send it as application/json.');
     const encoding = request.header('content-encoding');
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
       return errorResponse('unsupported_media_type', headers, 'Send the body without Content-Encoding.');
@@ -119,14 +90,14 @@ export function createRelay(options: RelayOptions): Relay {
       return errorResponse('payload_too_large', headers, `The limit is ${limits.maxBodyBytes} bytes.`);
     }
     const read = await readBodyCapped(request.body, limits.maxBodyBytes);
-    if (!read.ok) return errorResponse('payload_too_large', headers, `The limit is ${limits.maxBodyBytes} bytes.`);
+    if (!read.ok) return read.aborted ? errorResponse('body_incomplete', headers) : errorResponse('payload_too_large', headers, `The limit is ${limits.maxBodyBytes} bytes.`);
 
     const batch = parseBatch(read.bytes);
     if (!batch.ok) return errorResponse(batch.code, headers, batch.detail);
 
     const context: EventContext = {
       clientAddress: client,
-      origin: origin.origin,
+      origin,
       header: (name) => {
         const lower = name.toLowerCase();
         return CREDENTIAL_HEADERS.has(lower) ? undefined : request.header(lower);
@@ -142,8 +113,8 @@ export function createRelay(options: RelayOptions): Relay {
         continue;
       }
       let event: Record<string, unknown> | null = sanitiseEvent(check.event, sanitise);
+      const traceId = traceIdOf(event);
       if (options.onEvent) {
-        const traceId = traceIdOf(event);
         try {
           event = await options.onEvent(event, context);
         } catch (error) {
@@ -154,8 +125,10 @@ export function createRelay(options: RelayOptions): Relay {
           filtered++;
           continue;
         }
-        pinTraceId(event, traceId);
       }
+      // Scrubbing runs last, over whatever the hook added; the trace id is the browser's either way.
+      if (scrubber) await scrubber.scrub(event);
+      if (options.onEvent || scrubber) pinTraceId(event, traceId);
       accepted.push(event);
     }
 

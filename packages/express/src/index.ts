@@ -1,16 +1,46 @@
 import type { Request, RequestHandler } from 'express';
-import { createRelay, type RelayBody, type RelayOptions } from '@postern/core';
+import { createRelay, createTunnel, type Relay, type RelayBody, type RelayOptions, type TunnelOptions } from '@postern/core';
 import { toRelayRequest, writeRelayResponse } from '@postern/node';
 
-export type { RelayOptions } from '@postern/core';
+export type { RelayOptions, TunnelOptions } from '@postern/core';
 
-/** The body a parser such as express.json() already read off the stream, in bytes the engine can re-read; undefined while the stream is unread. */
-function alreadyParsedBody(req: Request): RelayBody {
+/**
+ * The body a parser already read off the stream, in bytes the engine can re-read; undefined while the
+ * stream is unread. A string (`express.text()`) or Buffer (`express.raw()`) is used as is; what to do with
+ * a parsed object (`express.json()`) is the caller's.
+ */
+function alreadyReadBody(req: Request, parsed: (body: unknown) => RelayBody): RelayBody {
   if (!req.readableEnded) return undefined;
   const body: unknown = req.body;
   if (body === undefined) return '';
   if (typeof body === 'string' || body instanceof Uint8Array) return body;
-  return JSON.stringify(body);
+  return parsed(body);
+}
+
+/** A browser batch survives parsing: the parsed JSON is serialised again. */
+const batchBody = (req: Request): RelayBody => alreadyReadBody(req, (body) => JSON.stringify(body));
+
+/** An envelope does not: nothing rebuilds its bytes from a parsed object, so that is a mounting error, for `next(error)`. */
+const envelopeBody = (req: Request): RelayBody =>
+  alreadyReadBody(req, () => {
+    throw new TypeError('posternTunnel: a body parser already parsed this request, and an envelope cannot be rebuilt from the result. Mount posternTunnel before express.json() and other body parsers.');
+  });
+
+/**
+ * The Express glue shared by the relay and the tunnel. Mounted with `app.use(path, …)`, only the mount
+ * path itself is the engine's route; as a route handler (`app.all`), the route decides.
+ */
+function expressHandler(engine: Relay, bodyOf: (req: Request) => RelayBody): RequestHandler {
+  return (req, res, next) => {
+    if (req.route === undefined && req.path !== '/') return next();
+    let body: RelayBody;
+    try {
+      body = bodyOf(req);
+    } catch (error) {
+      return next(error);
+    }
+    engine.handle(toRelayRequest(req, body)).then((response) => writeRelayResponse(req, res, response), next);
+  };
 }
 
 export interface ExpressRelayOptions extends RelayOptions {}
@@ -30,10 +60,27 @@ export interface ExpressRelayOptions extends RelayOptions {}
  * app.listen(3000);
  */
 export function posternRelay(options: ExpressRelayOptions): RequestHandler {
-  const relay = createRelay(options);
-  return (req, res, next) => {
-    // Mounted with app.use, only the mount path itself is the relay route.
-    if (req.route === undefined && req.path !== '/') return next();
-    relay.handle(toRelayRequest(req, alreadyParsedBody(req))).then((response) => writeRelayResponse(req, res, response), next);
-  };
+  return expressHandler(createRelay(options), batchBody);
+}
+
+export interface ExpressTunnelOptions extends TunnelOptions {}
+
+/**
+ * Express middleware for the Sentry envelope tunnel: point the browser SDK's `tunnel` option at its path.
+ * Mount it like the relay, with `app.use(path, …)` or `app.all`, and before body parsers: the engine reads
+ * the raw envelope under `maxEnvelopeBytes` (20 MiB by default). If a parser ran first, a Buffer body
+ * (`express.raw()`) is forwarded as read and a string (`express.text()`) as its UTF-8 bytes; a parsed
+ * object cannot be turned back into an envelope, so the request goes to `next(error)`.
+ *
+ * @example
+ * import express from 'express';
+ * import { posternTunnel } from '@postern/express';
+ *
+ * const app = express();
+ * app.use('/postern/tunnel', posternTunnel({ dsns: [process.env.SENTRY_DSN!], allowedOrigins: ['https://app.example.com'] }));
+ * app.listen(3000);
+ * // in the browser: Sentry.init({ dsn, tunnel: '/postern/tunnel' })
+ */
+export function posternTunnel(options: ExpressTunnelOptions): RequestHandler {
+  return expressHandler(createTunnel(options), envelopeBody);
 }

@@ -1,8 +1,34 @@
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { createRelay, type RelayOptions } from '@postern/core';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { createRelay, createTunnel, type Relay, type RelayOptions, type TunnelOptions } from '@postern/core';
 import { discardUnreadBody, toRelayRequest } from '@postern/node';
 
-export type { RelayOptions } from '@postern/core';
+export type { RelayOptions, TunnelOptions } from '@postern/core';
+
+/**
+ * The Fastify glue shared by the relay and the tunnel, run inside the plugin's own encapsulated context:
+ * the engine's route for every method (so the contract's 405 answers the rest), and a content-type parser
+ * that hands the raw body stream to the engine, which reads it under its own cap. A parser that passes the
+ * stream through is never subject to Fastify's `bodyLimit` (1 MiB by default), so the engine's cap is the
+ * only one: 20 MiB envelopes reach the tunnel.
+ */
+function mount(fastify: FastifyInstance, engine: Relay, routePath: string | undefined): void {
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  const answer = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const response = await engine.handle(toRelayRequest(request.raw));
+    reply.raw.once('finish', () => discardUnreadBody(request.raw));
+    return reply.code(response.status).headers(response.headers).send(response.body ?? undefined);
+  };
+  fastify.all(routePath ?? engine.path, answer);
+  // Fastify refuses some Content-Type headers (e.g. "text/html, application/json") before any parser runs;
+  // the engine answers those itself, so the refusal carries the contract's order of checks and error code.
+  fastify.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (typeof error.code === 'string' && error.code.startsWith('FST_ERR_CTP_')) return answer(request, reply);
+    throw error;
+  });
+  // Lets the engine finish its work (spool writes, mirror copies) when the app closes.
+  fastify.addHook('onClose', () => engine.close());
+}
 
 export interface FastifyRelayOptions extends RelayOptions {
   /** The route to answer on. Default `/debugbundle/browser`. */
@@ -22,21 +48,25 @@ export interface FastifyRelayOptions extends RelayOptions {
  * await app.register(posternRelay, { projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] });
  * await app.listen({ port: 3000 });
  */
-export const posternRelay: FastifyPluginAsync<FastifyRelayOptions> = async (fastify, options) => {
-  const { routePath, ...relayOptions } = options;
-  const relay = createRelay(relayOptions);
-  fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-  const answer = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const response = await relay.handle(toRelayRequest(request.raw));
-    reply.raw.once('finish', () => discardUnreadBody(request.raw));
-    return reply.code(response.status).headers(response.headers).send(response.body ?? undefined);
-  };
-  fastify.all(routePath ?? relay.path, answer);
-  // Fastify refuses some Content-Type headers (e.g. "text/html, application/json") before any parser runs;
-  // the engine answers those itself, so the refusal carries the contract's order of checks and error code.
-  fastify.setErrorHandler(async (error: FastifyError, request, reply) => {
-    if (typeof error.code === 'string' && error.code.startsWith('FST_ERR_CTP_')) return answer(request, reply);
-    throw error;
-  });
-};
+export const posternRelay: FastifyPluginAsync<FastifyRelayOptions> = async (fastify, { routePath, ...options }) => mount(fastify, createRelay(options), routePath);
+
+export interface FastifyTunnelOptions extends TunnelOptions {
+  /** The route to answer on. Default: `path`, which defaults to `/postern/tunnel`. */
+  routePath?: string;
+}
+
+/**
+ * An encapsulated Fastify plugin for the Sentry envelope tunnel, registered like `posternRelay`: its route
+ * for every method, and its own content-type parser handing the raw stream to the engine, which reads it
+ * under `maxEnvelopeBytes` (20 MiB by default; Fastify's `bodyLimit` does not apply to a passed-through stream).
+ *
+ * @example
+ * import Fastify from 'fastify';
+ * import { posternTunnel } from '@postern/fastify';
+ *
+ * const app = Fastify();
+ * await app.register(posternTunnel, { dsns: [process.env.SENTRY_DSN!], allowedOrigins: ['https://app.example.com'] });
+ * await app.listen({ port: 3000 });
+ * // in the browser: Sentry.init({ dsn, tunnel: '/postern/tunnel' })
+ */
+export const posternTunnel: FastifyPluginAsync<FastifyTunnelOptions> = async (fastify, { routePath, ...options }) => mount(fastify, createTunnel(options), routePath);

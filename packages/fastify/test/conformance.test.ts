@@ -1,16 +1,17 @@
 import Fastify from 'fastify';
 import { loadContract, renderConsole, runConformance, serverTarget } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
-import { posternRelay, type FastifyRelayOptions } from '../src/index.js';
+import { posternRelay, posternTunnel, type FastifyRelayOptions, type FastifyTunnelOptions } from '../src/index.js';
 
 describe('@postern/fastify against the Relay Contract', () => {
   it('passes every fixture on a real Fastify server', async () => {
     const contract = await loadContract();
     const result = await runConformance({
       targets: [
-        serverTarget('fastify', async (options) => {
+        serverTarget('fastify', async (options, config) => {
           const app = Fastify();
-          await app.register(posternRelay, options as unknown as FastifyRelayOptions);
+          if (config.protocol === 'sentry-tunnel') await app.register(posternTunnel, options as unknown as FastifyTunnelOptions);
+          else await app.register(posternRelay, options as unknown as FastifyRelayOptions);
           await app.ready();
           return app.server;
         }),

@@ -1,10 +1,10 @@
 import type { Context, Handler } from 'hono';
 import type { GetConnInfo } from 'hono/conninfo';
-import { createRelay, type RelayOptions, type RelayRequest } from '@postern/core';
+import { createRelay, createTunnel, type Relay, type RelayOptions, type RelayRequest, type TunnelOptions } from '@postern/core';
 
-export type { RelayOptions } from '@postern/core';
+export type { RelayOptions, TunnelOptions } from '@postern/core';
 
-export interface HonoRelayOptions extends RelayOptions {
+export interface HonoConnInfo {
   /**
    * How your runtime reports the socket peer: `getConnInfo` from `@hono/node-server/conninfo` on Node,
    * or from `hono/bun`, `hono/deno`, `hono/cloudflare-workers`. Hono's Web `Request` carries no address,
@@ -12,6 +12,10 @@ export interface HonoRelayOptions extends RelayOptions {
    */
   getConnInfo: GetConnInfo;
 }
+
+export interface HonoRelayOptions extends RelayOptions, HonoConnInfo {}
+
+export interface HonoTunnelOptions extends TunnelOptions, HonoConnInfo {}
 
 /** The engine's view of a Hono request: headers read from the Web request, the body as its stream. */
 function toRelayRequest(c: Context, getConnInfo: GetConnInfo): RelayRequest {
@@ -21,6 +25,19 @@ function toRelayRequest(c: Context, getConnInfo: GetConnInfo): RelayRequest {
     header: (name) => request.headers.get(name) ?? undefined,
     clientAddress: getConnInfo(c).remote.address,
     body: request.body,
+  };
+}
+
+/** The Hono glue shared by the relay and the tunnel: checks `getConnInfo`, then compiles the engine with the rest of the options. */
+function honoHandler<O>(options: O & HonoConnInfo, create: (options: O) => Relay): Handler {
+  const { getConnInfo, ...engineOptions } = options;
+  if (typeof getConnInfo !== 'function') {
+    throw new TypeError("getConnInfo is required: pass getConnInfo from '@hono/node-server/conninfo' (or hono/bun, hono/deno, hono/cloudflare-workers) so the relay knows the client's address.");
+  }
+  const engine = create(engineOptions as O);
+  return async (c) => {
+    const response = await engine.handle(toRelayRequest(c, getConnInfo));
+    return new Response(response.body, { status: response.status, headers: response.headers });
   };
 }
 
@@ -39,13 +56,25 @@ function toRelayRequest(c: Context, getConnInfo: GetConnInfo): RelayRequest {
  * serve({ fetch: app.fetch, port: 3000 });
  */
 export function posternRelay(options: HonoRelayOptions): Handler {
-  const { getConnInfo, ...relayOptions } = options;
-  if (typeof getConnInfo !== 'function') {
-    throw new TypeError("getConnInfo is required: pass getConnInfo from '@hono/node-server/conninfo' (or hono/bun, hono/deno, hono/cloudflare-workers) so the relay knows the client's address.");
-  }
-  const relay = createRelay(relayOptions);
-  return async (c) => {
-    const response = await relay.handle(toRelayRequest(c, getConnInfo));
-    return new Response(response.body, { status: response.status, headers: response.headers });
-  };
+  return honoHandler(options, createRelay);
+}
+
+/**
+ * A Hono handler for the Sentry envelope tunnel: point the browser SDK's `tunnel` option at its route.
+ * Register it like the relay, with `app.all`, before any middleware that reads the body; the engine reads
+ * the envelope stream itself under `maxEnvelopeBytes`.
+ *
+ * @example
+ * import { Hono } from 'hono';
+ * import { serve } from '@hono/node-server';
+ * import { getConnInfo } from '@hono/node-server/conninfo';
+ * import { posternTunnel } from '@postern/hono';
+ *
+ * const app = new Hono();
+ * app.all('/postern/tunnel', posternTunnel({ dsns: [process.env.SENTRY_DSN!], allowedOrigins: ['https://app.example.com'], getConnInfo }));
+ * serve({ fetch: app.fetch, port: 3000 });
+ * // in the browser: Sentry.init({ dsn, tunnel: '/postern/tunnel' })
+ */
+export function posternTunnel(options: HonoTunnelOptions): Handler {
+  return honoHandler(options, createTunnel);
 }

@@ -4,16 +4,17 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono } from 'hono';
 import { loadContract, renderConsole, runConformance, serverTarget } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
-import { posternRelay, type HonoRelayOptions } from '../src/index.js';
+import { posternRelay, posternTunnel, type HonoRelayOptions, type HonoTunnelOptions } from '../src/index.js';
 
 describe('@postern/hono against the Relay Contract', () => {
   it('passes every fixture on @hono/node-server', async () => {
     const contract = await loadContract();
     const result = await runConformance({
       targets: [
-        serverTarget('hono', (options) => {
+        serverTarget('hono', (options, config) => {
           const app = new Hono();
-          app.all(options.path, posternRelay({ ...(options as unknown as HonoRelayOptions), getConnInfo }));
+          const handler = config.protocol === 'sentry-tunnel' ? posternTunnel({ ...(options as unknown as HonoTunnelOptions), getConnInfo }) : posternRelay({ ...(options as unknown as HonoRelayOptions), getConnInfo });
+          app.all(options.path, handler);
           return createAdaptorServer({ fetch: app.fetch }) as Server;
         }),
       ],

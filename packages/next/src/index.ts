@@ -1,11 +1,11 @@
-import { createRelay, type Relay, type RelayOptions, type RelayRequest } from '@postern/core';
+import { createRelay, createTunnel, type Relay, type RelayOptions, type RelayRequest, type TunnelOptions } from '@postern/core';
 
-export type { RelayOptions } from '@postern/core';
+export type { RelayOptions, TunnelOptions } from '@postern/core';
 
 /** Where the address of whoever connected to Next.js comes from: a fixed proxy address, or a function. */
 export type PeerAddress = string | ((request: Request) => string | undefined);
 
-export interface NextRelayOptions extends RelayOptions {
+export interface NextPeerOptions {
   /**
    * Who connected to the Next.js server. Route handlers never see the socket, and Next.js fills in
    * `X-Forwarded-For` only when the client did not send one, so no header can be believed on its own. Give
@@ -15,6 +15,10 @@ export interface NextRelayOptions extends RelayOptions {
    */
   peerAddress: PeerAddress;
 }
+
+export interface NextRelayOptions extends RelayOptions, NextPeerOptions {}
+
+export interface NextTunnelOptions extends TunnelOptions, NextPeerOptions {}
 
 /** An App Router route handler; Next.js passes a `NextRequest`, which is a `Request`. */
 export type RelayRouteHandler = (request: Request) => Promise<Response>;
@@ -44,6 +48,27 @@ function toRelayRequest(request: Request, peer: PeerAddress): RelayRequest {
 }
 
 /**
+ * The Next.js glue shared by the relay and the tunnel: one handler for every method. The engine is compiled
+ * on the first request, not at import: `next build` imports every route module, usually without the
+ * runtime's secrets, so a wrong option shows up as an error on the first request.
+ */
+function routeHandlers<O>(options: O & NextPeerOptions, create: (options: O) => Relay): RelayRouteHandlers {
+  const { peerAddress, ...engineOptions } = options;
+  if (typeof peerAddress !== 'string' && typeof peerAddress !== 'function') {
+    throw new TypeError(
+      'peerAddress is required: Next.js does not give route handlers the socket address. Pass the address of your proxy (and name it in trustProxy), or a function returning the address your platform vouches for.',
+    );
+  }
+  let engine: Relay | undefined;
+  const handler: RelayRouteHandler = async (request) => {
+    engine ??= create(engineOptions as O);
+    const response = await engine.handle(toRelayRequest(request, peerAddress));
+    return new Response(response.body, { status: response.status, headers: response.headers });
+  };
+  return { GET: handler, POST: handler, PUT: handler, PATCH: handler, DELETE: handler, OPTIONS: handler };
+}
+
+/**
  * Route handlers for `app/<route>/route.ts` (Node.js runtime). The relay is compiled on the first request,
  * not at import: `next build` imports every route module, usually without the runtime's secrets.
  *
@@ -59,17 +84,26 @@ function toRelayRequest(request: Request, peer: PeerAddress): RelayRequest {
  * });
  */
 export function posternRelay(options: NextRelayOptions): RelayRouteHandlers {
-  const { peerAddress, ...relayOptions } = options;
-  if (typeof peerAddress !== 'string' && typeof peerAddress !== 'function') {
-    throw new TypeError(
-      'peerAddress is required: Next.js does not give route handlers the socket address. Pass the address of your proxy (and name it in trustProxy), or a function returning the address your platform vouches for.',
-    );
-  }
-  let relay: Relay | undefined;
-  const handler: RelayRouteHandler = async (request) => {
-    relay ??= createRelay(relayOptions);
-    const response = await relay.handle(toRelayRequest(request, peerAddress));
-    return new Response(response.body, { status: response.status, headers: response.headers });
-  };
-  return { GET: handler, POST: handler, PUT: handler, PATCH: handler, DELETE: handler, OPTIONS: handler };
+  return routeHandlers(options, createRelay);
+}
+
+/**
+ * Route handlers for the Sentry envelope tunnel in `app/postern/tunnel/route.ts` (Node.js runtime): point
+ * the browser SDK's `tunnel` option at that route. Like the relay, the tunnel is compiled on the first
+ * request, so `next build` needs no DSN.
+ *
+ * @example
+ * // app/postern/tunnel/route.ts, with Next.js listening only behind a proxy at 10.0.0.2
+ * import { posternTunnel } from '@postern/next';
+ *
+ * export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = posternTunnel({
+ *   dsns: [process.env.SENTRY_DSN!],
+ *   allowedOrigins: ['https://app.example.com'],
+ *   peerAddress: '10.0.0.2',
+ *   trustProxy: '10.0.0.2',
+ * });
+ * // in the browser: Sentry.init({ dsn, tunnel: '/postern/tunnel' })
+ */
+export function posternTunnel(options: NextTunnelOptions): RelayRouteHandlers {
+  return routeHandlers(options, createTunnel);
 }

@@ -2,7 +2,8 @@ import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { loadContract, renderConsole, runConformance, serverTarget } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
-import { posternRelay, type NextRelayOptions, type RelayRouteHandlers } from '../src/index.js';
+import { posternRelay, posternTunnel, type NextRelayOptions, type NextTunnelOptions, type RelayRouteHandlers } from '../src/index.js';
+import { expectTunnel, startSink, tunnelOptionsFor } from '../../node/test/tunnel-helpers.js';
 
 // The route handlers in process, behind a Node-to-Web-Request bridge listening on loopback (the peer is
 // always a local process, as with `next start -H 127.0.0.1`). The production build of examples/next runs
@@ -27,7 +28,15 @@ describe('@postern/next against the Relay Contract', () => {
   it('passes every fixture with the route handlers behind a loopback-only server', async () => {
     const contract = await loadContract();
     const result = await runConformance({
-      targets: [serverTarget('next-routes', (options) => routeServer(posternRelay({ ...(options as unknown as NextRelayOptions), peerAddress: '127.0.0.1' }), options.path))],
+      targets: [
+        serverTarget('next-routes', (options, config) => {
+          const handlers =
+            config.protocol === 'sentry-tunnel'
+              ? posternTunnel({ ...(options as unknown as NextTunnelOptions), peerAddress: '127.0.0.1' })
+              : posternRelay({ ...(options as unknown as NextRelayOptions), peerAddress: '127.0.0.1' });
+          return routeServer(handlers, options.path);
+        }),
+      ],
     });
     expect(result.summary.total).toBe(contract.cases.length);
     expect(result.summary.failed, renderConsole(result, { color: false })).toBe(0);
@@ -49,5 +58,23 @@ describe('@postern/next against the Relay Contract', () => {
     const handlers = posternRelay({ projectToken: '', peerAddress: '127.0.0.1' });
     await expect(post(handlers, {})).rejects.toThrow(/projectToken is required/);
     expect(() => posternRelay({ projectToken: 'srv-token' } as NextRelayOptions)).toThrow(/peerAddress is required/);
+  });
+
+  it('posternTunnel forwards a valid envelope byte for byte and refuses an unknown DSN', async () => {
+    const sink = await startSink();
+    const server = routeServer(posternTunnel({ ...tunnelOptionsFor(sink), peerAddress: '127.0.0.1' }), '/postern/tunnel');
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await expectTunnel(`http://127.0.0.1:${(server.address() as { port: number }).port}/postern/tunnel`, sink);
+    } finally {
+      server.close();
+      await sink.close();
+    }
+  });
+
+  it('compiles the tunnel on the first request too, so `next build` needs no DSN', async () => {
+    const handlers = posternTunnel({ dsns: [], peerAddress: '127.0.0.1' });
+    await expect(handlers.POST(new Request('http://relay.test/postern/tunnel', { method: 'POST', body: '{}' }))).rejects.toThrow(/dsns is required/);
+    expect(() => posternTunnel({ dsns: ['https://public@o1.ingest.sentry.io/42'] } as unknown as NextTunnelOptions)).toThrow(/peerAddress is required/);
   });
 });

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createRelay, errorResponse, matchesPath, type RelayBody, type RelayOptions, type RelayRequest, type RelayResponse } from '@postern/core';
+import { createRelay, createTunnel, errorResponse, matchesPath, type Relay, type RelayBody, type RelayOptions, type RelayRequest, type RelayResponse, type TunnelOptions } from '@postern/core';
 
-export type { RelayOptions } from '@postern/core';
+export type { RelayOptions, TunnelOptions } from '@postern/core';
 
 /**
  * The engine's view of a Node request: headers and method read lazily from the request itself, the client
@@ -24,6 +24,8 @@ export function toRelayRequest(req: IncomingMessage, body?: RelayBody): RelayReq
 
 /** Writes the engine's answer, then throws away whatever body the engine chose not to read (memory stays bounded). */
 export function writeRelayResponse(req: IncomingMessage, res: ServerResponse, response: RelayResponse): void {
+  // A known length instead of chunked framing: clients (and Chromium's request tracking) see the answer end.
+  if (response.body !== null) response.headers['content-length'] = String(Buffer.byteLength(response.body));
   res.writeHead(response.status, response.headers);
   res.end(response.body ?? undefined);
   discardUnreadBody(req);
@@ -34,11 +36,28 @@ export function discardUnreadBody(req: IncomingMessage): void {
   if (!req.complete) req.resume();
 }
 
+/** A `node:http` request listener; `next`, when given, receives every request off the engine's path. */
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
+
+/**
+ * The node:http glue shared by the relay and the tunnel: answers the engine's `path` and nothing else;
+ * other paths go to `next` when given (so it can sit in front of an app), or get a 404.
+ */
+export function createNodeHandler(engine: Relay): NodeHandler {
+  return (req, res, next) => {
+    if (!matchesPath(req.url ?? '/', engine.path)) {
+      if (next) return next();
+      return writeRelayResponse(req, res, errorResponse('not_found', {}));
+    }
+    engine.handle(toRelayRequest(req)).then((response) => writeRelayResponse(req, res, response), next ?? ((error: unknown) => res.destroy(error as Error)));
+  };
+}
+
 export interface NodeRelayOptions extends RelayOptions {}
 
 /**
- * A `node:http` request listener that answers the relay route and nothing else: other paths go to `next`
- * when given (so it can sit in front of an app), or get a 404.
+ * A `node:http` request listener that answers the relay route (`path`, default `/debugbundle/browser`) and
+ * nothing else: other paths go to `next` when given (so it can sit in front of an app), or get a 404.
  *
  * @example
  * import { createServer } from 'node:http';
@@ -47,13 +66,25 @@ export interface NodeRelayOptions extends RelayOptions {}
  * const relay = createNodeRelay({ projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] });
  * createServer((req, res) => relay(req, res)).listen(3000);
  */
-export function createNodeRelay(options: NodeRelayOptions): (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void {
-  const relay = createRelay(options);
-  return (req, res, next) => {
-    if (!matchesPath(req.url ?? '/', relay.path)) {
-      if (next) return next();
-      return writeRelayResponse(req, res, errorResponse('not_found', {}));
-    }
-    relay.handle(toRelayRequest(req)).then((response) => writeRelayResponse(req, res, response), next ?? ((error: unknown) => res.destroy(error as Error)));
-  };
+export function createNodeRelay(options: NodeRelayOptions): NodeHandler {
+  return createNodeHandler(createRelay(options));
+}
+
+export interface NodeTunnelOptions extends TunnelOptions {}
+
+/**
+ * A `node:http` request listener for the Sentry envelope tunnel (`path`, default `/postern/tunnel`): point
+ * the browser SDK's `tunnel` option at it. Other paths go to `next` when given, or get a 404, so it chains
+ * with `createNodeRelay`.
+ *
+ * @example
+ * import { createServer } from 'node:http';
+ * import { createNodeRelay, createNodeTunnel } from '@postern/node';
+ *
+ * const relay = createNodeRelay({ projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] });
+ * const tunnel = createNodeTunnel({ dsns: [process.env.SENTRY_DSN!], allowedOrigins: ['https://app.example.com'] });
+ * createServer((req, res) => tunnel(req, res, () => relay(req, res))).listen(3000);
+ */
+export function createNodeTunnel(options: NodeTunnelOptions): NodeHandler {
+  return createNodeHandler(createTunnel(options));
 }

@@ -3,20 +3,23 @@ import type { Handle, RequestEvent, RequestHandler } from '@sveltejs/kit';
 import { getRequest, setResponse } from '@sveltejs/kit/node';
 import { loadContract, renderConsole, runConformance, serverTarget } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
-import { posternHandle, posternRelay, type SvelteKitRelayOptions } from '../src/index.js';
+import { posternHandle, posternRelay, posternTunnel, posternTunnelHandle, type SvelteKitRelayOptions, type SvelteKitTunnelOptions } from '../src/index.js';
+import { expectTunnel, listen, startSink, tunnelOptionsFor } from '../../node/test/tunnel-helpers.js';
 
 // adapter-node's request path, in process: SvelteKit's own Node bridge (getRequest/setResponse, the 512 kB
-// BODY_SIZE_LIMIT default) and getClientAddress() as adapter-node answers it without ADDRESS_HEADER.
+// BODY_SIZE_LIMIT default), getClientAddress() as adapter-node answers it without ADDRESS_HEADER, and
+// `platform: { req }` as adapter-node passes it.
 // The production build of examples/sveltekit runs the same fixtures through `node build`.
+// The tunnel's targets raise the limit, as its README says to (BODY_SIZE_LIMIT=Infinity; the engine caps envelopes itself).
 const BODY_SIZE_LIMIT = 512 * 1024;
 
 function eventFor(req: IncomingMessage, request: Request): RequestEvent {
-  return { request, url: new URL(request.url), getClientAddress: () => req.socket.remoteAddress as string } as unknown as RequestEvent;
+  return { request, url: new URL(request.url), getClientAddress: () => req.socket.remoteAddress as string, platform: { req } } as unknown as RequestEvent;
 }
 
-function kitServer(respond: (event: RequestEvent) => Response | Promise<Response>): Server {
+function kitServer(respond: (event: RequestEvent) => Response | Promise<Response>, bodySizeLimit = BODY_SIZE_LIMIT): Server {
   return createServer(async (req, res) => {
-    const request = await getRequest({ request: req, base: 'http://relay.test', bodySizeLimit: BODY_SIZE_LIMIT });
+    const request = await getRequest({ request: req, base: 'http://relay.test', bodySizeLimit });
     await setResponse(res, await respond(eventFor(req, request)));
   });
 }
@@ -28,9 +31,10 @@ describe('@postern/sveltekit against the Relay Contract', () => {
     const contract = await loadContract();
     const result = await runConformance({
       targets: [
-        serverTarget('sveltekit-server', (options) => {
-          const fallback: RequestHandler = posternRelay(options as unknown as SvelteKitRelayOptions);
-          return kitServer((event) => fallback(event as Parameters<RequestHandler>[0]));
+        serverTarget('sveltekit-server', (options, config) => {
+          const tunnel = config.protocol === 'sentry-tunnel';
+          const fallback: RequestHandler = tunnel ? posternTunnel(options as unknown as SvelteKitTunnelOptions) : posternRelay(options as unknown as SvelteKitRelayOptions);
+          return kitServer((event) => fallback(event as Parameters<RequestHandler>[0]), tunnel ? Infinity : BODY_SIZE_LIMIT);
         }),
       ],
     });
@@ -42,9 +46,10 @@ describe('@postern/sveltekit against the Relay Contract', () => {
     const contract = await loadContract();
     const result = await runConformance({
       targets: [
-        serverTarget('sveltekit-handle', (options) => {
-          const handle: Handle = posternHandle(options as unknown as SvelteKitRelayOptions);
-          return kitServer((event) => handle({ event, resolve: async () => notFound() }));
+        serverTarget('sveltekit-handle', (options, config) => {
+          const tunnel = config.protocol === 'sentry-tunnel';
+          const handle: Handle = tunnel ? posternTunnelHandle(options as unknown as SvelteKitTunnelOptions) : posternHandle(options as unknown as SvelteKitRelayOptions);
+          return kitServer((event) => handle({ event, resolve: async () => notFound() }), tunnel ? Infinity : BODY_SIZE_LIMIT);
         }),
       ],
     });
@@ -69,5 +74,21 @@ describe('@postern/sveltekit against the Relay Contract', () => {
       } as unknown as Parameters<RequestHandler>[0]);
     expect((await send('198.51.100.1')).status).toBe(415);
     expect((await send('198.51.100.2')).status).toBe(429);
+  });
+
+  it('posternTunnel and posternTunnelHandle forward a valid envelope byte for byte and refuse an unknown DSN', async () => {
+    const sink = await startSink();
+    const fallback = posternTunnel(tunnelOptionsFor(sink));
+    const handle = posternTunnelHandle(tunnelOptionsFor(sink));
+    const servers = [kitServer((event) => fallback(event as Parameters<RequestHandler>[0]), Infinity), kitServer((event) => handle({ event, resolve: async () => notFound() }), Infinity)];
+    try {
+      for (const server of servers) {
+        sink.received.length = 0;
+        await expectTunnel(`${await listen(server)}/postern/tunnel`, sink);
+      }
+    } finally {
+      for (const server of servers) server.close();
+      await sink.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULTS, resolveDeliverySettings } from '@postern/core';
+import { DEFAULTS, resolveDeliverySettings, TUNNEL_DEFAULTS } from '@postern/core';
 import { openFileSpool } from '@postern/core/spool';
 import { ConfigError, type ServeConfig } from '../config.js';
 import type { Output } from '../output.js';
@@ -148,6 +148,11 @@ export async function doctor(options: DoctorOptions, out: Output): Promise<numbe
     }
     if (mode === 'local-only') checks.push(await checkDirectory('localEventsDir', config.relay.localEventsDir));
     if (mode !== 'local-only') checks.push(...(await checkUpstream(config)));
+    if (config.tunnel) {
+      // The DSNs were compiled by the engine when the config loaded; say what the tunnel will accept.
+      const routes = config.tunnel.dsns.length;
+      checks.push({ name: 'sentry tunnel', verdict: 'pass', detail: `${config.tunnel.path ?? TUNNEL_DEFAULTS.path} forwards envelopes for ${routes} DSN${routes === 1 ? '' : 's'}` });
+    }
   }
   if (options.url) {
     const origin = options.origin ?? config?.relay.allowedOrigins?.[0] ?? new URL(options.url).origin;

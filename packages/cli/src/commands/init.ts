@@ -80,6 +80,14 @@ localEventsDir: ${DEFAULTS.localEventsDir}
 logLevel: info
 # On SIGTERM/SIGINT, how long to wait for requests in flight.
 shutdownTimeoutMs: 10000
+# A client gets this long to send its headers, and this long for the whole request (slowloris guard).
+headersTimeoutMs: 10000
+requestTimeoutMs: 30000
+
+# A Sentry tunnel beside the relay (the browser SDK's \`tunnel: '/postern/tunnel'\`): uncomment and list
+# the DSNs it may forward to. See the README for mirrors (forwardTo) and PII scrubbing (scrub).
+# tunnel:
+#   dsns: [https://<public key>@o0.ingest.sentry.io/<project id>]
 `;
 }
 

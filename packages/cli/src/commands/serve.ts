@@ -13,6 +13,7 @@ export async function serve(config: ServeConfig): Promise<number> {
   logger.info(
     {
       url: `http://${address.address}:${address.port}${relayServer.relay.path}`,
+      ...(relayServer.tunnel ? { tunnelUrl: `http://${address.address}:${address.port}${relayServer.tunnel.path}` } : {}),
       mode: relayServer.delivery.mode,
       ...(relayServer.delivery.mode === 'durable' ? { spoolDir: config.relay.spoolDir } : {}),
       ...(relayServer.delivery.mode === 'local-only' ? { localEventsDir: config.relay.localEventsDir } : {}),

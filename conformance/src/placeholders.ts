@@ -1,0 +1,20 @@
+import type { JsonValue } from './types.js';
+
+/** The upstreams a run's placeholders stand for: the recording sink, and a loopback port nothing listens on. */
+export interface Placeholders {
+  upstream: string;
+  unreachable: string;
+  tempDir?: string;
+}
+
+/** Replaces `{{upstream}}`, `{{unreachable}}` and `{{tempDir}}` in every string of a JSON value. */
+export function fillPlaceholders<T extends JsonValue>(value: T, places: Placeholders): T {
+  if (typeof value === 'string') {
+    let out: string = value.replaceAll('{{upstream}}', places.upstream).replaceAll('{{unreachable}}', places.unreachable);
+    if (places.tempDir !== undefined) out = out.replaceAll('{{tempDir}}', places.tempDir);
+    return out as T;
+  }
+  if (Array.isArray(value)) return value.map((item) => fillPlaceholders(item, places)) as T;
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, fillPlaceholders(item, places)])) as T;
+  return value;
+}

@@ -1,0 +1,4 @@
+import { posternTunnel } from '@postern/next';
+import { tunnelOptions } from '../../../relay-options.mjs';
+
+export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = posternTunnel(tunnelOptions);

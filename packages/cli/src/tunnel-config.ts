@@ -1,0 +1,75 @@
+import { createTunnel, TUNNEL_DEFAULTS, type TunnelOptions } from '@postern/core';
+
+/** The settings `tunnel:` may hold, checked like top-level keys: the `TunnelOptions` of `@postern/core` that a file can express. */
+export const TUNNEL_KEYS = ['dsns', 'path', 'allowedOrigins', 'trustProxy', 'rateLimitPerMinute', 'rateLimit', 'maxEnvelopeBytes', 'upstreamTimeoutMs', 'scrub'] as const;
+
+/** The tunnel's settings that fall back to the top-level ones: the same pages send to both routes, through the same proxies. */
+export const INHERITED_TUNNEL_KEYS = ['allowedOrigins', 'trustProxy'] as const;
+
+export const TUNNEL_EXAMPLE = '{ dsns: [https://0123abcd@o1.ingest.sentry.io/42] }';
+
+/** What the config checker needs to check one value as it checks a top-level key; returns the problem or undefined. */
+export type CheckAs = (key: string, spec: { kind: string; example: string; min?: number }, value: unknown) => string | undefined;
+
+/**
+ * Problems with a `tunnel:` mapping, each naming `tunnel.<key>` and the fix. The value kinds are the
+ * top-level checker's; the DSNs, the scrub rules and the numbers are then compiled by the engine itself
+ * (without sending anything), so a bad DSN is reported at start and by `postern doctor`, not on the first envelope.
+ */
+export function tunnelProblems(value: unknown, where: string, checkAs: CheckAs): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return [`${where}tunnel: must be a mapping with at least dsns, got ${JSON.stringify(value)}. Fix: set tunnel: ${TUNNEL_EXAMPLE}.`];
+  }
+  const problems: string[] = [];
+  const tunnel = value as Record<string, unknown>;
+  for (const [key, item] of Object.entries(tunnel)) {
+    const problem = ((): string | undefined => {
+      switch (key) {
+        case 'dsns':
+          return Array.isArray(item) && item.length > 0 ? undefined : `${where}tunnel.dsns: must be a non-empty list of Sentry DSNs, got ${JSON.stringify(item)}. Fix: set tunnel: ${TUNNEL_EXAMPLE}.`;
+        case 'path':
+          return typeof item === 'string' && item.startsWith('/') ? undefined : `${where}tunnel.path: must be a path starting with /, got ${JSON.stringify(item)}. Fix: set tunnel.path: ${TUNNEL_DEFAULTS.path}.`;
+        case 'allowedOrigins':
+          return checkAs('tunnel.allowedOrigins', { kind: 'origins', example: '[https://app.example.com]' }, item);
+        case 'trustProxy':
+          return checkAs('tunnel.trustProxy', { kind: 'trustProxy', example: 'false, 1, or [loopback]' }, item);
+        case 'rateLimitPerMinute':
+          return checkAs('tunnel.rateLimitPerMinute', { kind: 'integer', example: String(TUNNEL_DEFAULTS.rateLimitPerMinute), min: 1 }, item);
+        case 'rateLimit':
+          return checkAs('tunnel.rateLimit', { kind: 'rateLimit', example: '{ limit: 60, windowMs: 60000 }' }, item);
+        case 'maxEnvelopeBytes':
+          return checkAs('tunnel.maxEnvelopeBytes', { kind: 'integer', example: String(TUNNEL_DEFAULTS.maxEnvelopeBytes), min: 1 }, item);
+        case 'upstreamTimeoutMs':
+          return checkAs('tunnel.upstreamTimeoutMs', { kind: 'integer', example: String(TUNNEL_DEFAULTS.upstreamTimeoutMs), min: 1 }, item);
+        case 'scrub':
+          return typeof item === 'object' && item !== null && !Array.isArray(item) ? undefined : `${where}tunnel.scrub: must be a mapping of scrub rules, got ${JSON.stringify(item)}. Fix: remove it, or see the @postern/core README for the rules.`;
+        default:
+          return `${where}tunnel.${key}: is not a tunnel setting. Fix: remove it or correct the spelling (tunnel settings: ${TUNNEL_KEYS.join(', ')}).`;
+      }
+    })();
+    if (problem) problems.push(problem);
+  }
+  if (!('dsns' in tunnel)) problems.push(`${where}tunnel.dsns: is required. Fix: set tunnel: ${TUNNEL_EXAMPLE}.`);
+  return problems;
+}
+
+/**
+ * The tunnel options `postern serve` runs with: the checked `tunnel:` mapping, with `allowedOrigins` and
+ * `trustProxy` taken from the top level when the tunnel does not set its own. Its rate limit is its own
+ * (default 300 envelopes per client per minute), counted apart from the relay's.
+ */
+export function resolveTunnel(tunnel: Record<string, unknown>, top: Record<string, unknown>): TunnelOptions {
+  const resolved: Record<string, unknown> = { ...tunnel };
+  for (const key of INHERITED_TUNNEL_KEYS) if (resolved[key] === undefined && top[key] !== undefined) resolved[key] = top[key];
+  return resolved as unknown as TunnelOptions;
+}
+
+/** What the engine itself refuses in resolved tunnel options (a malformed DSN, a bad scrub rule), as `tunnel.<key>` problems. */
+export function engineProblem(options: TunnelOptions, source: string): string | undefined {
+  try {
+    void createTunnel({ ...options, fetch: () => Promise.reject(new Error('not sending while checking the configuration')) }).close();
+    return undefined;
+  } catch (error) {
+    return `${source}: tunnel.${error instanceof Error ? error.message : String(error)}`;
+  }
+}

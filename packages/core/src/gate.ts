@@ -1,0 +1,92 @@
+import { canonicalAddress, compileTrustProxy, rateLimitKey, resolveClientAddress, type TrustProxy } from './client-ip.js';
+import { compileAllowedOrigins, isSameOrigin, requestOrigin } from './origin.js';
+import { createMemoryStore } from './rate-limit/memory-store.js';
+import type { RateLimitStore } from './rate-limit/store.js';
+import type { RateLimitOptions } from './options.js';
+import type { RelayRequest, RelayResponse } from './request.js';
+import { errorResponse } from './respond.js';
+
+/** The checks every protocol runs first, in the contract's order: method, origin, preflight, rate limit. */
+export interface GateOptions {
+  allowedOrigins?: readonly string[] | undefined;
+  trustProxy?: TrustProxy | undefined;
+  rateLimit: RateLimitOptions;
+  rateLimitStore?: RateLimitStore | undefined;
+  /** `Access-Control-Expose-Headers` on every answer past the preflight. */
+  exposedHeaders: string;
+  /** `Access-Control-Allow-Headers` of a preflight answer. */
+  allowedRequestHeaders: string;
+  /** Headers a protocol adds to its 429, e.g. Sentry's `X-Sentry-Rate-Limits`. */
+  rateLimitedHeaders?: (resetSeconds: number) => Record<string, string>;
+}
+
+/** A request the gate let through: the headers answered so far, and who sent it. */
+export interface Admitted {
+  headers: Record<string, string>;
+  /** The client address after the trusted-proxy rules (`unknown` when the socket gave none). */
+  client: string;
+  /** The origin the request was checked against. */
+  origin: string;
+}
+
+export type GateResult = { admitted: true; value: Admitted } | { admitted: false; response: RelayResponse };
+
+/**
+ * Compiles the shared front of the pipeline once. A request either gets its answer here (405, 403, the
+ * preflight's 204, 429) or comes out admitted with its CORS and RateLimit headers already set.
+ */
+export function compileGate(options: GateOptions): (request: RelayRequest) => Promise<GateResult> {
+  const allowedOrigins = options.allowedOrigins && options.allowedOrigins.length > 0 ? compileAllowedOrigins(options.allowedOrigins) : undefined;
+  const trusts = compileTrustProxy(options.trustProxy);
+  const store = options.rateLimitStore ?? createMemoryStore();
+  const { limit, windowMs } = options.rateLimit;
+  const preflightHeaders: Record<string, string> = {
+    'access-control-allow-methods': 'POST, OPTIONS',
+    'access-control-allow-headers': options.allowedRequestHeaders,
+    'access-control-max-age': '600',
+  };
+
+  function checkOrigin(request: RelayRequest, trustedPeer: boolean): { ok: true; origin: string } | { ok: false; code: 'origin_missing' | 'origin_not_allowed' } {
+    const { origin, present } = requestOrigin(request);
+    if (!present) return { ok: false, code: 'origin_missing' };
+    if (origin === null) return { ok: false, code: 'origin_not_allowed' };
+    if (allowedOrigins) return allowedOrigins.has(origin.serialized) ? { ok: true, origin: origin.serialized } : { ok: false, code: 'origin_not_allowed' };
+    const forwardedHost = trustedPeer ? request.header('x-forwarded-host')?.split(',')[0]?.trim() : undefined;
+    const host = forwardedHost || request.header('host');
+    return isSameOrigin(origin, host) ? { ok: true, origin: origin.serialized } : { ok: false, code: 'origin_not_allowed' };
+  }
+
+  return async (request) => {
+    const headers: Record<string, string> = { vary: 'Origin' };
+    const method = request.method.toUpperCase();
+    if (method !== 'POST' && method !== 'OPTIONS') {
+      headers.allow = 'POST, OPTIONS';
+      return { admitted: false, response: errorResponse('method_not_allowed', headers) };
+    }
+
+    const socketAddress = request.clientAddress;
+    const peer = canonicalAddress(socketAddress);
+    const origin = checkOrigin(request, peer !== undefined && trusts(peer, 0));
+    if (!origin.ok) return { admitted: false, response: errorResponse(origin.code, headers) };
+    const originHeader = request.header('origin');
+    if (originHeader) headers['access-control-allow-origin'] = originHeader;
+    if (method === 'OPTIONS') {
+      Object.assign(headers, preflightHeaders);
+      return { admitted: false, response: { status: 204, headers, body: null } };
+    }
+    headers['access-control-expose-headers'] = options.exposedHeaders;
+
+    const client = resolveClientAddress(socketAddress, request.header('x-forwarded-for'), trusts);
+    const decision = await store.hit(rateLimitKey(client), limit, windowMs);
+    const resetSeconds = Math.max(1, Math.ceil(decision.resetMs / 1000));
+    headers['ratelimit-limit'] = String(limit);
+    headers['ratelimit-remaining'] = String(decision.remaining);
+    headers['ratelimit-reset'] = String(resetSeconds);
+    if (!decision.allowed) {
+      headers['retry-after'] = String(resetSeconds);
+      if (options.rateLimitedHeaders) Object.assign(headers, options.rateLimitedHeaders(resetSeconds));
+      return { admitted: false, response: errorResponse('rate_limited', headers) };
+    }
+    return { admitted: true, value: { headers, client, origin: origin.origin } };
+  };
+}

@@ -1,0 +1,56 @@
+import { createServer } from 'node:http';
+import express from 'express';
+import { afterEach, describe, expect, it } from 'vitest';
+import { posternTunnel } from '../src/index.js';
+import { envelope, expectTunnel, listen, ORIGIN, startSink, tunnelOptionsFor, type Sink } from '../../node/test/tunnel-helpers.js';
+
+async function withApp(app: express.Express, run: (base: string) => Promise<void>): Promise<void> {
+  const server = createServer(app);
+  const base = await listen(server);
+  try {
+    await run(base);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}
+
+describe('posternTunnel (Express)', () => {
+  let sink: Sink | undefined;
+  afterEach(async () => sink?.close());
+
+  it('forwards a valid envelope byte for byte and refuses an unknown DSN, mounted before the body parsers', async () => {
+    sink = await startSink();
+    const app = express();
+    app.use('/postern/tunnel', posternTunnel(tunnelOptionsFor(sink)));
+    app.use(express.json());
+    await withApp(app, (base) => expectTunnel(`${base}/postern/tunnel`, sink as Sink));
+  });
+
+  it('forwards the Buffer express.raw() read, byte for byte', async () => {
+    sink = await startSink();
+    const app = express();
+    app.use(express.raw({ type: '*/*' }));
+    app.all('/postern/tunnel', posternTunnel(tunnelOptionsFor(sink)));
+    await withApp(app, (base) => expectTunnel(`${base}/postern/tunnel`, sink as Sink));
+  });
+
+  it('hands a body a parser turned into an object to next(error): an envelope cannot be rebuilt from it', async () => {
+    sink = await startSink();
+    const app = express();
+    app.use(express.json({ type: '*/*' }));
+    app.use('/postern/tunnel', posternTunnel(tunnelOptionsFor(sink)));
+    let seen: unknown;
+    app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      seen = error;
+      res.status(500).end();
+    });
+    await withApp(app, async (base) => {
+      const response = await fetch(`${base}/postern/tunnel`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: '{"dsn":"x"}' });
+      expect(response.status).toBe(500);
+    });
+    expect(String(seen)).toMatch(/Mount posternTunnel before express\.json\(\)/);
+    expect(sink.received).toHaveLength(0);
+    expect(envelope(sink.dsn('42')).length).toBeGreaterThan(0);
+  });
+});

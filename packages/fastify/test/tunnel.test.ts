@@ -1,0 +1,38 @@
+import Fastify from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { posternRelay, posternTunnel } from '../src/index.js';
+import { expectTunnel, ORIGIN, startSink, tunnelOptionsFor, type Sink } from '../../node/test/tunnel-helpers.js';
+
+describe('posternTunnel (Fastify)', () => {
+  let sink: Sink | undefined;
+  afterEach(async () => sink?.close());
+
+  it('forwards a valid envelope byte for byte and refuses an unknown DSN, beside the relay', async () => {
+    sink = await startSink();
+    const app = Fastify();
+    await app.register(posternRelay, { projectToken: 'srv-token', allowedOrigins: [ORIGIN] });
+    await app.register(posternTunnel, tunnelOptionsFor(sink));
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      await expectTunnel(`${address}/postern/tunnel`, sink);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("is not cut by Fastify's bodyLimit: a 2 MiB envelope reaches the engine, whose own cap applies", async () => {
+    sink = await startSink();
+    const app = Fastify({ bodyLimit: 1024 });
+    await app.register(posternTunnel, { ...tunnelOptionsFor(sink), routePath: '/sentry', maxEnvelopeBytes: 3 * 1024 * 1024 });
+    const header = `${JSON.stringify({ dsn: sink.dsn('42') })}\n`;
+    const payload = 'x'.repeat(2 * 1024 * 1024);
+    const body = `${header}${JSON.stringify({ type: 'attachment', length: payload.length })}\n${payload}\n`;
+    const accepted = await app.inject({ method: 'POST', url: '/sentry', headers: { origin: ORIGIN, 'content-type': 'text/plain' }, payload: body });
+    expect(accepted.statusCode).toBe(200);
+    expect(sink.received[0]?.body.toString()).toBe(body);
+    const tooLarge = await app.inject({ method: 'POST', url: '/sentry', headers: { origin: ORIGIN, 'content-type': 'text/plain' }, payload: `${body}${payload}` });
+    expect(tooLarge.statusCode).toBe(413);
+    expect(tooLarge.json()).toMatchObject({ error: 'payload_too_large' });
+    await app.close();
+  });
+});

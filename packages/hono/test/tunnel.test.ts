@@ -1,0 +1,30 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { Hono } from 'hono';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { posternTunnel } from '../src/index.js';
+import { expectTunnel, startSink, tunnelOptionsFor, type Sink } from '../../node/test/tunnel-helpers.js';
+
+describe('posternTunnel (Hono)', () => {
+  let sink: Sink | undefined;
+  afterEach(async () => sink?.close());
+
+  it('forwards a valid envelope byte for byte and refuses an unknown DSN', async () => {
+    sink = await startSink();
+    const app = new Hono();
+    app.all('/postern/tunnel', posternTunnel({ ...tunnelOptionsFor(sink), getConnInfo }));
+    const server = await new Promise<ServerType>((resolve) => {
+      const started: ServerType = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
+    });
+    try {
+      await expectTunnel(`http://127.0.0.1:${(server.address() as AddressInfo).port}/postern/tunnel`, sink);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('requires getConnInfo', () => {
+    expect(() => posternTunnel({ dsns: ['https://public@o1.ingest.sentry.io/42'] } as never)).toThrow(/getConnInfo is required/);
+  });
+});

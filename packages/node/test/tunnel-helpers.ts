@@ -1,0 +1,80 @@
+// Shared by every adapter's tunnel test: a loopback stand-in for Sentry, an envelope with binary bytes in
+// it, and the two checks each adapter must pass on a real listening server.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
+
+export const ORIGIN = 'https://app.example';
+
+export interface Sink {
+  /** A DSN naming this sink, for project `projectId`. */
+  dsn(projectId: string): string;
+  received: { url: string; body: Buffer }[];
+  close(): Promise<void>;
+}
+
+/** Answers every POST 200 `{"id":…}`, as Sentry does, and records what came. */
+export async function startSink(): Promise<Sink> {
+  const received: Sink['received'] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      received.push({ url: req.url ?? '', body: Buffer.concat(chunks) });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"0123456789abcdef0123456789abcdef"}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    dsn: (projectId) => `http://public@127.0.0.1:${port}/${projectId}`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** An envelope for `dsn` with an attachment whose bytes are not UTF-8, so any re-encoding on the way shows. */
+export function envelope(dsn: string): Buffer {
+  const attachment = Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x0a, 0xc3]);
+  return Buffer.concat([
+    Buffer.from(`${JSON.stringify({ event_id: '0123456789abcdef0123456789abcdef', dsn, sent_at: new Date().toISOString() })}\n`),
+    Buffer.from(`${JSON.stringify({ type: 'attachment', length: attachment.length, filename: 'crash.bin' })}\n`),
+    attachment,
+    Buffer.from('\n'),
+  ]);
+}
+
+function post(url: string, body: Buffer): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'text/plain;charset=UTF-8' }, body: new Uint8Array(body) });
+}
+
+/**
+ * What every adapter's tunnel must do at `url` (allowing only project 42 of `sink`): forward a valid
+ * envelope byte for byte and pass Sentry's answer back; refuse an envelope for another project with 403.
+ */
+export async function expectTunnel(url: string, sink: Sink): Promise<void> {
+  const valid = envelope(sink.dsn('42'));
+  const accepted = await post(url, valid);
+  expect(accepted.status).toBe(200);
+  expect(await accepted.json()).toEqual({ id: '0123456789abcdef0123456789abcdef' });
+  expect(accepted.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+  expect(sink.received).toHaveLength(1);
+  expect(sink.received[0]?.url).toMatch(/^\/api\/42\/envelope\/\?/);
+  expect(sink.received[0]?.body.equals(valid)).toBe(true);
+
+  const refused = await post(url, envelope(sink.dsn('43')));
+  expect(refused.status).toBe(403);
+  expect(await refused.json()).toMatchObject({ error: 'dsn_not_allowed' });
+  expect(sink.received).toHaveLength(1);
+}
+
+/** The tunnel options the tests mount: project 42 of the sink, from the test origin. */
+export function tunnelOptionsFor(sink: Sink): { dsns: string[]; allowedOrigins: string[] } {
+  return { dsns: [sink.dsn('42')], allowedOrigins: [ORIGIN] };
+}
+
+/** Listens on a free loopback port; resolves with the base URL. */
+export async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}

@@ -1,0 +1,30 @@
+import { createServer } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createNodeRelay, createNodeTunnel } from '../src/index.js';
+import { expectTunnel, listen, startSink, tunnelOptionsFor, type Sink } from './tunnel-helpers.js';
+
+describe('createNodeTunnel', () => {
+  let sink: Sink | undefined;
+  afterEach(async () => sink?.close());
+
+  it('forwards a valid envelope byte for byte and refuses an unknown DSN, chained in front of the relay', async () => {
+    sink = await startSink();
+    const relay = createNodeRelay({ projectToken: 'srv-token', allowedOrigins: ['https://app.example'] });
+    const tunnel = createNodeTunnel(tunnelOptionsFor(sink));
+    const server = createServer((req, res) => tunnel(req, res, () => relay(req, res)));
+    const base = await listen(server);
+    try {
+      await expectTunnel(`${base}/postern/tunnel`, sink);
+      // The relay still answers its own route behind the tunnel.
+      const preflight = await fetch(`${base}/debugbundle/browser`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+      expect(preflight.status).toBe(204);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('refuses to start without DSNs', () => {
+    expect(() => createNodeTunnel({ dsns: [] })).toThrow(TypeError);
+  });
+});

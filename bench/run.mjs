@@ -3,7 +3,7 @@
 // targets: both sides of a ratio are measured in the same run on the same machine.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer as createNetServer } from 'node:net';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,9 @@ const hasTaskset = (() => {
   }
 })();
 
+// The load generator (this process) stays on core 1 with the upstream, so the server has core 0 to itself.
+if (hasTaskset) execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
+
 function hasCommand(name) {
   try {
     execFileSync('sh', ['-c', `command -v ${name}`]);
@@ -40,11 +43,21 @@ const batch = JSON.stringify({
 });
 const validHeaders = { origin: 'https://app.example', 'content-type': 'application/json' };
 
-let nextPort = 41000 + Math.floor(Math.random() * 2000);
+/** A port free right now, from the kernel: a fixed range would collide with the load's own ephemeral ports. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 /** A server on its own core (core 0), the load generator and upstream on the other. */
 async function startServer(script, env) {
-  const port = nextPort++;
+  const port = await freePort();
   const args = [join(here, 'servers', script)];
   const options = { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'], detached: true };
   const child = hasTaskset ? spawn('taskset', ['-c', '0', process.execPath, ...args], options) : spawn(process.execPath, args, options);
@@ -54,6 +67,12 @@ async function startServer(script, env) {
   });
   // The whole process group: a server may have children of its own (nginx).
   return { port, pid: child.pid, stop: () => new Promise((resolve) => (child.once('exit', resolve), process.kill(-child.pid, 'SIGKILL'))) };
+}
+
+/** CPU seconds (user + system) a process has used, from /proc: the server's own cost, whatever the load generator can push. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function rssMb(pid) {
@@ -91,8 +110,14 @@ async function measureTogether(variants) {
     for (const [index, variant] of variants.entries()) await load(servers[index].port, variant.headers, variant.body, WARMUP);
     const runs = variants.map(() => []);
     const samplers = servers.map((server) => sampleRss(server.pid));
+    const cpu = variants.map(() => []);
     for (let run = 0; run < RUNS; run++) {
-      for (const [index, variant] of variants.entries()) runs[index].push(await load(servers[index].port, variant.headers, variant.body, DURATION));
+      for (const [index, variant] of variants.entries()) {
+        const before = cpuSeconds(servers[index].pid);
+        const result = await load(servers[index].port, variant.headers, variant.body, DURATION);
+        runs[index].push(result);
+        cpu[index].push(((cpuSeconds(servers[index].pid) - before) * 1e6) / Math.max(1, result.requests.total));
+      }
     }
     const rss = samplers.map((stop) => stop());
     return variants.map((variant, index) => {
@@ -103,13 +128,15 @@ async function measureTogether(variants) {
         group: variant.group,
         rps: Math.round(median(own.map((r) => r.requests.average))),
         rpsRuns: own.map((r) => Math.round(r.requests.average)),
+        // nginx works in its own worker processes, not the wrapper the bench started: no figure for it.
+        cpuUsPerRequest: variant.script === 'nginx.mjs' ? null : Math.round(median(cpu[index])),
         p50: median(own.map((r) => r.latency.p50)),
         p99: median(own.map((r) => r.latency.p99)),
         rssMb: Math.round(rss[index]),
         statuses,
         errors: own.reduce((sum, r) => sum + r.errors + r.timeouts, 0),
       };
-      console.log(`${variant.name.padEnd(24)} ${String(row.rps).padStart(7)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  rss ${row.rssMb} MB  [${statuses}]  runs ${row.rpsRuns.join(' ')}`);
+      console.log(`${variant.name.padEnd(24)} ${String(row.rps).padStart(7)} req/s  ${String(row.cpuUsPerRequest ?? 'n/a').padStart(4)} µs CPU/req  p50 ${row.p50} ms  p99 ${row.p99} ms  rss ${row.rssMb} MB  [${statuses}]  runs ${row.rpsRuns.join(' ')}`);
       return row;
     });
   } finally {
@@ -165,7 +192,7 @@ async function hugeBodies(script, env, clients = 20, mib = 20) {
   return { rssMb: Math.round(rss), statuses: [...new Set(statuses)].join('/') };
 }
 
-const upstreamPort = nextPort++;
+const upstreamPort = await freePort();
 const upstream = hasTaskset
   ? spawn('taskset', ['-c', '1', process.execPath, join(here, 'servers', 'upstream.mjs')], { env: { ...process.env, PORT: String(upstreamPort) }, stdio: ['ignore', 'pipe', 'inherit'] })
   : spawn(process.execPath, [join(here, 'servers', 'upstream.mjs')], { env: { ...process.env, PORT: String(upstreamPort) }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -175,14 +202,20 @@ const UPSTREAM = `http://127.0.0.1:${upstreamPort}/v1/events`;
 console.log(`Postern bench: ${DURATION} s × ${RUNS} runs per variant after ${WARMUP} s warm-up, ${CONNECTIONS} connections, ${hasTaskset ? 'server on core 0, load and upstream on core 1' : 'no taskset: unpinned'}, Node ${process.version}\n`);
 const rows = [];
 for (const adapter of ADAPTERS) {
-  rows.push(...(await measureTogether([variant(`${adapter} relay`, 'adapter', `${adapter}.mjs`, { UPSTREAM, VARIANT: 'relay' }), variant(`${adapter} bare`, 'adapter', `${adapter}.mjs`, { UPSTREAM, VARIANT: 'bare' })])));
+  rows.push(
+    ...(await measureTogether([
+      variant(`${adapter} relay`, 'adapter', `${adapter}.mjs`, { UPSTREAM, VARIANT: 'relay' }),
+      variant(`${adapter} bare (undici)`, 'adapter', `${adapter}.mjs`, { UPSTREAM, VARIANT: 'bare-undici' }),
+      variant(`${adapter} bare (fetch)`, 'adapter', `${adapter}.mjs`, { UPSTREAM, VARIANT: 'bare' }),
+    ])),
+  );
 }
 const nginx = hasCommand('nginx');
 if (!nginx) console.log('nginx is not installed (bench/setup.sh installs it as root): its rows are skipped');
 rows.push(
   ...(await measureTogether([
     variant('standalone relay', 'standalone', 'standalone.mjs', { UPSTREAM }),
-    variant('node:http bare forward', 'standalone', 'node.mjs', { UPSTREAM, VARIANT: 'bare' }),
+    variant('node:http bare forward', 'standalone', 'node.mjs', { UPSTREAM, VARIANT: 'bare-undici' }),
     ...(nginx ? [variant('nginx proxy_pass', 'standalone', 'nginx.mjs', { UPSTREAM })] : []),
   ])),
 );
@@ -200,19 +233,24 @@ upstream.kill('SIGKILL');
 
 const byName = Object.fromEntries(rows.map((row) => [row.name, row]));
 const targets = [
-  ...ADAPTERS.map((adapter) => {
-    const ratio = byName[`${adapter} relay`].rps / byName[`${adapter} bare`].rps;
-    return { target: `${adapter} relay ≥ 0.90× ${adapter} bare route`, value: `${ratio.toFixed(2)}×`, met: ratio >= 0.9 };
-  }),
+  ...ADAPTERS.flatMap((adapter) =>
+    ['undici', 'fetch'].map((client) => {
+      const ratio = byName[`${adapter} relay`].rps / byName[`${adapter} bare (${client})`].rps;
+      return { target: `${adapter} relay ≥ 0.90× ${adapter} bare route (${client})`, value: `${ratio.toFixed(2)}×`, met: ratio >= 0.9 };
+    }),
+  ),
   ...[['node:http bare forward', 0.9], ...(nginx ? [['nginx proxy_pass', null]] : [])].map(([name, floor]) => {
     const ratio = byName['standalone relay'].rps / byName[name].rps;
     return floor === null
       ? { target: `standalone relay vs ${name} (reported, no target)`, value: `${ratio.toFixed(2)}×`, met: null }
       : { target: `standalone relay ≥ ${floor.toFixed(2)}× ${name}`, value: `${ratio.toFixed(2)}×`, met: ratio >= floor };
   }),
+  // Refusals are judged by the server's CPU per request: at several times the forward path's rate, one
+  // core of load generator is what runs out first, so requests per second would measure autocannon.
   ...['origin refused (403)', 'rate limited (429)', 'too large (413)'].map((name) => {
-    const ratio = byName[name].rps / byName['forward (202)'].rps;
-    return { target: `${name} ≥ 3× forward path`, value: `${ratio.toFixed(2)}×`, met: ratio >= 3 };
+    const ratio = byName['forward (202)'].cpuUsPerRequest / byName[name].cpuUsPerRequest;
+    const rpsRatio = byName[name].rps / byName['forward (202)'].rps;
+    return { target: `${name} ≥ 3× cheaper than the forward path (server CPU per request; req/s ratio ${rpsRatio.toFixed(2)}×)`, value: `${ratio.toFixed(2)}×`, met: ratio >= 3 };
   }),
   { target: 'RSS < 150 MB with 1000 slow clients', value: `${slowRss} MB`, met: slowRss < 150 },
   { target: `RSS < 150 MB refusing 20 × 20 MiB bodies (${huge.statuses})`, value: `${huge.rssMb} MB`, met: huge.rssMb < 150 && huge.statuses === '413' },
@@ -230,9 +268,9 @@ const md = [
   '',
   'Variants compared with each other run in alternation (A B A B …) against servers started together, so drift lands on both sides of a ratio.',
   '',
-  '| variant | req/s (median) | runs | p50 ms | p99 ms | RSS MB | statuses |',
-  '|---|---:|---|---:|---:|---:|---|',
-  ...rows.map((r) => `| ${r.name} | ${r.rps} | ${r.rpsRuns.join(', ')} | ${r.p50} | ${r.p99} | ${r.rssMb} | ${r.statuses} |`),
+  '| variant | req/s (median) | runs | server CPU µs/req | p50 ms | p99 ms | RSS MB | statuses |',
+  '|---|---:|---|---:|---:|---:|---:|---|',
+  ...rows.map((r) => `| ${r.name} | ${r.rps} | ${r.rpsRuns.join(', ')} | ${r.cpuUsPerRequest ?? 'n/a'} | ${r.p50} | ${r.p99} | ${r.rssMb} | ${r.statuses} |`),
   '',
   '| target | measured | |',
   '|---|---:|---|',

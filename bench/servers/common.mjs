@@ -1,5 +1,7 @@
 // What every benchmark server shares: where to listen and forward, the relay options, and the bare
 // route's work (parse the JSON, forward it with fetch), so relay and bare differ only in Postern.
+import { request } from 'undici';
+
 export const port = Number(process.env.PORT);
 export const upstream = process.env.UPSTREAM;
 export const variant = process.env.VARIANT ?? 'relay';
@@ -13,14 +15,22 @@ export const relayOptions = {
   maxBodyBytes: variant === 'relay-413' ? 100 : 262_144,
 };
 
-/** The bare route: what an app would write without a relay library, minus every check. */
+const bareHeaders = { authorization: 'Bearer bench-token', 'content-type': 'application/json' };
+
+/**
+ * The bare route: what an app would write without a relay library, minus every check. VARIANT `bare`
+ * forwards with `fetch` (what most apps write); `bare-undici` with undici's `request`, the client the
+ * Node relays use, so that ratio is Postern's own cost and nothing else.
+ */
 export async function forwardBare(parsed) {
-  const response = await fetch(upstream, {
-    method: 'POST',
-    headers: { authorization: 'Bearer bench-token', 'content-type': 'application/json' },
-    body: JSON.stringify({ events: parsed.batch }),
-  });
-  await response.body?.cancel();
+  const body = JSON.stringify({ events: parsed.batch });
+  if (variant === 'bare-undici') {
+    const response = await request(upstream, { method: 'POST', headers: bareHeaders, body });
+    await response.body.dump();
+    return response.statusCode;
+  }
+  const response = await fetch(upstream, { method: 'POST', headers: bareHeaders, body });
+  await response.arrayBuffer();
   return response.status;
 }
 

@@ -1,4 +1,5 @@
 import { createDirectDelivery, DEFAULTS, resolveDeliverySettings, VERSION, type Delivery, type RelayLogger, type SpoolEvent } from '@postern/core';
+import { undiciTransport } from '@postern/node';
 import { createLocalDelivery, createSpoolDelivery, type SpoolDelivery } from '@postern/core/spool';
 import type { ServeConfig } from './config.js';
 
@@ -26,7 +27,7 @@ export function createServerDelivery(config: ServeConfig, logger: RelayLogger, h
     endpoint: new URL(relay.endpoint ?? DEFAULTS.endpoint).href,
     projectToken: relay.projectToken as string,
     timeoutMs: relay.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
-    fetch: globalThis.fetch.bind(globalThis),
+    transport: undiciTransport(),
     userAgent: `postern/${VERSION}`,
   });
   const forward: Delivery = {

@@ -2,7 +2,7 @@ import { access, constants } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRelay, createTunnel, DEFAULTS, errorResponse, matchesPath, type Relay } from '@postern/core';
-import { toRelayRequest, writeRelayResponse } from '@postern/node';
+import { toRelayRequest, withNodeTransport, writeRelayResponse } from '@postern/node';
 import type { Logger } from 'pino';
 import type { ServeConfig } from './config.js';
 import { ConfigError } from './config.js';
@@ -76,7 +76,7 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
   }
   let tunnel: Relay | undefined;
   try {
-    tunnel = config.tunnel ? createTunnel({ ...config.tunnel, logger: log, onMirrorResult: (result) => readyMetrics.mirror(result) }) : undefined;
+    tunnel = config.tunnel ? createTunnel({ ...withNodeTransport(config.tunnel), logger: log, onMirrorResult: (result) => readyMetrics.mirror(result) }) : undefined;
   } catch (error) {
     throw new ConfigError([`${config.source}: tunnel.${error instanceof Error ? error.message : String(error)}`]);
   }

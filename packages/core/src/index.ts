@@ -3,6 +3,7 @@ export type { RelayBody, RelayRequest, RelayResponse } from './request.js';
 export type { EventContext, EventHook, ProjectMode, RateLimitOptions, RelayLogger, RelayOptions, SpoolEvent } from './options.js';
 export type { Delivery, DeliveryOutcome } from './delivery/delivery.js';
 export { createDirectDelivery, type DirectDeliveryOptions } from './delivery/direct.js';
+export { fetchTransport, UpstreamFailure, type UpstreamReply, type UpstreamTransport } from './delivery/transport.js';
 export { DEFAULTS, resolveDeliverySettings, type DeliverySettings } from './options.js';
 export { ERROR_CODES, EVENT_ERROR_CODES, type ErrorCode, type EventErrorCode } from './errors.js';
 export { createMemoryStore, type MemoryStoreOptions } from './rate-limit/memory-store.js';

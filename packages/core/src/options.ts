@@ -1,5 +1,6 @@
 import type { TrustProxy } from './client-ip.js';
 import type { Delivery } from './delivery/delivery.js';
+import type { UpstreamTransport } from './delivery/transport.js';
 import type { RateLimitStore } from './rate-limit/store.js';
 import type { ScrubOptions } from './scrub/options.js';
 
@@ -103,8 +104,10 @@ export interface RelayOptions {
   /** PII rules applied to each accepted event after `onEvent`, before delivery (the tunnel's rules, same options). */
   scrub?: ScrubOptions;
   logger?: RelayLogger;
-  /** The HTTP client for upstream calls. Default: the runtime's `fetch`. */
+  /** The HTTP client for upstream calls, as a `fetch` function. Default: the runtime's `fetch`. */
   fetch?: typeof globalThis.fetch;
+  /** The HTTP client as a transport; wins over `fetch`. The Node adapters pass `undiciTransport()`. */
+  transport?: UpstreamTransport;
 }
 
 export const DEFAULTS = {

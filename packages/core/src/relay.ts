@@ -6,6 +6,7 @@ import { isJsonContentType } from './content-type.js';
 import { chooseDelivery } from './delivery/choose.js';
 import type { Delivery } from './delivery/delivery.js';
 import { createDirectDelivery } from './delivery/direct.js';
+import { resolveTransport } from './delivery/transport.js';
 import type { EventErrorCode } from './errors.js';
 import { compileGate } from './gate.js';
 import { compileScrubber } from './scrub/scrubber.js';
@@ -59,13 +60,12 @@ export function createRelay(options: RelayOptions): Relay {
     exposedHeaders: EXPOSED_HEADERS,
     allowedRequestHeaders: 'content-type',
   });
-  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
   const forward: Delivery | undefined = connected
     ? createDirectDelivery({
         endpoint: resolveEndpoint(options.endpoint),
         projectToken: options.projectToken as string,
         timeoutMs: limits.upstreamTimeoutMs,
-        fetch: fetchImpl,
+        transport: resolveTransport(options),
         userAgent: `postern/${VERSION}`,
       })
     : undefined;

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { createRelay, createTunnel, type Relay, type RelayBody, type RelayOptions, type TunnelOptions } from '@postern/core';
-import { toRelayRequest, writeRelayResponse } from '@postern/node';
+import { toRelayRequest, withNodeTransport, writeRelayResponse } from '@postern/node';
 
 export type { RelayOptions, TunnelOptions } from '@postern/core';
 
@@ -60,7 +60,7 @@ export interface ExpressRelayOptions extends RelayOptions {}
  * app.listen(3000);
  */
 export function posternRelay(options: ExpressRelayOptions): RequestHandler {
-  return expressHandler(createRelay(options), batchBody);
+  return expressHandler(createRelay(withNodeTransport(options)), batchBody);
 }
 
 export interface ExpressTunnelOptions extends TunnelOptions {}
@@ -82,5 +82,5 @@ export interface ExpressTunnelOptions extends TunnelOptions {}
  * // in the browser: Sentry.init({ dsn, tunnel: '/postern/tunnel' })
  */
 export function posternTunnel(options: ExpressTunnelOptions): RequestHandler {
-  return expressHandler(createTunnel(options), envelopeBody);
+  return expressHandler(createTunnel(withNodeTransport(options)), envelopeBody);
 }

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { createRelay, createTunnel, type Relay, type RelayOptions, type TunnelOptions } from '@postern/core';
-import { discardUnreadBody, toRelayRequest } from '@postern/node';
+import { discardUnreadBody, toRelayRequest, withNodeTransport } from '@postern/node';
 
 export type { RelayOptions, TunnelOptions } from '@postern/core';
 
@@ -48,7 +48,7 @@ export interface FastifyRelayOptions extends RelayOptions {
  * await app.register(posternRelay, { projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] });
  * await app.listen({ port: 3000 });
  */
-export const posternRelay: FastifyPluginAsync<FastifyRelayOptions> = async (fastify, { routePath, ...options }) => mount(fastify, createRelay(options), routePath);
+export const posternRelay: FastifyPluginAsync<FastifyRelayOptions> = async (fastify, { routePath, ...options }) => mount(fastify, createRelay(withNodeTransport(options)), routePath);
 
 export interface FastifyTunnelOptions extends TunnelOptions {
   /** The route to answer on. Default: `path`, which defaults to `/postern/tunnel`. */
@@ -69,4 +69,4 @@ export interface FastifyTunnelOptions extends TunnelOptions {
  * await app.listen({ port: 3000 });
  * // in the browser: Sentry.init({ dsn, tunnel: '/postern/tunnel' })
  */
-export const posternTunnel: FastifyPluginAsync<FastifyTunnelOptions> = async (fastify, { routePath, ...options }) => mount(fastify, createTunnel(options), routePath);
+export const posternTunnel: FastifyPluginAsync<FastifyTunnelOptions> = async (fastify, { routePath, ...options }) => mount(fastify, createTunnel(withNodeTransport(options)), routePath);

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { withNodeTransport } from './transport.js';
 import { createRelay, createTunnel, errorResponse, matchesPath, type Relay, type RelayBody, type RelayOptions, type RelayRequest, type RelayResponse, type TunnelOptions } from '@postern/core';
 
 export type { RelayOptions, TunnelOptions } from '@postern/core';
+export { undiciTransport, withNodeTransport } from './transport.js';
 
 /**
  * The engine's view of a Node request: headers and method read lazily from the request itself, the client
@@ -67,7 +69,7 @@ export interface NodeRelayOptions extends RelayOptions {}
  * createServer((req, res) => relay(req, res)).listen(3000);
  */
 export function createNodeRelay(options: NodeRelayOptions): NodeHandler {
-  return createNodeHandler(createRelay(options));
+  return createNodeHandler(createRelay(withNodeTransport(options)));
 }
 
 export interface NodeTunnelOptions extends TunnelOptions {}
@@ -86,5 +88,5 @@ export interface NodeTunnelOptions extends TunnelOptions {}
  * createServer((req, res) => tunnel(req, res, () => relay(req, res))).listen(3000);
  */
 export function createNodeTunnel(options: NodeTunnelOptions): NodeHandler {
-  return createNodeHandler(createTunnel(options));
+  return createNodeHandler(createTunnel(withNodeTransport(options)));
 }

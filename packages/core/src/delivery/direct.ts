@@ -1,25 +1,25 @@
-import { readSmallBody } from './upstream-body.js';
 import type { Delivery, DeliveryOutcome } from './delivery.js';
+import { UpstreamFailure, type UpstreamReply, type UpstreamTransport } from './transport.js';
 
 export interface DirectDeliveryOptions {
   endpoint: string;
   projectToken: string;
   timeoutMs: number;
-  fetch: typeof globalThis.fetch;
+  transport: UpstreamTransport;
   userAgent: string;
 }
 
-function classify(response: Response): DeliveryOutcome {
-  if (response.ok) return { ok: true };
-  const status = response.status;
+function classify(reply: UpstreamReply): DeliveryOutcome {
+  const status = reply.status;
+  if (status >= 200 && status < 300) return { ok: true };
   const detail = `The upstream answered ${status}.`;
-  const retryAfter = response.headers.get('retry-after') ?? undefined;
+  const retryAfter = reply.header('retry-after');
   if (status === 429) return { ok: false, code: 'upstream_rate_limited', status, detail, ...(retryAfter === undefined ? {} : { retryAfter }) };
   if (status === 408 || status >= 500) return { ok: false, code: 'upstream_error', status, detail, ...(status === 503 && retryAfter !== undefined ? { retryAfter } : {}) };
   return { ok: false, code: 'upstream_rejected', status, detail };
 }
 
-/** The answer's body is not needed, only the connection back: small answers are read, large ones cancelled. */
+/** The answer's body is not needed, only the connection back: small answers are read, large ones dropped. */
 const DRAIN_LIMIT_BYTES = 64 * 1024;
 
 /**
@@ -35,23 +35,16 @@ export function createDirectDelivery(options: DirectDeliveryOptions): Delivery {
   };
   return {
     async deliver(events) {
-      let response: Response;
+      const body = JSON.stringify({ events: events.map((event) => ({ ...event, project_token: options.projectToken })) });
+      let reply: UpstreamReply;
       try {
-        response = await options.fetch(options.endpoint, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ events: events.map((event) => ({ ...event, project_token: options.projectToken })) }),
-          signal: AbortSignal.timeout(options.timeoutMs),
-        });
+        reply = await options.transport.post(options.endpoint, headers, body, options.timeoutMs);
       } catch (error) {
-        const name = error instanceof Error ? error.name : '';
-        if (name === 'TimeoutError' || name === 'AbortError') {
-          return { ok: false, code: 'upstream_timeout', detail: `No answer within ${options.timeoutMs} ms.` };
-        }
+        if (error instanceof UpstreamFailure && error.kind === 'timeout') return { ok: false, code: 'upstream_timeout', detail: error.message };
         return { ok: false, code: 'upstream_unreachable', detail: 'The connection to the upstream failed.' };
       }
-      await readSmallBody(response, DRAIN_LIMIT_BYTES).catch(() => null);
-      return classify(response);
+      await reply.readSmall(DRAIN_LIMIT_BYTES).catch(() => null);
+      return classify(reply);
     },
   };
 }

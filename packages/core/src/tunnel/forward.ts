@@ -1,4 +1,4 @@
-import { readSmallBody } from '../delivery/upstream-body.js';
+import { UpstreamFailure, type UpstreamReply, type UpstreamTransport } from '../delivery/transport.js';
 
 /** What the upstream said, reduced to what the browser's SDK needs to hear. */
 export type UpstreamAnswer =
@@ -11,7 +11,7 @@ const PASSED_HEADERS = ['retry-after', 'x-sentry-rate-limits', 'content-type'] a
 const MAX_ANSWER_BYTES = 65_536;
 
 export interface ForwardOptions {
-  fetch: typeof globalThis.fetch;
+  transport: UpstreamTransport;
   timeoutMs: number;
   userAgent: string;
 }
@@ -25,32 +25,31 @@ const decoder = new TextDecoder();
 export async function forwardEnvelope(url: string, body: Uint8Array, clientAddress: string, options: ForwardOptions): Promise<UpstreamAnswer> {
   const headers: Record<string, string> = { 'content-type': 'application/x-sentry-envelope', 'user-agent': options.userAgent };
   if (clientAddress !== 'unknown') headers['x-forwarded-for'] = clientAddress;
-  let response: Response;
+  let reply: UpstreamReply;
   try {
-    response = await options.fetch(url, { method: 'POST', headers, body: body as Uint8Array<ArrayBuffer>, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs) });
+    reply = await options.transport.post(url, headers, body, options.timeoutMs);
   } catch (error) {
-    const name = error instanceof Error ? error.name : '';
-    if (name === 'TimeoutError' || name === 'AbortError') return { ok: false, code: 'upstream_timeout', detail: `No answer within ${options.timeoutMs} ms.` };
+    if (error instanceof UpstreamFailure && error.kind === 'timeout') return { ok: false, code: 'upstream_timeout', detail: error.message };
     return { ok: false, code: 'upstream_unreachable', detail: 'The connection to the upstream failed.' };
   }
-  if (response.status >= 300 && response.status < 400) {
+  if (reply.status >= 300 && reply.status < 400) {
     // A redirect is never followed (the upstream comes only from configuration) nor passed to the browser.
-    await response.body?.cancel().catch(() => undefined);
-    return { ok: false, code: 'upstream_error', detail: `The upstream answered ${response.status}.` };
+    await reply.readSmall(0).catch(() => null);
+    return { ok: false, code: 'upstream_error', detail: `The upstream answered ${reply.status}.` };
   }
   const passed: Record<string, string> = {};
   for (const name of PASSED_HEADERS) {
-    const value = response.headers.get(name);
-    if (value !== null) passed[name] = value;
+    const value = reply.header(name);
+    if (value !== undefined) passed[name] = value;
   }
   let text: string | null;
   try {
-    const bytes = await readSmallBody(response, MAX_ANSWER_BYTES);
+    const bytes = await reply.readSmall(MAX_ANSWER_BYTES);
     text = bytes === null || bytes.length === 0 ? null : decoder.decode(bytes);
   } catch {
     // The status and rate limits arrived; a body cut off mid-way changes nothing the SDK acts on.
     text = null;
   }
   if (text === null) delete passed['content-type'];
-  return { ok: true, status: response.status, headers: passed, body: text };
+  return { ok: true, status: reply.status, headers: passed, body: text };
 }

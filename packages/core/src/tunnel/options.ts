@@ -1,5 +1,6 @@
 import type { TrustProxy } from '../client-ip.js';
 import type { RateLimitOptions, RelayLogger } from '../options.js';
+import type { UpstreamTransport } from '../delivery/transport.js';
 import type { RateLimitStore } from '../rate-limit/store.js';
 import type { ScrubOptions } from '../scrub/options.js';
 
@@ -51,8 +52,10 @@ export interface TunnelOptions {
   /** Called once per secondary copy. */
   onMirrorResult?: (result: MirrorResult) => void;
   logger?: RelayLogger;
-  /** The HTTP client for upstream calls. Default: the runtime's `fetch`. */
+  /** The HTTP client for upstream calls, as a `fetch` function. Default: the runtime's `fetch`. */
   fetch?: typeof globalThis.fetch;
+  /** The HTTP client as a transport; wins over `fetch`. The Node adapters pass `undiciTransport()`. */
+  transport?: UpstreamTransport;
 }
 
 export const TUNNEL_DEFAULTS = {

@@ -1,5 +1,6 @@
 import { readBodyCapped } from '../body.js';
 import { contentEncodingOf, decodeCapped } from '../content-encoding.js';
+import { resolveTransport } from '../delivery/transport.js';
 import { compileGate } from '../gate.js';
 import { positiveInteger } from '../options.js';
 import type { Relay } from '../relay.js';
@@ -53,7 +54,7 @@ export function createTunnel(options: TunnelOptions): Relay {
   });
   const scrubber = options.scrub ? compileScrubber(options.scrub) : undefined;
   const forward: ForwardOptions = {
-    fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+    transport: resolveTransport(options),
     timeoutMs: positiveInteger('upstreamTimeoutMs', options.upstreamTimeoutMs ?? TUNNEL_DEFAULTS.upstreamTimeoutMs),
     userAgent: `postern/${VERSION}`,
   };

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
+import { freePort } from '@postern/conformance';
 import { posternTunnel } from '@postern/express';
 import type * as SentryBrowser from '@sentry/browser';
 import express from 'express';
@@ -14,7 +15,7 @@ import { launchChromium, recordTunnelPosts, sleep, waitUntil, type TunnelPost } 
 import { itemJson, parseEnvelope, type EnvelopeItem } from './sentry/envelope.js';
 import { buildSdkBundle, pageHtml, sentryVersion } from './sentry/page.js';
 import { startSink, type Sink, type SinkRequest } from './sentry/sink.js';
-import { freePort, startStandalone } from './sentry/standalone.js';
+import { startStandalone } from './sentry/standalone.js';
 
 declare global {
   interface Window {

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitForPort } from '@postern/conformance';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'packages', 'cli', 'bin', 'postern.mjs');
 
@@ -10,15 +9,6 @@ export interface Standalone {
   port: number;
   output(): string;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('could not find a free port');
-  return address.port;
 }
 
 /** `postern serve` on `port` as its own process (the built CLI), configured through an environment variable. */
@@ -40,23 +30,11 @@ export async function startStandalone(port: number, config: Record<string, unkno
       resolve();
     }),
   );
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (exit !== undefined) throw new Error(exit);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`postern serve did not listen on ${port} within 20 s:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  try {
+    await waitForPort(port, 20_000, () => exit);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`postern serve did not listen on ${port}: ${error instanceof Error ? error.message : String(error)}\n${output}`);
   }
   return {
     port,

@@ -1,6 +1,6 @@
 export { createRelay, type Relay } from './relay.js';
 export type { RelayBody, RelayRequest, RelayResponse } from './request.js';
-export type { EventContext, EventHook, ProjectMode, RateLimitOptions, RelayLogger, RelayOptions, SpoolEvent } from './options.js';
+export type { EventContext, EventHook, ProjectMode, RateLimitOptions, RelayLogger, RelayOptions, SharedOptions, SpoolEvent } from './options.js';
 export type { Delivery, DeliveryOutcome } from './delivery/delivery.js';
 export { createDirectDelivery, type DirectDeliveryOptions } from './delivery/direct.js';
 export { fetchTransport, UpstreamFailure, type UpstreamReply, type UpstreamTransport } from './delivery/transport.js';

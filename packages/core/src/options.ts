@@ -45,7 +45,24 @@ export type SpoolEvent =
   | { type: 'pruned'; id: string; state: 'delivered' | 'undelivered' | 'quarantined' }
   | { type: 'refused'; code: 'spool_full' | 'spool_unavailable' };
 
-export interface RelayOptions {
+/** What both protocols take alike: who may send, how often, and how the upstream is reached. */
+export interface SharedOptions {
+  /** Origins allowed to send; replaces the same-origin default. */
+  allowedOrigins?: readonly string[];
+  /** Which proxies may set `X-Forwarded-For` / `X-Forwarded-Host`. Default: none. */
+  trustProxy?: TrustProxy;
+  /** A window other than a minute; wins over `rateLimitPerMinute`. */
+  rateLimit?: RateLimitOptions;
+  /** Where counts live. Default: process memory. */
+  rateLimitStore?: RateLimitStore;
+  logger?: RelayLogger;
+  /** The HTTP client for upstream calls, as a `fetch` function. Default: the runtime's `fetch`. */
+  fetch?: typeof globalThis.fetch;
+  /** The HTTP client as a transport; wins over `fetch`. The Node adapters pass `undiciTransport()`. */
+  transport?: UpstreamTransport;
+}
+
+export interface RelayOptions extends SharedOptions {
   /** The server-side project token sent upstream. Required in `connected` mode: it never comes from the browser. */
   projectToken?: string;
   /** Default `connected`. */
@@ -79,16 +96,8 @@ export interface RelayOptions {
   endpoint?: string;
   /** The route the relay answers on, for adapters that route themselves. Default `/debugbundle/browser`. */
   path?: string;
-  /** Origins allowed to send events; replaces the same-origin default. */
-  allowedOrigins?: readonly string[];
-  /** Which proxies may set `X-Forwarded-For` / `X-Forwarded-Host`. Default: none. */
-  trustProxy?: TrustProxy;
   /** Requests per client IP per minute. Default 60. */
   rateLimitPerMinute?: number;
-  /** A window other than a minute; wins over `rateLimitPerMinute`. */
-  rateLimit?: RateLimitOptions;
-  /** Where counts live. Default: process memory. */
-  rateLimitStore?: RateLimitStore;
   /** Largest body accepted, in bytes, counted as they arrive. Default 262144. */
   maxBodyBytes?: number;
   /** How long to wait for the upstream. Default 10000 ms. */
@@ -103,11 +112,6 @@ export interface RelayOptions {
   onEvent?: EventHook;
   /** PII rules applied to each accepted event after `onEvent`, before delivery (the tunnel's rules, same options). */
   scrub?: ScrubOptions;
-  logger?: RelayLogger;
-  /** The HTTP client for upstream calls, as a `fetch` function. Default: the runtime's `fetch`. */
-  fetch?: typeof globalThis.fetch;
-  /** The HTTP client as a transport; wins over `fetch`. The Node adapters pass `undiciTransport()`. */
-  transport?: UpstreamTransport;
 }
 
 export const DEFAULTS = {

@@ -12,7 +12,7 @@ import { compileGate } from './gate.js';
 import { compileScrubber } from './scrub/scrubber.js';
 import { DEFAULTS, resolveDeliverySettings, resolveEndpoint, resolveLimits, type EventContext, type RelayOptions } from './options.js';
 import type { RelayRequest, RelayResponse } from './request.js';
-import { errorResponse, jsonResponse } from './respond.js';
+import { errorResponse, jsonResponse, neverThrows } from './respond.js';
 import { VERSION } from './version.js';
 
 export interface Relay {
@@ -153,14 +153,7 @@ export function createRelay(options: RelayOptions): Relay {
 
   return {
     path: options.path ?? DEFAULTS.path,
-    async handle(request) {
-      try {
-        return await handle(request);
-      } catch (error) {
-        logger?.error('postern: the relay failed on a request', { error: error instanceof Error ? error.message : String(error) });
-        return errorResponse('internal_error', { vary: 'Origin' });
-      }
-    },
+    handle: neverThrows(handle, logger, 'relay'),
     async close() {
       await delivery.close?.();
     },

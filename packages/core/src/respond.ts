@@ -1,5 +1,6 @@
 import { ERROR_CODES, type ErrorCode } from './errors.js';
-import type { RelayResponse } from './request.js';
+import type { RelayLogger } from './options.js';
+import type { RelayRequest, RelayResponse } from './request.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -13,4 +14,23 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
 export function errorResponse(code: ErrorCode, headers: Record<string, string>, detail?: string): RelayResponse {
   const { status, message } = ERROR_CODES[code];
   return jsonResponse(status, { error: code, message: detail === undefined ? message : `${message} ${detail}` }, headers);
+}
+
+/**
+ * The engine's `handle` as adapters see it: it never throws. A failure inside becomes the contract's 500
+ * `internal_error` and one log line naming the engine (`relay`, `tunnel`); never the request's contents.
+ */
+export function neverThrows(
+  handle: (request: RelayRequest) => Promise<RelayResponse>,
+  logger: RelayLogger | undefined,
+  engine: string,
+): (request: RelayRequest) => Promise<RelayResponse> {
+  return async (request) => {
+    try {
+      return await handle(request);
+    } catch (error) {
+      logger?.error(`postern: the ${engine} failed on a request`, { error: error instanceof Error ? error.message : String(error) });
+      return errorResponse('internal_error', { vary: 'Origin' });
+    }
+  };
 }

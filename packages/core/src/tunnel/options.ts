@@ -1,7 +1,4 @@
-import type { TrustProxy } from '../client-ip.js';
-import type { RateLimitOptions, RelayLogger } from '../options.js';
-import type { UpstreamTransport } from '../delivery/transport.js';
-import type { RateLimitStore } from '../rate-limit/store.js';
+import type { SharedOptions } from '../options.js';
 import type { ScrubOptions } from '../scrub/options.js';
 
 /** One allowed inbound DSN, and where its envelopes go: itself (the default) or other projects (mirror fan-out). */
@@ -24,25 +21,17 @@ export interface MirrorResult {
   code?: string;
 }
 
-export interface TunnelOptions {
+export interface TunnelOptions extends SharedOptions {
   /** The DSNs envelopes may name, as strings or routes with mirror targets. Required and non-empty. */
   dsns: readonly (string | TunnelRoute)[];
   /** The route the tunnel answers on, for adapters that route themselves. Default `/postern/tunnel`. */
   path?: string;
-  /** Origins allowed to send envelopes; replaces the same-origin default. */
-  allowedOrigins?: readonly string[];
-  /** Which proxies may set `X-Forwarded-For` / `X-Forwarded-Host`. Default: none. */
-  trustProxy?: TrustProxy;
   /**
    * Envelopes per client IP per minute. Default 300: one tab with replay sends a segment every few seconds
    * besides sessions, errors and spans, and a 429 here tells the SDK to stop every category (replay stops
    * for the rest of the session), so the tunnel's budget is wider than the browser relay's.
    */
   rateLimitPerMinute?: number;
-  /** A window other than a minute; wins over `rateLimitPerMinute`. */
-  rateLimit?: RateLimitOptions;
-  /** Where counts live. Default: process memory. */
-  rateLimitStore?: RateLimitStore;
   /** Largest envelope, in bytes, both as sent and after `Content-Encoding` is undone. Default 20971520 (20 MiB). */
   maxEnvelopeBytes?: number;
   /** How long to wait for the upstream. Default 30000 ms. */
@@ -51,11 +40,6 @@ export interface TunnelOptions {
   scrub?: ScrubOptions;
   /** Called once per secondary copy. */
   onMirrorResult?: (result: MirrorResult) => void;
-  logger?: RelayLogger;
-  /** The HTTP client for upstream calls, as a `fetch` function. Default: the runtime's `fetch`. */
-  fetch?: typeof globalThis.fetch;
-  /** The HTTP client as a transport; wins over `fetch`. The Node adapters pass `undiciTransport()`. */
-  transport?: UpstreamTransport;
 }
 
 export const TUNNEL_DEFAULTS = {

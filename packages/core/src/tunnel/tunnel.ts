@@ -5,7 +5,7 @@ import { compileGate } from '../gate.js';
 import { positiveInteger } from '../options.js';
 import type { Relay } from '../relay.js';
 import type { RelayRequest, RelayResponse } from '../request.js';
-import { errorResponse } from '../respond.js';
+import { errorResponse, neverThrows } from '../respond.js';
 import { compileScrubber } from '../scrub/scrubber.js';
 import { scrubEnvelope } from '../scrub/envelope.js';
 import { VERSION } from '../version.js';
@@ -119,14 +119,7 @@ export function createTunnel(options: TunnelOptions): Relay {
 
   return {
     path: options.path ?? TUNNEL_DEFAULTS.path,
-    async handle(request) {
-      try {
-        return await handle(request);
-      } catch (error) {
-        logger?.error('postern: the tunnel failed on a request', { error: error instanceof Error ? error.message : String(error) });
-        return errorResponse('internal_error', { vary: 'Origin' });
-      }
-    },
+    handle: neverThrows(handle, logger, 'tunnel'),
     async close() {
       await Promise.allSettled([...copies]);
     },

@@ -7,6 +7,7 @@ import { connect, createServer as createNetServer } from 'node:net';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sampleEvent } from '@postern/conformance';
 import autocannon from 'autocannon';
 import { renderChart } from './chart.mjs';
 
@@ -38,9 +39,24 @@ function hasCommand(name) {
   }
 }
 
-const batch = JSON.stringify({
-  batch: [1, 2, 3].map((n) => ({ type: 'frontend_breadcrumb', event_id: `bench-${n}`, timestamp: '2026-11-23T10:00:00.000Z', breadcrumb: { category: 'ui.click', message: 'button#checkout' }, correlation: { trace_id: 'abc123' } })),
-});
+// A batch like the ones DebugBundle's browser SDK sends: an exception with device, browser_event and
+// breadcrumbs, a failed request and four breadcrumbs (about 4.5 KB). Every request gets new event ids, as
+// real traffic does: the relay forwards an id once (R-DELIVER-7), so a fixed body would measure retries.
+const EVENTS = [
+  sampleEvent('frontend_exception'),
+  sampleEvent('request_event'),
+  ...Array.from({ length: 4 }, () => sampleEvent('frontend_breadcrumb')),
+];
+const template = JSON.stringify({ batch: EVENTS.map((event, index) => ({ ...event, event_id: `@ID${index}@` })) });
+let sequence = 0;
+/** The batch with ids no request used before: the sequence number in the last 12 hex digits of each UUID. */
+function freshBatch() {
+  const base = (++sequence).toString(16).padStart(11, '0');
+  return template.replace(/@ID(\d)@/g, (_match, index) => `00000000-0000-4000-8000-${index}${base}`);
+}
+const batch = freshBatch;
+/** The same batch every time: what a relay sees when an SDK keeps re-sending it. */
+const retriedBatch = freshBatch();
 const validHeaders = { origin: 'https://app.example', 'content-type': 'application/json' };
 
 /** A port free right now, from the kernel: a fixed range would collide with the load's own ephemeral ports. */
@@ -92,8 +108,12 @@ function sampleRss(pid) {
   return () => (clearInterval(timer), max);
 }
 
+/** `body` is a string sent as is, or a function called for every request. */
 function load(port, headers, body, seconds) {
-  return autocannon({ url: `http://127.0.0.1:${port}${PATH}`, method: 'POST', headers, body, connections: CONNECTIONS, duration: seconds });
+  const options = { url: `http://127.0.0.1:${port}${PATH}`, method: 'POST', headers, connections: CONNECTIONS, duration: seconds };
+  if (typeof body === 'function') options.requests = [{ setupRequest: (request) => ({ ...request, body: body() }) }];
+  else options.body = body;
+  return autocannon(options);
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
@@ -227,6 +247,15 @@ rows.push(
     variant('too large (413)', 'refusal', 'node.mjs', { UPSTREAM, VARIANT: 'relay-413' }),
   ])),
 );
+// What remembering delivered ids costs: the same relay with and without dedup, on fresh ids (its memory
+// store full at 100 000 ids after the warm-up), and the retry path, where every event was delivered before.
+rows.push(
+  ...(await measureTogether([
+    variant('relay, dedup on', 'dedup', 'node.mjs', { UPSTREAM, VARIANT: 'relay' }),
+    variant('relay, dedup off', 'dedup', 'node.mjs', { UPSTREAM, VARIANT: 'relay-nodedup' }),
+    variant('relay, every event a retry', 'dedup', 'node.mjs', { UPSTREAM, VARIANT: 'relay' }, validHeaders, retriedBatch),
+  ])),
+);
 const slowRss = await slowClients('node.mjs', { UPSTREAM, VARIANT: 'relay' });
 const huge = await hugeBodies('node.mjs', { UPSTREAM, VARIANT: 'relay' });
 upstream.kill('SIGKILL');
@@ -252,6 +281,11 @@ const targets = [
     const rpsRatio = byName[name].rps / byName['forward (202)'].rps;
     return { target: `${name} ≥ 3× cheaper than the forward path (server CPU per request; req/s ratio ${rpsRatio.toFixed(2)}×)`, value: `${ratio.toFixed(2)}×`, met: ratio >= 3 };
   }),
+  (() => {
+    const on = byName['relay, dedup on'];
+    const off = byName['relay, dedup off'];
+    return { target: `dedup of delivered event ids (100 000 remembered): req/s with / without, CPU ${on.cpuUsPerRequest} vs ${off.cpuUsPerRequest} µs per request (reported)`, value: `${(on.rps / off.rps).toFixed(2)}×`, met: null };
+  })(),
   { target: 'RSS < 150 MB with 1000 slow clients', value: `${slowRss} MB`, met: slowRss < 150 },
   { target: `RSS < 150 MB refusing 20 × 20 MiB bodies (${huge.statuses})`, value: `${huge.rssMb} MB`, met: huge.rssMb < 150 && huge.statuses === '413' },
 ];

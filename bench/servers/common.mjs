@@ -13,6 +13,7 @@ export const relayOptions = {
   endpoint: upstream,
   rateLimit: { limit: variant === 'relay-429' ? 1 : 1_000_000_000, windowMs: 60_000 },
   maxBodyBytes: variant === 'relay-413' ? 100 : 262_144,
+  ...(variant === 'relay-nodedup' ? { dedupWindowMs: 0 } : {}),
 };
 
 const bareHeaders = { authorization: 'Bearer bench-token', 'content-type': 'application/json' };

@@ -1,12 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { deflateSync, gzipSync } from 'node:zlib';
+import { sampleEvent } from './samples.js';
 import type { EnvelopeItemSpec, EnvelopeSpec, FixtureRequest } from './types.js';
 
-/** A valid one-event batch padded with breadcrumb data to exactly `bytes` bytes of JSON. */
+/**
+ * A valid one-event batch padded with breadcrumb data to exactly `bytes` bytes of JSON. Its event id is
+ * new on every call, so a relay that remembers delivered ids (R-DELIVER-7) forwards each one.
+ */
 export function generateBatch(bytes: number): Buffer {
-  const shell = (padding: string): string =>
-    JSON.stringify({
-      batch: [{ type: 'frontend_breadcrumb', event_id: 'generated-1', timestamp: '2026-01-01T00:00:00.000Z', breadcrumb: { category: 'padding', data: { padding } } }],
-    });
+  const eventId = randomUUID();
+  const shell = (padding: string): string => JSON.stringify({ batch: [sampleEvent('frontend_breadcrumb', { event_id: eventId, payload: { breadcrumb_type: 'console_log', route: '/checkout', data: { padding } } })] });
   const overhead = Buffer.byteLength(shell(''));
   if (bytes < overhead) throw new Error(`generate.bytes must be at least ${overhead}`);
   return Buffer.from(shell('x'.repeat(bytes - overhead)));

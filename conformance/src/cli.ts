@@ -32,7 +32,7 @@ Options:
   --reports <dir>    where to write JSON, JUnit, Markdown, HTML and the badge (default: ./reports)
   --contract <dir>   a contract directory other than the one shipped with this package
   --contract-version <v>
-                     fail unless the contract is this version (e.g. v1): pins CI to a contract
+                     fail unless the contract is this version (e.g. v2): pins CI to a contract
 init writes relay-harness.sh (starts your relay with the runner's environment) and
 .github/workflows/relay-conformance.yml (runs the suite, keeps the reports, publishes the badge).
   --no-color         plain console output

@@ -64,6 +64,8 @@ async function jsonFiles(dir: string): Promise<string[]> {
 /** Loads and schema-checks the whole contract; any malformed fixture or profile is an error naming the file. */
 export async function loadContract(dir: string = CONTRACT_DIR): Promise<Contract & { files: Array<{ file: string; fixture: FixtureFile }>; sections: Set<string> }> {
   const ajv = new Ajv2020({ allErrors: true, strict: false });
+  // The event schemas are what the wire-format schemas refer to (upstream-events.schema.json), by $id.
+  for (const file of await jsonFiles(join(dir, 'schemas', 'events'))) ajv.addSchema(await readJson(file) as object);
   const schemas = new Map<string, ValidateFunction>();
   for (const file of (await readdir(join(dir, 'schemas'))).filter((name) => name.endsWith('.schema.json')).sort()) {
     schemas.set(file, ajv.compile(await readJson(join(dir, 'schemas', file)) as object));
@@ -91,6 +93,37 @@ export async function loadContract(dir: string = CONTRACT_DIR): Promise<Contract
     }
   }
   return { version: spec.version, dir, requirements: spec.requirements, sections: spec.sections, profiles, cases, files, schemas };
+}
+
+/** The `event_id`s a case sends in its batches. */
+function sentEventIds(testCase: FixtureCase): Set<string> {
+  const ids = new Set<string>();
+  for (const step of testCase.steps) {
+    const batch = (step.request.json as { batch?: unknown } | undefined)?.batch;
+    if (!Array.isArray(batch)) continue;
+    for (const item of batch) {
+      const id = (item as { event_id?: unknown } | null)?.event_id;
+      if (typeof id === 'string') ids.add(id);
+    }
+  }
+  return ids;
+}
+
+/**
+ * Cases of one profile share a relay, and a relay forwards an event id once (R-DELIVER-7): an id sent by
+ * two cases would make the second case's upstream expectations depend on the order cases run in.
+ */
+function sharedEventIds(cases: readonly FixtureCase[]): string[] {
+  const owner = new Map<string, string>();
+  const problems: string[] = [];
+  for (const testCase of cases) {
+    for (const id of sentEventIds(testCase)) {
+      const first = owner.get(id);
+      if (first === undefined) owner.set(id, testCase.id);
+      else problems.push(`${testCase.id}: sends event_id ${id}, which ${first} sends too; give each case its own ids`);
+    }
+  }
+  return problems;
 }
 
 /** The first part of a case id, by the protocol of the profile the case runs under. */
@@ -137,5 +170,6 @@ export async function checkContract(dir: string = CONTRACT_DIR): Promise<string[
   for (const requirement of contract.requirements) {
     if (!cited.has(requirement.id)) problems.push(`${requirement.id}: no fixture cites this requirement`);
   }
+  problems.push(...sharedEventIds(contract.cases));
   return problems;
 }

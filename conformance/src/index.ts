@@ -8,3 +8,4 @@ export { createProgressPrinter } from './progress.js';
 export { writeReports } from './reporters/index.js';
 export { renderConsole } from './reporters/console.js';
 export type * from './types.js';
+export { sampleEvent, type BrowserEventType, type SampleEvent } from './samples.js';

@@ -10,6 +10,7 @@ import type { JsonValue } from './types.js';
  * - `{"$tokens": ["POST", "OPTIONS"]}`: a comma-separated header list holding each token (any case, any order).
  * - `{"$contains": "…"}`: a string containing the text.
  * - `{"$gte": n}` / `{"$lte": n}`: a number at least / at most n.
+ * - `{"$anyOf": [...]}`: matches any of the expectations listed, `{"$absent": true}` among them.
  */
 export function matchValue(expected: JsonValue, actual: unknown, path: string, problems: string[]): void {
   if (isOperator(expected)) return matchOperator(expected, actual, path, problems);
@@ -32,7 +33,7 @@ export function matchValue(expected: JsonValue, actual: unknown, path: string, p
         if (present) problems.push(`${path}.${key}: must be absent, got ${describe((actual as Record<string, unknown>)[key])}`);
         continue;
       }
-      if (!present) {
+      if (!present && !(isOperator(value) && Object.hasOwn(value, '$anyOf'))) {
         problems.push(`${path}.${key}: missing, expected ${describe(value)}`);
         continue;
       }
@@ -70,6 +71,16 @@ function matchOperator(operator: Record<string, JsonValue>, actual: unknown, pat
     case '$lte':
       if (typeof actual !== 'number' || actual > Number(argument)) problems.push(`${path}: expected a number ≤ ${String(argument)}, got ${describe(actual)}`);
       return;
+    case '$anyOf': {
+      const options = Array.isArray(argument) ? argument : [argument];
+      const fits = options.some((option) => {
+        const scratch: string[] = [];
+        matchValue(option, actual, path, scratch);
+        return scratch.length === 0;
+      });
+      if (!fits) problems.push(`${path}: expected any of ${describe(options)}, got ${describe(actual)}`);
+      return;
+    }
     case '$tokens': {
       const tokens = typeof actual === 'string' ? actual.split(',').map((token) => token.trim().toLowerCase()) : [];
       const wanted = (Array.isArray(argument) ? argument : [argument]).map((token) => String(token).toLowerCase());

@@ -4,13 +4,15 @@ import type { JsonValue } from './types.js';
 export interface Placeholders {
   upstream: string;
   unreachable: string;
+  /** Eight hexadecimal digits drawn once per run, so the event ids of a run are new to a relay that remembers earlier ones. */
+  run: string;
   tempDir?: string;
 }
 
-/** Replaces `{{upstream}}`, `{{unreachable}}` and `{{tempDir}}` in every string of a JSON value. */
+/** Replaces `{{upstream}}`, `{{unreachable}}`, `{{run}}` and `{{tempDir}}` in every string of a JSON value. */
 export function fillPlaceholders<T extends JsonValue>(value: T, places: Placeholders): T {
   if (typeof value === 'string') {
-    let out: string = value.replaceAll('{{upstream}}', places.upstream).replaceAll('{{unreachable}}', places.unreachable);
+    let out: string = value.replaceAll('{{upstream}}', places.upstream).replaceAll('{{unreachable}}', places.unreachable).replaceAll('{{run}}', places.run);
     if (places.tempDir !== undefined) out = out.replaceAll('{{tempDir}}', places.tempDir);
     return out as T;
   }

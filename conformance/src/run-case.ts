@@ -5,7 +5,7 @@ import { parseEnvelope, type ParsedEnvelope } from './envelope.js';
 import { sendRequest, type SentResponse } from './http-client.js';
 import { matchValue } from './match.js';
 import type { ReceivedRequest, UpstreamSink } from './sink.js';
-import type { CapturedExchange, CaseFailure, FixtureCase, FixtureStep, JsonValue, UpstreamRequestExpectation } from './types.js';
+import type { CapturedExchange, CaseFailure, FixtureCase, FixtureStep, JsonValue, Level, ShouldExpectation, UpstreamRequestExpectation } from './types.js';
 
 const PREVIEW_BYTES = 4096;
 const UPSTREAM_WAIT_MS = 3000;
@@ -37,10 +37,11 @@ function checkSchema(schemas: SchemaValidators, name: string, body: unknown, whe
   }
 }
 
-function checkResponse(step: FixtureStep, response: SentResponse, schemas: SchemaValidators, problems: string[]): void {
-  const expect = step.expect;
-  if (expect.status !== undefined && response.status !== expect.status) {
-    problems.push(`status: expected ${expect.status}, got ${response.status} ${response.body.slice(0, 300)}`);
+/** The response checks a step's `expect` and its `expect.should` have in common. */
+function checkAnswer(expect: Omit<ShouldExpectation, 'status'> & { status?: number | number[] | undefined }, response: SentResponse, schemas: SchemaValidators, problems: string[]): void {
+  const statuses = expect.status === undefined ? [] : [expect.status].flat();
+  if (statuses.length > 0 && !statuses.includes(response.status)) {
+    problems.push(`status: expected ${statuses.join(' or ')}, got ${response.status} ${response.body.slice(0, 300)}`);
   }
   for (const [name, value] of Object.entries(expect.headers ?? {})) {
     const actual = response.headers[name.toLowerCase()];
@@ -61,7 +62,11 @@ function checkResponse(step: FixtureStep, response: SentResponse, schemas: Schem
     if (body === undefined) problems.push(`body: expected JSON valid against ${expect.bodySchema}, got ${JSON.stringify(response.body.slice(0, 300))}`);
     else checkSchema(schemas, expect.bodySchema, body, 'body', problems);
   }
-  if (expect.answersBeforeBodyEnds && !response.beforeBodyEnded) problems.push('the relay answered only after the whole body was sent');
+}
+
+function checkResponse(step: FixtureStep, response: SentResponse, schemas: SchemaValidators, problems: string[]): void {
+  checkAnswer(step.expect, response, schemas, problems);
+  if (step.expect.answersBeforeBodyEnds && !response.beforeBodyEnded) problems.push('the relay answered only after the whole body was sent');
 }
 
 function checkUpstream(step: FixtureStep, received: readonly ReceivedRequest[], sentBody: Buffer | undefined, schemas: SchemaValidators, problems: string[]): void {
@@ -183,8 +188,11 @@ function upstreamWaitCount(step: FixtureStep): number {
   return Math.max(upstream.count ?? 0, upstream.requests?.length ?? 0);
 }
 
-/** Runs every step of one case against a relay URL, recording what was sent, answered and forwarded. */
-export async function runCase(testCase: FixtureCase, relayUrl: string, sink: UpstreamSink, schemas: SchemaValidators, places: Placeholders): Promise<CaseRun> {
+/**
+ * Runs every step of one case against a relay URL, recording what was sent, answered and forwarded. A
+ * failed check stops the case; a failed `expect.should` is recorded at SHOULD level and the case goes on.
+ */
+export async function runCase(testCase: FixtureCase, relayUrl: string, sink: UpstreamSink, schemas: SchemaValidators, places: Placeholders, level: Level = 'MUST'): Promise<CaseRun> {
   const failures: CaseFailure[] = [];
   const exchanges: CapturedExchange[] = [];
   for (const [index, fixtureStep] of testCase.steps.entries()) {
@@ -228,10 +236,15 @@ export async function runCase(testCase: FixtureCase, relayUrl: string, sink: Ups
     await listen(step, sink, from);
     const received = sink.received.slice(from);
     exchange.upstream = received.map(({ method: m, path, headers: h, body: b, bodyBytes }) => ({ method: m, path, headers: h, body: b, bodyBytes }));
-    if (response) checkResponse(step, response, schemas, problems);
+    const preferences: string[] = [];
+    if (response) {
+      checkResponse(step, response, schemas, problems);
+      if (step.expect.should) checkAnswer(step.expect.should, response, schemas, preferences);
+    }
     checkUpstream(step, received, plain, schemas, problems);
     checkNeverContains(step, response, received, problems);
-    for (const message of problems) failures.push({ step: index + 1, message });
+    for (const message of problems) failures.push({ step: index + 1, level, message });
+    for (const message of preferences) failures.push({ step: index + 1, level: 'SHOULD', message: `(SHOULD) ${message}` });
     if (problems.length > 0) break;
   }
   sink.setReply(undefined);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +85,8 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
   const byProfile = new Map<string, FixtureCase[]>();
   for (const testCase of cases) byProfile.set(testCase.profile, [...(byProfile.get(testCase.profile) ?? []), testCase]);
 
+  // One value per run: relays that remember event ids (R-DELIVER-7) see this run's events as new.
+  const run = randomBytes(4).toString('hex');
   for (const target of options.targets) {
     const sink = await startSink(options.sinkPort);
     try {
@@ -91,7 +94,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
         const profile = contract.profiles.get(profileName) as Profile;
         let relay: RunningRelay | undefined;
         let startError: string | undefined;
-        const places: Placeholders = { upstream: new URL(sink.url).host, unreachable: `127.0.0.1:${await freePort()}` };
+        const places: Placeholders = { upstream: new URL(sink.url).host, unreachable: `127.0.0.1:${await freePort()}`, run };
         const { config, tempDir } = await relayConfig(profile, sink.url, places);
         try {
           relay = await target.start(config);
@@ -101,9 +104,10 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
         try {
           for (const testCase of profileCases) {
             const began = Date.now();
-            const run = relay ? await runCase(testCase, relay.url, sink, contract.schemas, places) : { failures: [{ step: 0, message: startError ?? 'not started' }], exchanges: [] };
             const level = levelOf(testCase, contract);
-            const failed = run.failures.length > 0;
+            const outcome = relay ? await runCase(testCase, relay.url, sink, contract.schemas, places, level) : { failures: [{ step: 0, level, message: startError ?? 'not started' }], exchanges: [] };
+            const failed = outcome.failures.some((failure) => failure.level === 'MUST');
+            const warned = outcome.failures.length > 0;
             const result: CaseResult = {
               relay: target.name,
               id: testCase.id,
@@ -112,10 +116,10 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
               level,
               description: testCase.description,
               profile: profileName,
-              outcome: !failed ? 'passed' : level === 'SHOULD' && !options.strict ? 'warned' : 'failed',
+              outcome: failed || (warned && options.strict) ? 'failed' : warned ? 'warned' : 'passed',
               durationMs: Date.now() - began,
-              failures: run.failures,
-              exchanges: run.exchanges,
+              failures: outcome.failures,
+              exchanges: outcome.exchanges,
             };
             results.push(result);
             options.onProgress?.({ type: 'case', result, done: results.length, total });

@@ -81,8 +81,18 @@ export interface UpstreamExpectation {
   withinMs?: number;
 }
 
-export interface StepExpectation {
+/** Checks of a step at SHOULD level: when only these fail, the case is a warning (a failure under `--strict`). */
+export interface ShouldExpectation {
   status?: number;
+  headers?: Record<string, JsonValue>;
+  headersAbsent?: string[];
+  json?: JsonValue;
+  bodySchema?: string;
+}
+
+export interface StepExpectation {
+  /** The status, or the statuses any of which passes (a requirement that takes either of two answers). */
+  status?: number | number[];
   headers?: Record<string, JsonValue>;
   headersAbsent?: string[];
   json?: JsonValue;
@@ -95,6 +105,8 @@ export interface StepExpectation {
   neverContains?: string[];
   /** Strings that must not appear in the response (they may, and sometimes must, go upstream). */
   responseNeverContains?: string[];
+  /** What Postern's contract prefers where the MUST takes more than one answer: checked at SHOULD level. */
+  should?: ShouldExpectation;
 }
 
 export interface FixtureStep {
@@ -168,6 +180,8 @@ export interface CapturedUpstreamRequest {
 
 export interface CaseFailure {
   step: number;
+  /** `SHOULD` for a check in a step's `expect.should`, or any check of a SHOULD-level case. */
+  level: Level;
   message: string;
 }
 

@@ -93,7 +93,7 @@ describe('postern-conformance init', () => {
     expect(harness).toContain('exec cargo run --release');
     expect(harness).toContain('POSTERN_PROFILE');
     const workflow = await readFile(join(dir, '.github', 'workflows', 'relay-conformance.yml'), 'utf8');
-    expect(workflow).toContain('--cmd ./relay-harness.sh --name rusty-relay --contract-version v1');
+    expect(workflow).toContain('--cmd ./relay-harness.sh --name rusty-relay --contract-version v2');
     expect(workflow).not.toMatch(/__[A-Z]+__/);
     const again = await run(['init', '--dir', dir]);
     expect(again.stdout).toContain('kept');
@@ -111,6 +111,6 @@ describe('postern-conformance init', () => {
   it('refuses a contract version it does not ship', async () => {
     const { code, stderr } = await run(['--cmd', 'true', '--contract-version', 'v9']);
     expect(code).toBe(2);
-    expect(stderr).toContain('ships contract v1, not v9');
+    expect(stderr).toContain('ships contract v2, not v9');
   });
 });

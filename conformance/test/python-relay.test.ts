@@ -25,8 +25,10 @@ describe('the Python reference relay (black-box mode)', () => {
     });
     const failed = new Set(result.cases.filter((c) => c.outcome === 'failed').map((c) => c.id));
     for (const id of ['browser/3/3', 'browser/3/4', 'browser/3/5', 'browser/3/7', 'browser/3/15', 'browser/3/20', 'browser/5/1']) expect(failed, id).toContain(id);
-    // Sections the bugs do not touch still pass: the failures point at the bugs, not at noise.
-    expect([...failed].filter((id) => id.startsWith('browser/10/') || id.startsWith('browser/14/'))).toEqual([]);
+    // Sections the bugs do not touch still pass: the failures point at the bugs, not at noise. The one
+    // exception is browser/14/13, which sends a batch from a foreign origin first (it must be refused, so it
+    // is not remembered as delivered): the copy that lets every origin in forwards it there and then.
+    expect([...failed].filter((id) => id.startsWith('browser/10/') || id.startsWith('browser/14/'))).toEqual(['browser/14/13']);
     expect(result.summary.passed).toBeGreaterThan(15);
   });
 });

@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
-"""A Relay Contract v1 relay in plain Python (standard library only).
+"""A Relay Contract v2 relay (browser protocol) in plain Python (standard library only).
 
 Proof that the conformance suite is language-agnostic, not a product: it reads its configuration the way
 the runner hands it over (POSTERN_PROFILE as JSON, PORT) and checks events against the contract's own
-JSON Schemas in ../../schemas/events/ with a small validator for the keywords those schemas use.
+JSON Schemas in ../../schemas/events/ with a small validator for the keywords those schemas use. Like the
+TypeScript core (Ajv with `removeAdditional: true`), the check also removes the keys a closed object does not
+list, so what goes upstream is what DebugBundle's ingestion accepts.
 
     POSTERN_PROFILE='{"projectToken":"t","allowedOrigins":["https://app.example"],"endpoint":"http://127.0.0.1:9000/v1/events"}' \
     PORT=8080 python3 relay.py
 """
+import functools
+import http.client
 import ipaddress
 import json
+import math
 import os
 import re
 import socket
@@ -19,16 +24,17 @@ import time
 import uuid
 import urllib.error
 import urllib.request
-from collections import deque
+from collections import OrderedDict, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "events"
-BROWSER_TYPES = ["frontend_exception", "error_suppressed", "frontend_breadcrumb", "request_event", "probe_event"]
-SERVER_ONLY_TYPES = {"backend_exception", "log_event"}
+BROWSER_TYPES = ["frontend_exception", "error_suppressed", "frontend_breadcrumb", "request_event", "probe_event", "analytics_event"]
+SERVER_ONLY_TYPES = {"backend_exception", "log_event", "deploy_metadata"}
+# Keys only the server side sets: a browser's are removed, never a reason to reject the event (R-SANITIZE-1).
+SERVER_SIDE_KEYS = ("project_token", "project_id")
 CREDENTIAL_HEADERS = {"authorization", "cookie", "x-api-key"}
-CORRELATION_FIELDS = ["request_id", "trace_id", "session_id", "user_id_hash"]
 DEFAULT_PORTS = {"http": 80, "https": 443}
 HOST_HEADER = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9.])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
 NAMED_RANGES = {
@@ -47,6 +53,8 @@ ERRORS = {
     "invalid_json": (400, "The body is not valid UTF-8 JSON."),
     "invalid_body": (400, 'The body must be a JSON object with a "batch" array.'),
     "batch_empty": (400, "The batch holds no events."),
+    "body_incomplete": (400, "The body ended before the length it announced."),
+    "internal_error": (500, "The relay failed; nothing was accepted."),
     "upstream_unreachable": (502, "The upstream could not be reached; nothing was accepted."),
     "upstream_timeout": (504, "The upstream did not answer in time; nothing was accepted."),
     "upstream_error": (502, "The upstream failed; nothing was accepted."),
@@ -58,10 +66,11 @@ ERRORS = {
 
 
 class Refusal(Exception):
-    def __init__(self, code, headers=None):
+    def __init__(self, code, headers=None, message=None):
         super().__init__(code)
         self.code = code
         self.headers = headers or {}
+        self.message = message
 
 
 class UpstreamFailure(Exception):
@@ -72,15 +81,117 @@ class UpstreamFailure(Exception):
         self.code, self.retryable, self.retry_after = code, retryable, retry_after
 
 
+# --- ECMAScript patterns in Python's re ----------------------------------------------------------------
+#
+# JSON Schema patterns are ECMAScript regexes (Ajv compiles them with the `u` flag). The contract's are
+# written in the subset both languages share, but a few tokens mean something else in Python and are
+# translated: `$` also matches before a final "\n" in Python (a "US\n" country code would pass), `\s` has
+# another idea of whitespace (Python counts \x1c-\x1f and \x85, not \ufeff), `.` stops only at "\n", and
+# `\b`, `\w`, `\d` are Unicode-aware unless re.ASCII is set.
+
+JS_WHITESPACE = sorted({0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF})
+
+
+def _class_body(points):
+    """A character-class body (no brackets) for a sorted list of code points, as runs of \\U escapes."""
+    runs, start = [], None
+    for index, point in enumerate(points):
+        start = point if start is None else start
+        if index + 1 == len(points) or points[index + 1] != point + 1:
+            runs.append(f"\\U{start:08x}" if start == point else f"\\U{start:08x}-\\U{point:08x}")
+            start = None
+    return "".join(runs)
+
+
+def _complement_body(points):
+    """A character-class body for every code point not in `points`, so `\\S` can stand inside a class (`[\\s\\S]`)."""
+    runs, low = [], 0
+    for point in points + [0x110000]:
+        if point > low:
+            runs.append(f"\\U{low:08x}-\\U{point - 1:08x}")
+        low = point + 1
+    return "".join(runs)
+
+
+SPACE_BODY, NON_SPACE_BODY = _class_body(JS_WHITESPACE), _complement_body(JS_WHITESPACE)
+LINE_TERMINATORS = "\\n\\r\\u2028\\u2029"
+
+
+@functools.lru_cache(maxsize=None)
+def js_pattern(source):
+    """`source`, an ECMAScript pattern, compiled to a Python regex that matches the same strings (used with re.search)."""
+    out, in_class, index = [], False, 0
+    while index < len(source):
+        char = source[index]
+        if char == "\\" and index + 1 < len(source):
+            escaped = source[index + 1]
+            index += 2
+            if escaped == "s":
+                out.append(SPACE_BODY if in_class else f"[{SPACE_BODY}]")
+            elif escaped == "S":
+                out.append(NON_SPACE_BODY if in_class else f"[{NON_SPACE_BODY}]")
+            else:
+                out.append(char + escaped)
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            char = r"\Z"
+        elif char == ".":
+            char = f"[^{LINE_TERMINATORS}]"
+        out.append(char)
+        index += 1
+    return re.compile("".join(out), re.ASCII)
+
+
 # --- the contract's event schemas ------------------------------------------------------------------
 
+def _qualify_refs(node, document):
+    """Rewrites refs local to a file (`#/$defs/x`) as `<file>#/$defs/x`, so every ref resolves without knowing where it sits."""
+    if isinstance(node, dict):
+        return {key: (f"{document}{value}" if key == "$ref" and isinstance(value, str) and value.startswith("#") else _qualify_refs(value, document))
+                for key, value in node.items()}
+    if isinstance(node, list):
+        return [_qualify_refs(value, document) for value in node]
+    return node
+
+
 def load_schemas():
-    common = json.loads((SCHEMA_DIR / "common.schema.json").read_text())
-    types = {name: json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text()) for name in BROWSER_TYPES}
-    return common, types
+    documents = {}
+    for name in ["common", *BROWSER_TYPES]:
+        file = f"{name}.schema.json"
+        documents[file] = _qualify_refs(json.loads((SCHEMA_DIR / file).read_text()), file)
+    return documents
 
 
-COMMON, TYPE_SCHEMAS = load_schemas()
+DOCUMENTS = load_schemas()
+TYPE_SCHEMAS = {name: DOCUMENTS[f"{name}.schema.json"] for name in BROWSER_TYPES}
+
+
+def resolve(ref):
+    """The subschema a `<file>#/json/pointer` ref names."""
+    document, _, pointer = ref.partition("#")
+    node = DOCUMENTS[document]
+    for part in filter(None, pointer.split("/")):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def correlation_keys(kind):
+    """The correlation keys a type's schema lists (R-CORR-1): analytics_event has its own five, the others share four."""
+    correlation = TYPE_SCHEMAS[kind]["properties"]["correlation"]
+    while "$ref" in correlation:
+        correlation = resolve(correlation["$ref"])
+    return list(correlation.get("properties", {}))
+
+
+CORRELATION_KEYS = {kind: correlation_keys(kind) for kind in BROWSER_TYPES}
+
+
+def is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def json_type_ok(expected, value):
@@ -92,63 +203,149 @@ def json_type_ok(expected, value):
         "string": lambda v: isinstance(v, str),
         "boolean": lambda v: isinstance(v, bool),
         "null": lambda v: v is None,
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        # JSON has one number type: 1.0 is an integer, as JavaScript's Number.isInteger says.
+        "integer": lambda v: is_number(v) and (isinstance(v, int) or v.is_integer()),
+        "number": is_number,
     }
     return checks[expected](value)
 
 
-def schema_error(schema, value, path):
-    """The first way `value` breaks `schema` (the keywords the contract's event schemas use), or None."""
-    if "$ref" in schema:
-        return schema_error(COMMON["$defs"][schema["$ref"].rsplit("/", 1)[1]], value, path)
+def json_equal(a, b):
+    """Equality as JSON Schema's const and enum mean it: Python's True == 1 and 1 == 1.0 are not both JSON's."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if is_number(a) or is_number(b):
+        return is_number(a) and is_number(b) and a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[key], b[key]) for key in a)
+    return type(a) is type(b) and a == b
+
+
+def schema_error(schema, value, path, remove):
+    """The first way `value` breaks `schema`, or None. Messages name the place and the rule, never the value.
+
+    With `remove`, a closed object (`additionalProperties: false`) loses the keys it does not list instead
+    of failing on them, at every depth, as Ajv's `removeAdditional: true` does in the TypeScript core. The
+    subschemas that only test a value (`if`, `not`, `anyOf`) never remove anything: a condition that
+    happens not to hold must not have changed the event.
+    """
     where = path or "(event)"
+    if schema is True:
+        return None
+    if schema is False:
+        return f"{where} is not allowed"
+    if "$ref" in schema:
+        problem = schema_error(resolve(schema["$ref"]), value, path, remove)
+        if problem:
+            return problem
     if "type" in schema and not json_type_ok(schema["type"], value):
-        return f"{where} must be {schema['type']}"
-    if "const" in schema and value != schema["const"]:
+        expected = schema["type"] if isinstance(schema["type"], str) else " or ".join(schema["type"])
+        return f"{where} must be {expected}"
+    if "const" in schema and not json_equal(value, schema["const"]):
         return f"{where} must be {json.dumps(schema['const'])}"
-    if "enum" in schema and value not in schema["enum"]:
+    if "enum" in schema and not any(json_equal(value, option) for option in schema["enum"]):
         return f"{where} must be one of {', '.join(map(json.dumps, schema['enum']))}"
+    if "not" in schema and schema_error(schema["not"], value, path, False) is None:
+        return f"{where} has a form that is not allowed"
+    if "anyOf" in schema and all(schema_error(option, value, path, False) for option in schema["anyOf"]):
+        return f"{where} matches none of the allowed forms"
+    for part in schema.get("allOf", []):
+        problem = schema_error(part, value, path, remove)
+        if problem:
+            return problem
+    if "if" in schema:
+        branch = "then" if schema_error(schema["if"], value, path, False) is None else "else"
+        if branch in schema:
+            problem = schema_error(schema[branch], value, path, remove)
+            if problem:
+                return problem
     if isinstance(value, str):
         if len(value) < schema.get("minLength", 0):
             return f"{where} is too short"
         if "maxLength" in schema and len(value) > schema["maxLength"]:
             return f"{where} is too long"
-        if "pattern" in schema and not re.search(schema["pattern"], value):
+        if "pattern" in schema and not js_pattern(schema["pattern"]).search(value):
             return f"{where} does not match the expected format"
-    if json_type_ok("number", value):
+    if is_number(value):
         if "minimum" in schema and value < schema["minimum"]:
             return f"{where} must be at least {schema['minimum']}"
+        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
+            return f"{where} must be more than {schema['exclusiveMinimum']}"
         if "maximum" in schema and value > schema["maximum"]:
             return f"{where} must be at most {schema['maximum']}"
+        if "exclusiveMaximum" in schema and value >= schema["exclusiveMaximum"]:
+            return f"{where} must be less than {schema['exclusiveMaximum']}"
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            return f"{where} has too few items"
+        if "items" in schema:
+            for index, item in enumerate(value):
+                problem = schema_error(schema["items"], item, f"{path}/{index}", remove)
+                if problem:
+                    return problem
     if isinstance(value, dict):
+        if "maxProperties" in schema and len(value) > schema["maxProperties"]:
+            return f"{where} has more than {schema['maxProperties']} keys"
         for key in schema.get("required", []):
             if key not in value:
                 return f"{where} must have {key}"
+        if "propertyNames" in schema:
+            for key in value:
+                if schema_error(schema["propertyNames"], key, path, False):
+                    return f"{where} has a key name that is not allowed"
         properties = schema.get("properties", {})
         extra = schema.get("additionalProperties")
-        for key, item in value.items():
-            sub = properties.get(key, extra if isinstance(extra, dict) else None)
+        for key in list(value):
+            if key in properties:
+                sub = properties[key]
+            elif extra is False and remove:
+                del value[key]
+                continue
+            else:
+                sub = extra
             if sub is not None:
-                problem = schema_error(sub, item, f"{path}/{key}")
+                problem = schema_error(sub, value[key], f"{path}/{pointer_token(key)}", remove)
                 if problem:
                     return problem
     return None
 
 
-def check_event(item):
-    """(code, message) for an item the relay must reject, or None."""
+def pointer_token(key):
+    """A key as a JSON Pointer token, cut short: the browser chooses key names, the message must stay small."""
+    token = key.replace("~", "~0").replace("/", "~1")
+    return token if len(token) <= 64 else token[:64] + "…"
+
+
+def check_event(item, prepare):
+    """(code, message) for an item the relay must reject, or None. `prepare` runs first (section 11) and the
+    check removes the keys the type's schema does not list; both change `item` in place."""
     if not isinstance(item, dict):
         return "event_not_object", "event must be a JSON object"
-    kind = item.get("type")
+    kind = item.get("event_type")
     if not isinstance(kind, str):
-        return "event_type_missing", 'event has no string "type"'
+        return "event_type_missing", 'event has no string "event_type"'
     if kind in SERVER_ONLY_TYPES:
         return "event_type_server_only", f'event type "{kind}" is accepted only from server SDKs'
     if kind not in TYPE_SCHEMAS:
         return "event_type_unknown", f'event type "{kind[:64]}" is not accepted'
-    problem = schema_error(TYPE_SCHEMAS[kind], item, "")
+    prepare(item, kind)
+    problem = schema_error(TYPE_SCHEMAS[kind], item, "", True)
     return ("event_invalid", f"{kind}: {problem}") if problem else None
+
+
+def reject_constant(name):
+    """NaN and Infinity are not JSON (JavaScript's JSON.parse refuses them); Python's json would take them."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def finite_float(text):
+    """1e400 parses as infinity, which no JSON encoder can write back: refused like any other body we cannot forward."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
 
 
 # --- origin, client address, rate limit -----------------------------------------------------------------
@@ -231,6 +428,17 @@ class SlidingWindow:
 
 # --- the relay ---------------------------------------------------------------------------------------------
 
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect from the upstream is an answer, not a delivery: following it would send the events elsewhere
+    (or, for a 302, turn the POST into a bodyless GET) and count them as delivered."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+UPSTREAM = urllib.request.build_opener(NoRedirects)
+
+
 class Relay:
     def __init__(self, options):
         self.token = options.get("projectToken")
@@ -244,7 +452,11 @@ class Relay:
         self.timeout = options.get("upstreamTimeoutMs", 10000) / 1000
         self.service = options.get("service")
         self.environment = options.get("environment")
-        self.sdk_name = options.get("sdkName", "postern-python-relay")
+        self.sdk_name = options.get("sdkName", "@debugbundle/sdk-browser")
+        # R-EVENT-8: SDK 3.x drops the rejected events of a 2xx for good; a 400 makes both SDKs send the batch again.
+        self.rejected_status = 202 if options.get("acknowledgeRejections") else 400
+        window_ms = options.get("dedupWindowMs", 600000)
+        self.delivered = DeliveredIds(window_ms / 1000) if window_ms > 0 else None
         self.local_only = options.get("projectMode") == "local-only"
         self.local_dir = Path(options.get("localEventsDir", ".debugbundle/local/events"))
         self.spool = Spool(self, options) if options.get("durableWrite") and not self.local_only else None
@@ -267,47 +479,69 @@ class Relay:
     def client(self, socket_address, headers):
         return client_address(socket_address, headers.get("x-forwarded-for"), self.trusts)
 
-    def sanitise(self, event):
-        allowed = TYPE_SCHEMAS[event["type"]]["properties"]
-        out = {key: value for key, value in event.items() if key in allowed}
-        out["sdk_name"] = self.sdk_name
-        correlation = event.get("correlation")
-        kept = {field: correlation[field] for field in CORRELATION_FIELDS
-                if isinstance(correlation, dict) and field in correlation and (correlation[field] is None or isinstance(correlation[field], str))}
-        out.pop("correlation", None)
-        if kept:
-            out["correlation"] = kept
+    def prepare(self, event, kind):
+        """What the relay decides before the schema check (R-SANITIZE-1 to 3, R-CORR-2), in place; the check then
+        removes every key the schema does not list. Same order as the TypeScript core's prepareEvent."""
+        for key in SERVER_SIDE_KEYS:
+            event.pop(key, None)
+        event["sdk_name"] = self.sdk_name
         if self.service is not None or self.environment is not None:
-            service = dict(out["service"]) if isinstance(out.get("service"), dict) else {}
+            service = dict(event["service"]) if isinstance(event.get("service"), dict) else {}
             if self.service is not None:
                 service["name"] = self.service
             if self.environment is not None:
                 service["environment"] = self.environment
-            out["service"] = service
-        if self.token:
-            out["project_token"] = self.token
-        return out
+            event["service"] = service
+        correlation = event.get("correlation")
+        if isinstance(correlation, dict):
+            # A key of another type is dropped, so the event is checked (and, if its schema allows, accepted) without it.
+            for key in CORRELATION_KEYS[kind]:
+                if key in correlation and correlation[key] is not None and not isinstance(correlation[key], str):
+                    del correlation[key]
 
     def forward(self, events):
-        request = urllib.request.Request(self.endpoint, data=json.dumps({"events": events}).encode(), method="POST", headers={
-            "authorization": f"Bearer {self.token}", "content-type": "application/json", "user-agent": "postern-python-relay/1"})
+        """POSTs events upstream. The token is stamped on each event here, at the last moment, so the spool never holds it."""
+        body = {"events": [{**event, "project_token": self.token} for event in events]}
+        request = urllib.request.Request(self.endpoint, data=json.dumps(body).encode(), method="POST", headers={
+            "authorization": f"Bearer {self.token}", "content-type": "application/json", "user-agent": "postern-python-relay/2"})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout):
+            with UPSTREAM.open(request, timeout=self.timeout):
                 return
         except urllib.error.HTTPError as error:
             retry_after = error.headers["retry-after"]
             if error.code == 429:
                 raise UpstreamFailure("upstream_rate_limited", True, retry_after)
             if error.code == 408 or error.code >= 500:
-                raise UpstreamFailure("upstream_error", True, retry_after)
+                # Only a 503's Retry-After is a delay for redelivery (R-DURABLE-4); a 500's means nothing.
+                raise UpstreamFailure("upstream_error", True, retry_after if error.code == 503 else None)
             raise UpstreamFailure("upstream_rejected", False)
         except (TimeoutError, socket.timeout):
             raise UpstreamFailure("upstream_timeout", True)
         except urllib.error.URLError as error:
             raise UpstreamFailure("upstream_timeout" if isinstance(error.reason, (TimeoutError, socket.timeout)) else "upstream_unreachable", True)
+        except (OSError, http.client.HTTPException):
+            # A connection reset mid-answer, or an answer that is not HTTP: the upstream did not take the events.
+            raise UpstreamFailure("upstream_unreachable", True)
 
     def accept(self, events):
-        """Hands accepted events on: to local files, to the spool, or straight upstream; refuses if that fails."""
+        """Hands accepted events on: to local files, to the spool, or straight upstream; refuses if that fails.
+
+        Event ids delivered (or stored, or written) within the dedup window are not handed on again, nor is an
+        id twice in one batch (R-DELIVER-7): browser SDKs send a batch again after a 400 or a timeout, and the
+        valid events of that batch must not reach the upstream once per retry. Ids of a delivery that failed
+        are forgotten, so their events go out when they come again (R-DELIVER-8).
+        """
+        claim = self.delivered.claim(events) if self.delivered else Claim(events)
+        delivered = False
+        try:
+            if claim.events:
+                self.hand_on(claim.events)
+            delivered = True
+        finally:
+            if self.delivered:
+                self.delivered.settle(claim, delivered)
+
+    def hand_on(self, events):
         if self.local_only:
             try:
                 write_atomically(self.local_dir, events)
@@ -320,6 +554,73 @@ class Relay:
                 self.forward(events)
             except UpstreamFailure as failure:
                 raise Refusal(failure.code, {"retry-after": failure.retry_after} if failure.code == "upstream_rate_limited" and failure.retry_after else {})
+
+
+class Claim:
+    """The events one request hands on (the first of each id, not delivered recently); `settled` is set once the attempt is over."""
+
+    def __init__(self, events):
+        self.events = events
+        self.settled = threading.Event()
+
+
+class DeliveredIds:
+    """Event ids delivered within the last `window` seconds, bounded in count (R-DELIVER-7, R-DELIVER-8).
+
+    Every id lives for the same window, so insertion order is expiry order: an OrderedDict drops expired ids
+    from its front as calls come, and past `max_ids` the oldest are forgotten first (a possible duplicate,
+    never a lost event). An id is remembered only once its delivery worked. A retry that arrives while the
+    first attempt is still under way (a beacon on page hide during the SDK's fetch) waits for that attempt's
+    outcome instead of racing it.
+    """
+
+    def __init__(self, window, max_ids=100_000):
+        self.window, self.max_ids = window, max_ids
+        self.expiries = OrderedDict()
+        self.in_flight = {}
+        self.lock = threading.Lock()
+
+    def _sweep(self, now):
+        while self.expiries:
+            oldest, expires = next(iter(self.expiries.items()))
+            if expires > now and len(self.expiries) <= self.max_ids:
+                return
+            del self.expiries[oldest]
+
+    def claim(self, events):
+        """A Claim on the events still to hand on: the first of each id, in batch order, neither delivered recently
+        nor being delivered by another request. Claims are taken only when nothing is waited for, so two
+        requests can never wait for each other."""
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                self._sweep(now)
+                waits = {self.in_flight[event["event_id"]] for event in events if event["event_id"] in self.in_flight}
+                if not waits:
+                    firsts = {}
+                    for event in events:
+                        if event["event_id"] not in self.expiries:
+                            firsts.setdefault(event["event_id"], event)
+                    claim = Claim(list(firsts.values()))
+                    for event_id in firsts:
+                        self.in_flight[event_id] = claim
+                    return claim
+            for other in waits:
+                other.settled.wait()
+
+    def settle(self, claim, delivered):
+        with self.lock:
+            now = time.monotonic()
+            for event in claim.events:
+                event_id = event["event_id"]
+                if self.in_flight.get(event_id) is claim:
+                    del self.in_flight[event_id]
+                if delivered:
+                    # Re-inserted at the back, so the dict stays in expiry order.
+                    self.expiries.pop(event_id, None)
+                    self.expiries[event_id] = now + self.window
+            self._sweep(now)
+        claim.settled.set()
 
 
 def write_atomically(directory, events):
@@ -443,31 +744,45 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def refuse(self, code, headers):
-        status, message = ERRORS[code]
-        self.answer(status, headers, {"error": code, "message": message})
+    def refuse(self, code, headers, message=None):
+        status, default = ERRORS[code]
+        self.answer(status, headers, {"error": code, "message": message or default})
 
     def read_body(self):
         """The body as bytes, refused with 413 the moment it passes the cap (declared or streamed)."""
+        broken = "The request's framing (Content-Length or chunked encoding) cannot be read."
         if "chunked" in self.headers.get("transfer-encoding", "").lower():
             chunks, total = [], 0
             while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                line = self.rfile.readline(1024)
+                try:
+                    size = int(line.split(b";")[0].strip(), 16)
+                except ValueError:
+                    raise Refusal("body_incomplete", message=broken if line else None)
                 if size == 0:
-                    self.rfile.readline()
+                    self.rfile.readline(1024)
                     break
                 total += size
                 if total > self.relay.max_body:
                     raise Refusal("payload_too_large")
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
+                chunk = self.rfile.read(size)
+                if len(chunk) < size:
+                    raise Refusal("body_incomplete")
+                chunks.append(chunk)
+                self.rfile.readline(1024)
             self.body_read = True
             return b"".join(chunks)
-        length = int(self.headers.get("content-length") or 0)
+        declared = (self.headers.get("content-length") or "0").strip()
+        if not re.fullmatch(r"[0-9]+", declared):
+            raise Refusal("body_incomplete", message=broken)
+        length = int(declared)
         if length > self.relay.max_body:
             raise Refusal("payload_too_large")
+        data = self.rfile.read(length)
         self.body_read = True
-        return self.rfile.read(length)
+        if len(data) < length:
+            raise Refusal("body_incomplete")
+        return data
 
     def handle_relay(self):
         self.body_read = False
@@ -477,7 +792,10 @@ class Handler(BaseHTTPRequestHandler):
             self.process(headers, response_headers)
         except Refusal as refusal:
             response_headers.update(refusal.headers)
-            self.refuse(refusal.code, response_headers)
+            self.refuse(refusal.code, response_headers, refusal.message)
+        except Exception:  # noqa: BLE001 - whatever went wrong, the browser gets a JSON refusal, never a traceback
+            self.close_connection = True
+            self.refuse("internal_error", response_headers)
         if not self.body_read and (headers.get("content-length") not in (None, "0") or "transfer-encoding" in headers):
             self.close_connection = True
             self.drain()
@@ -503,7 +821,10 @@ class Handler(BaseHTTPRequestHandler):
         peer = canonical_address(self.client_address[0])
         relay.check_origin(headers, peer is not None and relay.trusts(peer, 0))
         if headers.get("origin"):
+            # R-CORS-7: a beacon is always sent with credentials; without this grant the browser drops it after
+            # the preflight. The origin is echoed exactly, never `*`. Cookies still go nowhere (R-CRED-1).
             response_headers["access-control-allow-origin"] = headers["origin"]
+            response_headers["access-control-allow-credentials"] = "true"
         if self.command == "OPTIONS":
             response_headers.update({"access-control-allow-methods": "POST, OPTIONS", "access-control-allow-headers": "content-type",
                                      "access-control-max-age": "600"})
@@ -522,25 +843,27 @@ class Handler(BaseHTTPRequestHandler):
             raise Refusal("unsupported_media_type")
         raw = self.read_body()
         try:
-            body = json.loads(raw.decode("utf-8"))
+            body = json.loads(raw.decode("utf-8"), parse_constant=reject_constant, parse_float=finite_float)
         except (UnicodeDecodeError, ValueError):
             raise Refusal("invalid_json")
+        except RecursionError:
+            raise Refusal("invalid_json", message="The body nests deeper than this relay reads.")
         if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
             raise Refusal("invalid_body")
         if not body["batch"]:
             raise Refusal("batch_empty")
-        accepted, rejections = [], []
+        accepted, errors = [], []
         for index, item in enumerate(body["batch"]):
-            problem = check_event(item)
+            problem = check_event(item, relay.prepare)
             if problem:
-                rejections.append({"index": index, "code": problem[0], "message": problem[1]})
+                errors.append({"index": index, "reason": problem[0], "message": problem[1]})
             else:
-                accepted.append(relay.sanitise(item))
+                accepted.append(item)
         if accepted:
             relay.accept(accepted)
-        self.answer(400 if rejections else 202, response_headers, {
-            "accepted": len(accepted), "rejected": len(rejections),
-            "errors": [f"batch[{r['index']}]: {r['message']}" for r in rejections], "rejections": rejections})
+        # Events already delivered count as accepted, so accepted + rejected is the batch length, as SDK 3.x checks.
+        self.answer(relay.rejected_status if errors else 202, response_headers,
+                    {"accepted": len(accepted), "rejected": len(errors), "errors": errors})
 
 
 for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):

@@ -71,8 +71,8 @@ export function sampleResult(): RunResult {
       requirements: ['R-ORIGIN-2', 'R-ORIGIN-1'],
       description: HOSTILE_DESCRIPTION,
       failures: [
-        { step: 1, message: 'expected status 403, got 200' },
-        { step: 1, message: 'upstream received 1 request, expected 0\u001b[2J' },
+        { step: 1, level: 'MUST', message: 'expected status 403, got 200' },
+        { step: 1, level: 'MUST', message: 'upstream received 1 request, expected 0\u001b[2J' },
       ],
       exchanges: [
         {
@@ -85,7 +85,7 @@ export function sampleResult(): RunResult {
     testCase('express', 'CORS/preflight', 'passed'),
     testCase('express', 'RATE/window', 'warned', {
       level: 'SHOULD',
-      failures: [{ step: 3, message: 'expected status 429, got 202' }],
+      failures: [{ step: 3, level: 'SHOULD', message: 'expected status 429, got 202' }],
     }),
     testCase('express', 'BODY/hold-open', 'skipped', { level: 'SHOULD', reason: 'relay does not implement early refusal', exchanges: [] }),
     testCase('fastify', 'ORIGIN/allowed', 'passed'),

@@ -1,13 +1,27 @@
 // Runs inside a fresh app that installed the packed tarballs: mounts every adapter the way its README says,
 // sends one valid batch through each, and prints one JSON line per adapter. Nothing here resolves to the
 // workspace, only to this app's node_modules.
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const ORIGIN = 'https://app.example';
+// One event in DebugBundle's format, as its browser SDK sends a route change.
 const batch = JSON.stringify({
-  batch: [{ type: 'frontend_breadcrumb', event_id: 'e-1', timestamp: '2026-11-23T10:00:00.000Z', breadcrumb: { category: 'ui.click', message: 'button' } }],
+  batch: [
+    {
+      schema_version: '2026-03-01',
+      event_id: randomUUID(),
+      event_type: 'frontend_breadcrumb',
+      sdk_name: '@debugbundle/sdk-browser',
+      sdk_version: '1.4.0',
+      service: { name: 'checkout-web', runtime: 'browser', framework: null, environment: 'production' },
+      occurred_at: new Date().toISOString(),
+      correlation: { request_id: null, trace_id: null, session_id: null, user_id_hash: null },
+      payload: { breadcrumb_type: 'route_change', route: '/checkout', data: { route: '/checkout' } },
+    },
+  ],
 });
 
 function listen(server) {

@@ -64,6 +64,8 @@ export const KEYS: Record<string, KeySpec> = {
   service: { kind: 'string', example: 'checkout-web' },
   environment: { kind: 'string', example: 'production' },
   sdkName: { kind: 'string', example: DEFAULTS.sdkName },
+  acknowledgeRejections: { kind: 'boolean', example: 'true' },
+  dedupWindowMs: { kind: 'integer', example: String(DEFAULTS.dedupWindowMs), min: 0 },
   durableWrite: { kind: 'boolean', example: 'true' },
   spoolDir: { kind: 'path', example: DEFAULTS.spoolDir },
   localEventsDir: { kind: 'path', example: DEFAULTS.localEventsDir },

@@ -1,11 +1,14 @@
-import type { MirrorResult, SpoolEvent } from '@postern/core';
+import type { MirrorResult, ResponseSummary, SpoolEvent } from '@postern/core';
 import type { SpoolStats } from '@postern/core/spool';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface RelayMetrics {
   registry: Registry;
-  /** One answered relay request: `outcome` is accepted (202), partial (400 with some accepted) or refused. */
-  request(status: number, code: string): void;
+  /**
+   * One answered relay request: `outcome` is accepted, partial (some items rejected), preflight or refused,
+   * and its items are counted by what became of them (rejections by item code).
+   */
+  request(status: number, summary: ResponseSummary | undefined): void;
   /** One answered tunnel request: Sentry's status (or the tunnel's own refusal) and the error code, if any. */
   tunnelRequest(status: number, code: string): void;
   /** One mirror copy of an envelope (a secondary `forwardTo` DSN). */
@@ -30,6 +33,12 @@ export function createMetrics(spoolStats?: () => Promise<SpoolStats>): RelayMetr
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
   const requests = new Counter({ name: 'postern_requests_total', help: 'Relay requests answered, by outcome and error code.', labelNames: ['outcome', 'code'], registers });
+  const items = new Counter({
+    name: 'postern_events_total',
+    help: 'Events of relayed batches: accepted (forwarded or stored), duplicate (delivered before, not forwarded again), filtered (dropped by a hook) or rejected, by item code.',
+    labelNames: ['outcome', 'code'],
+    registers,
+  });
   const tunnelRequests = new Counter({ name: 'postern_tunnel_requests_total', help: 'Sentry tunnel requests answered, by status and error code.', labelNames: ['status', 'code'], registers });
   const mirrors = new Counter({ name: 'postern_tunnel_mirror_total', help: 'Mirror copies of envelopes, by target project and result (ok, an HTTP status, or an error code).', labelNames: ['target', 'result'], registers });
   const forwardSeconds = new Histogram({
@@ -71,9 +80,16 @@ export function createMetrics(spoolStats?: () => Promise<SpoolStats>): RelayMetr
   }
   return {
     registry,
-    request(status, code) {
-      const outcome = status === 202 ? 'accepted' : status === 400 && code === 'none' ? 'partial' : status === 204 ? 'preflight' : 'refused';
+    request(status, summary) {
+      const code = summary?.code ?? 'none';
+      const rejected = Object.entries(summary?.rejected ?? {});
+      const outcome = status === 204 ? 'preflight' : summary?.code !== undefined ? 'refused' : rejected.length > 0 ? 'partial' : 'accepted';
       requests.inc({ outcome, code });
+      const { accepted = 0, duplicates = 0, filtered = 0 } = summary ?? {};
+      if (accepted - duplicates - filtered > 0) items.inc({ outcome: 'accepted', code: 'none' }, accepted - duplicates - filtered);
+      if (duplicates > 0) items.inc({ outcome: 'duplicate', code: 'none' }, duplicates);
+      if (filtered > 0) items.inc({ outcome: 'filtered', code: 'none' }, filtered);
+      for (const [itemCode, count] of rejected) if (count) items.inc({ outcome: 'rejected', code: itemCode }, count);
     },
     tunnelRequest(status, code) {
       tunnelRequests.inc({ status: String(status), code });

@@ -32,17 +32,6 @@ function send(res: ServerResponse, status: number, body: string, type = 'applica
   res.end(body);
 }
 
-/** The error code of a relay answer, or "none" for an answer that accepted events. */
-function codeOf(body: string | null): string {
-  if (body === null) return 'none';
-  try {
-    const parsed = JSON.parse(body) as { error?: unknown };
-    return typeof parsed.error === 'string' ? parsed.error : 'none';
-  } catch {
-    return 'none';
-  }
-}
-
 /**
  * Node's own limits are too lax for a public relay (headers 60 s, whole request 300 s, and both checked only
  * every 30 s): a slowloris client holds a socket for minutes. The configured timeouts apply instead, checked
@@ -133,10 +122,10 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
       .handle(toRelayRequest(req))
       .then((response) => {
         writeRelayResponse(req, res, response);
-        const code = codeOf(response.body);
-        if (route === 'relay') readyMetrics.request(response.status, code);
+        const { code = 'none', ...items } = response.summary ?? {};
+        if (route === 'relay') readyMetrics.request(response.status, response.summary);
         else readyMetrics.tunnelRequest(response.status, code);
-        logger.info({ method: req.method, status: response.status, code, durationMs: Date.now() - started }, `${route} request`);
+        logger.info({ method: req.method, status: response.status, code, ...items, durationMs: Date.now() - started }, `${route} request`);
       })
       .catch((error: unknown) => {
         logger.error({ error: error instanceof Error ? error.message : String(error) }, `${route} request failed`);

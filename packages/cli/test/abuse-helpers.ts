@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { sampleEvent } from '@postern/conformance';
 import { freePort, ORIGIN, sleep, startServer, TOKEN, waitForPort } from './helpers.js';
 
 /** Helpers of abuse.test.ts: a relay child process to measure, raw sockets, a recording upstream. */
@@ -133,8 +135,8 @@ let sequence = 0;
 
 /** A valid one-event batch; the id is returned so a test can find it at the upstream. */
 export function validBatch(prefix: string): { id: string; body: string } {
-  const id = `${prefix}-${process.pid}-${++sequence}`;
-  const batch = [{ type: 'frontend_breadcrumb', event_id: id, timestamp: new Date().toISOString(), breadcrumb: { category: 'abuse', message: id } }];
+  const id = randomUUID();
+  const batch = [sampleEvent('frontend_breadcrumb', { event_id: id, payload: { breadcrumb_type: 'click', route: '/abuse', data: { sent: `${prefix}-${process.pid}-${++sequence}` } } })];
   return { id, body: JSON.stringify({ batch }) };
 }
 

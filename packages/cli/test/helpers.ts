@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitForPort } from '@postern/conformance';
+import { freePort, sampleEvent, waitForPort } from '@postern/conformance';
 
 export { freePort, waitForPort };
 
@@ -103,8 +104,8 @@ let sequence = 0;
 
 /** Posts one batch of `size` fresh events; resolves with their ids and the status, or undefined when the connection failed. */
 export async function sendBatch(url: string, size: number, prefix: string): Promise<{ ids: string[]; status: number } | undefined> {
-  const ids = Array.from({ length: size }, () => `${prefix}-${++sequence}`);
-  const batch = ids.map((id) => ({ type: 'frontend_breadcrumb', event_id: id, timestamp: new Date().toISOString(), breadcrumb: { category: 'test', message: id } }));
+  const ids = Array.from({ length: size }, () => randomUUID());
+  const batch = ids.map((id) => sampleEvent('frontend_breadcrumb', { event_id: id, payload: { breadcrumb_type: 'click', route: '/test', data: { batch: `${prefix}-${++sequence}` } } }));
   try {
     const response = await fetch(url, {
       method: 'POST',

@@ -34,7 +34,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 /** Codes for a single event of a batch that the relay refused; the rest of the batch still goes through. */
 export const EVENT_ERROR_CODES = {
   event_not_object: 'The event is not a JSON object.',
-  event_type_missing: 'The event has no string "type".',
+  event_type_missing: 'The event has no string "event_type".',
   event_type_server_only: 'The event type is for server SDKs and is never accepted from a browser.',
   event_type_unknown: 'The event type is not one this relay accepts.',
   event_invalid: 'The event does not match the schema of its type.',

@@ -16,6 +16,8 @@ export interface GateOptions {
   exposedHeaders: string;
   /** `Access-Control-Allow-Headers` of a preflight answer. */
   allowedRequestHeaders: string;
+  /** `Access-Control-Allow-Credentials: true` to allowed origins, so credentialed requests (beacons) are let through. */
+  allowCredentials?: boolean;
   /** Headers a protocol adds to its 429, e.g. Sentry's `X-Sentry-Rate-Limits`. */
   rateLimitedHeaders?: (resetSeconds: number) => Record<string, string>;
 }
@@ -69,7 +71,10 @@ export function compileGate(options: GateOptions): (request: RelayRequest) => Pr
     const origin = checkOrigin(request, peer !== undefined && trusts(peer, 0));
     if (!origin.ok) return { admitted: false, response: errorResponse(origin.code, headers) };
     const originHeader = request.header('origin');
-    if (originHeader) headers['access-control-allow-origin'] = originHeader;
+    if (originHeader) {
+      headers['access-control-allow-origin'] = originHeader;
+      if (options.allowCredentials) headers['access-control-allow-credentials'] = 'true';
+    }
     if (method === 'OPTIONS') {
       Object.assign(headers, preflightHeaders);
       return { admitted: false, response: { status: 204, headers, body: null } };

@@ -1,5 +1,5 @@
 export { createRelay, type Relay } from './relay.js';
-export type { RelayBody, RelayRequest, RelayResponse } from './request.js';
+export type { RelayBody, RelayRequest, RelayResponse, ResponseSummary } from './request.js';
 export type { EventContext, EventHook, ProjectMode, RateLimitOptions, RelayLogger, RelayOptions, SharedOptions, SpoolEvent } from './options.js';
 export type { Delivery, DeliveryOutcome } from './delivery/delivery.js';
 export { createDirectDelivery, type DirectDeliveryOptions } from './delivery/direct.js';
@@ -15,3 +15,5 @@ export { VERSION } from './version.js';
 export { createTunnel, TUNNEL_DEFAULTS, type MirrorResult, type TunnelOptions, type TunnelRoute } from './tunnel/index.js';
 export { compileScrubber, type Scrubber } from './scrub/scrubber.js';
 export type { ScrubMethod, ScrubOptions, ScrubRule } from './scrub/options.js';
+export { createMemoryDedupStore, type MemoryDedupStoreOptions } from './dedup/memory-store.js';
+export type { DedupStore } from './dedup/store.js';

@@ -1,4 +1,5 @@
 import type { TrustProxy } from './client-ip.js';
+import type { DedupStore } from './dedup/store.js';
 import type { Delivery } from './delivery/delivery.js';
 import type { UpstreamTransport } from './delivery/transport.js';
 import type { RateLimitStore } from './rate-limit/store.js';
@@ -106,9 +107,19 @@ export interface RelayOptions extends SharedOptions {
   service?: string;
   /** Forces `service.environment` on every event. */
   environment?: string;
-  /** The `sdk_name` every relayed event carries. Default `postern-browser-relay`. */
+  /** The `sdk_name` every relayed event carries. Default `@debugbundle/sdk-browser`, the name DebugBundle's ingestion knows browser events by. */
   sdkName?: string;
-  /** Runs on each accepted event before delivery. */
+  /**
+   * Answer a batch with rejected items `202` with per-item reasons, instead of the contract's default `400`
+   * (SPEC R-EVENT-8). DebugBundle's browser SDKs send a batch again after any non-2xx answer; with this,
+   * SDK 3.x drops the refused events for good and 1.4.0 stops re-sending the batch. Default `false`.
+   */
+  acknowledgeRejections?: boolean;
+  /** How long delivered `event_id`s are remembered, so retries are not forwarded twice (SPEC R-DELIVER-7). `0` turns it off. Default 600000 ms. */
+  dedupWindowMs?: number;
+  /** Where delivered ids live. Default: process memory, the last 100 000 ids (`createMemoryDedupStore`). */
+  dedupStore?: DedupStore;
+  /** Runs on each accepted event before delivery; what it returns is checked against the event's schema again. */
   onEvent?: EventHook;
   /** PII rules applied to each accepted event after `onEvent`, before delivery (the tunnel's rules, same options). */
   scrub?: ScrubOptions;
@@ -120,7 +131,8 @@ export const DEFAULTS = {
   rateLimitPerMinute: 60,
   maxBodyBytes: 262_144,
   upstreamTimeoutMs: 10_000,
-  sdkName: 'postern-browser-relay',
+  sdkName: '@debugbundle/sdk-browser',
+  dedupWindowMs: 600_000,
   spoolDir: '.debugbundle/local/browser-relay-spool/',
   localEventsDir: '.debugbundle/local/events/',
   maxSpoolBytes: 104_857_600,
@@ -135,7 +147,7 @@ export function positiveInteger(name: string, value: number): number {
 }
 
 /** Checks the options a person wrote, once, with errors that name the option and the fix. */
-export function resolveLimits(options: RelayOptions): { rateLimit: RateLimitOptions; maxBodyBytes: number; upstreamTimeoutMs: number } {
+export function resolveLimits(options: RelayOptions): { rateLimit: RateLimitOptions; maxBodyBytes: number; upstreamTimeoutMs: number; dedupWindowMs: number } {
   const rateLimit = options.rateLimit ?? { limit: options.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute, windowMs: 60_000 };
   return {
     rateLimit: {
@@ -144,6 +156,7 @@ export function resolveLimits(options: RelayOptions): { rateLimit: RateLimitOpti
     },
     maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes ?? DEFAULTS.maxBodyBytes),
     upstreamTimeoutMs: positiveInteger('upstreamTimeoutMs', options.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs),
+    dedupWindowMs: options.dedupWindowMs === 0 ? 0 : positiveInteger('dedupWindowMs', options.dedupWindowMs ?? DEFAULTS.dedupWindowMs),
   };
 }
 

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { sampleEvent } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
 import type { EventContext, RelayLogger, RelayOptions } from './options.js';
 import type { RateLimitStore } from './rate-limit/store.js';
@@ -16,8 +18,15 @@ const SECRETS = [TOKEN, 'AUTH-SECRET', 'COOKIE-SECRET', 'APIKEY-SECRET', BODY_MA
 const ENDPOINT = 'https://ingest.example/v1/events';
 const ORIGIN = 'https://app.example';
 
-function event(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { type: 'frontend_breadcrumb', event_id: id, timestamp: '2026-11-23T10:00:00Z', breadcrumb: { category: 'ui', message: BODY_MARKER }, ...extra };
+const ids = new Map<string, string>();
+/** The event id a test names by a short label: a UUID, as DebugBundle's envelope requires, new to every relay. */
+function id(label: string): string {
+  if (!ids.has(label)) ids.set(label, randomUUID());
+  return ids.get(label) as string;
+}
+
+function event(label: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return sampleEvent('frontend_breadcrumb', { event_id: id(label), occurred_at: '2026-12-02T01:27:14.730Z', payload: { breadcrumb_type: 'click', route: '/checkout', data: { message: BODY_MARKER } }, ...extra });
 }
 
 interface RequestInit_ {
@@ -152,14 +161,13 @@ describe('createRelay options', () => {
 describe('delivery', () => {
   it('forwards accepted events in one POST with the server token, a postern user agent and no browser credentials', async () => {
     const { relay, calls } = relayWith({ sdkName: 'relay-sdk' });
-    const response = await relay.handle(request({ body: batch(event('e1'), { type: 'log_event' }, event('e2', { project_token: 'client-token' })) }));
+    const response = await relay.handle(request({ body: batch(event('e1'), { event_type: 'log_event' }, event('e2', { project_token: 'client-token' })) }));
 
     expect(response.status).toBe(400);
     expect(json(response)).toEqual({
       accepted: 2,
       rejected: 1,
-      errors: ['batch[1]: event type "log_event" is accepted only from server SDKs'],
-      rejections: [{ index: 1, code: 'event_type_server_only', message: 'event type "log_event" is accepted only from server SDKs' }],
+      errors: [{ index: 1, reason: 'event_type_server_only', message: 'event type "log_event" is accepted only from server SDKs' }],
     });
     expect(calls).toHaveLength(1);
     const call = calls[0];
@@ -227,7 +235,7 @@ describe('delivery', () => {
 
   it('does not call the upstream when no event is accepted', async () => {
     const { relay, calls } = relayWith();
-    const response = await relay.handle(request({ body: batch({ type: 'nope' }, 1) }));
+    const response = await relay.handle(request({ body: batch({ event_type: 'nope' }, 1) }));
     expect(response.status).toBe(400);
     expect(json(response).accepted).toBe(0);
     expect(calls).toHaveLength(0);
@@ -238,49 +246,61 @@ describe('scrub', () => {
   it('scrubs accepted events after the hook, leaving correlation ids alone', async () => {
     const { relay, calls } = relayWith({
       scrub: { rules: ['@email', '@password'] },
-      onEvent: (e) => ({ ...e, user_email: 'jane@example.com' }),
+      onEvent: (e) => ({ ...e, context: { user_email: 'jane@example.com' } }),
     });
     const correlation = { session_id: 'sess-1', trace_id: 'trace-1' };
-    const response = await relay.handle(request({ body: batch(event('e1', { correlation, breadcrumb: { category: 'ui', message: 'mail jane@example.com', data: { password: 'hunter2' } } })) }));
+    const payload = { breadcrumb_type: 'click', data: { message: 'mail jane@example.com', password: 'hunter2' } };
+    const response = await relay.handle(request({ body: batch(event('e1', { correlation, payload })) }));
     expect(response.status).toBe(202);
     const sent = calls[0]?.body.events[0];
-    expect(sent?.user_email).toBe('[email]');
-    expect(sent?.breadcrumb).toEqual({ category: 'ui', message: 'mail [email]', data: { password: '[Filtered]' } });
+    expect(sent?.context).toEqual({ user_email: '[email]' });
+    expect(sent?.payload).toEqual({ breadcrumb_type: 'click', data: { message: 'mail [email]', password: '[Filtered]' } });
     expect(sent?.correlation).toEqual(correlation);
   });
 });
 
 describe('onEvent hook', () => {
-  it('can enrich events', async () => {
+  it('can enrich events within the schema; keys ingestion would refuse are removed again', async () => {
     const { relay, calls } = relayWith({
-      onEvent: async (e) => ({ ...e, tags: { region: 'eu' }, app_field: 1 }),
+      onEvent: async (e) => ({ ...e, context: { region: 'eu' }, app_field: 1 }),
     });
     const response = await relay.handle(request());
     expect(response.status).toBe(202);
-    expect(calls[0]?.body.events).toEqual([{ ...event('e1'), sdk_name: 'postern-browser-relay', tags: { region: 'eu' }, app_field: 1, project_token: TOKEN }]);
+    expect(calls[0]?.body.events).toEqual([{ ...event('e1'), context: { region: 'eu' }, project_token: TOKEN }]);
+  });
+
+  it('rejects an event the hook made invalid, and logs it', async () => {
+    const { logger, entries } = recordingLogger();
+    const { relay, calls } = relayWith({ logger, onEvent: (e) => (e.event_id === id('break') ? { ...e, occurred_at: 'later' } : e) });
+    const response = await relay.handle(request({ body: batch(event('break'), event('fine')) }));
+    expect(response.status).toBe(400);
+    expect(json(response)).toEqual({ accepted: 1, rejected: 1, errors: [{ index: 0, reason: 'event_invalid', message: 'after onEvent or scrub: frontend_breadcrumb: /occurred_at must match pattern "^(([0-9][0-9][2468][048]|[0-9][0-9][13579][26]|[0-9][0-9]0[48]|[02468][048]00|[13579][26]00)-02-29|[0-9]{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8])))T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]+)?)?Z$"' }] });
+    expect(calls[0]?.body.events.map((e) => e.event_id)).toEqual([id('fine')]);
+    expect(entries.map((entry) => entry.message)).toContain('postern: an event no longer matched its schema after onEvent or scrub; it is rejected');
   });
 
   it('can drop events by returning null: they are counted as filtered and not forwarded', async () => {
     const { relay, calls } = relayWith({
-      onEvent: (e) => (e.event_id === 'drop' ? null : e),
+      onEvent: (e) => (e.event_id === id('drop') ? null : e),
     });
     const response = await relay.handle(request({ body: batch(event('keep-1'), event('drop'), event('keep-2')) }));
     expect(response.status).toBe(202);
-    expect(json(response)).toEqual({ accepted: 2, rejected: 0, errors: [], rejections: [], filtered: 1 });
-    expect(calls[0]?.body.events.map((e) => e.event_id)).toEqual(['keep-1', 'keep-2']);
+    // Filtered events count as accepted, so accepted + rejected is the batch length SDK 3.x checks.
+    expect(json(response)).toEqual({ accepted: 3, rejected: 0, errors: [], filtered: 1 });
+    expect(calls[0]?.body.events.map((e) => e.event_id)).toEqual([id('keep-1'), id('keep-2')]);
   });
 
   it('sends nothing upstream when every event is filtered', async () => {
     const { relay, calls } = relayWith({ onEvent: () => null });
     const response = await relay.handle(request({ body: batch(event('a'), event('b')) }));
     expect(response.status).toBe(202);
-    expect(json(response)).toEqual({ accepted: 0, rejected: 0, errors: [], rejections: [], filtered: 2 });
+    expect(json(response)).toEqual({ accepted: 2, rejected: 0, errors: [], filtered: 2 });
     expect(calls).toHaveLength(0);
   });
 
   it('omits filtered from the answer when nothing was filtered', async () => {
     const { relay } = relayWith({ onEvent: (e) => e });
-    expect(json(await relay.handle(request()))).toEqual({ accepted: 1, rejected: 0, errors: [], rejections: [] });
+    expect(json(await relay.handle(request()))).toEqual({ accepted: 1, rejected: 0, errors: [] });
   });
 
   it('sees only sanitised, valid events, and never the project token', async () => {
@@ -291,13 +311,13 @@ describe('onEvent hook', () => {
         return e;
       },
     });
-    await relay.handle(request({ body: batch({ type: 'bad' }, event('e1', { project_token: 'client', sdk_name: 'x' })) }));
-    expect(seen).toEqual([{ ...event('e1'), sdk_name: 'postern-browser-relay' }]);
+    await relay.handle(request({ body: batch({ event_type: 'bad' }, event('e1', { project_token: 'client', sdk_name: 'x', extra: 1 })) }));
+    expect(seen).toEqual([event('e1')]);
   });
 
   it('cannot replace or remove the browser trace_id', async () => {
     const { relay, calls } = relayWith({
-      onEvent: (e) => (e.event_id === 'replace' ? { ...e, correlation: { trace_id: 'hook-trace', request_id: 'hook-req' } } : { ...e, correlation: undefined }),
+      onEvent: (e) => (e.event_id === id('replace') ? { ...e, correlation: { trace_id: 'hook-trace', request_id: 'hook-req' } } : { ...e, correlation: undefined }),
     });
     await relay.handle(
       request({
@@ -379,7 +399,7 @@ describe('onEvent hook', () => {
   it('a throwing hook refuses the whole request with 500 internal_error and forwards nothing', async () => {
     const { relay, calls } = relayWith({
       onEvent: (e) => {
-        if (e.event_id === 'second') throw new Error('hook failed');
+        if (e.event_id === id('second')) throw new Error('hook failed');
         return e;
       },
     });
@@ -472,6 +492,7 @@ describe('handle never throws', () => {
       status: 500,
       headers: { vary: 'Origin', 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
       body: JSON.stringify({ error: 'internal_error', message: 'The relay failed while handling the request; nothing was accepted.' }),
+      summary: { code: 'internal_error' },
     });
     expect(calls).toHaveLength(0);
   });
@@ -582,5 +603,75 @@ describe('engine details the fixtures cannot see', () => {
     const { relay } = relayWith({ allowedOrigins: undefined });
     expect((await relay.handle(request({ headers: { host: 'app.example' } }))).status).toBe(202);
     expect((await relay.handle(request({ headers: { host: 'app.example:8443' } }))).status).toBe(403);
+  });
+});
+
+describe('answers DebugBundle\'s SDKs can act on', () => {
+  it('allows credentials to allowed origins only, so beacons from another origin arrive (R-CORS-7)', async () => {
+    const { relay } = relayWith();
+    const preflight = await relay.handle(request({ method: 'OPTIONS', body: null }));
+    expect(preflight.headers['access-control-allow-credentials']).toBe('true');
+    expect(preflight.headers['access-control-allow-origin']).toBe(ORIGIN);
+    expect((await relay.handle(request())).headers['access-control-allow-credentials']).toBe('true');
+    const refused = await relay.handle(request({ headers: { origin: 'https://evil.example' } }));
+    expect(refused.headers['access-control-allow-credentials']).toBeUndefined();
+  });
+
+  it('with acknowledgeRejections, answers a batch with rejected items 202 and delivers the rest (R-EVENT-8)', async () => {
+    const { relay, calls } = relayWith({ acknowledgeRejections: true });
+    const response = await relay.handle(request({ body: batch(event('ok'), { event_type: 'log_event' }) }));
+    expect(response.status).toBe(202);
+    expect(json(response)).toEqual({ accepted: 1, rejected: 1, errors: [{ index: 1, reason: 'event_type_server_only', message: 'event type "log_event" is accepted only from server SDKs' }] });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('refuses an acknowledgeRejections that is not a boolean', () => {
+    expect(() => createRelay({ projectToken: TOKEN, acknowledgeRejections: 'yes' as unknown as boolean })).toThrow('acknowledgeRejections must be true or false, got "yes".');
+  });
+
+  it('forwards a re-sent event once, counting it accepted, and summarises what happened', async () => {
+    const { relay, calls } = relayWith();
+    const body = batch(event('once'), event('twice'), { event_type: 'log_event' }, 'x');
+    const first = await relay.handle(request({ body }));
+    const second = await relay.handle(request({ body }));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.body.events.map((e) => e.event_id)).toEqual([id('once'), id('twice')]);
+    expect(json(second)).toEqual(json(first));
+    expect(first.summary).toEqual({ accepted: 2, rejected: { event_type_server_only: 1, event_not_object: 1 } });
+    expect(second.summary).toEqual({ accepted: 2, duplicates: 2, rejected: { event_type_server_only: 1, event_not_object: 1 } });
+  });
+
+  it('forwards a re-sent event again when the first delivery failed (R-DELIVER-8)', async () => {
+    let fail = true;
+    const upstream = fakeFetch(() => new Response(null, { status: fail ? 500 : 202 }));
+    const relay = createRelay({ projectToken: TOKEN, allowedOrigins: [ORIGIN], fetch: upstream.fetch });
+    expect((await relay.handle(request())).status).toBe(502);
+    fail = false;
+    expect((await relay.handle(request())).status).toBe(202);
+    expect(upstream.calls).toHaveLength(2);
+  });
+
+  it('forwards every retry with dedupWindowMs: 0, and refuses a negative window', async () => {
+    const { relay, calls } = relayWith({ dedupWindowMs: 0 });
+    await relay.handle(request());
+    await relay.handle(request());
+    expect(calls).toHaveLength(2);
+    expect(() => createRelay({ projectToken: TOKEN, dedupWindowMs: -1 })).toThrow('dedupWindowMs must be a whole number above 0, got -1.');
+  });
+
+  it('uses the dedup store it is given', async () => {
+    const remembered: string[] = [];
+    const { relay, calls } = relayWith({
+      dedupStore: { seen: (ids) => ids.map((value) => value === id('known')), remember: (ids) => void remembered.push(...ids) },
+    });
+    const response = await relay.handle(request({ body: batch(event('known'), event('new')) }));
+    expect(json(response)).toEqual({ accepted: 2, rejected: 0, errors: [] });
+    expect(calls[0]?.body.events.map((e) => e.event_id)).toEqual([id('new')]);
+    expect(remembered).toEqual([id('new')]);
+  });
+
+  it('names the refusal code in the summary', async () => {
+    const { relay } = relayWith();
+    expect((await relay.handle(request({ headers: { 'content-type': 'text/plain' } }))).summary).toEqual({ code: 'unsupported_media_type' });
   });
 });

@@ -1,8 +1,10 @@
 import { readBodyCapped } from './body.js';
 import { parseBatch } from './browser/batch.js';
-import { pinTraceId, sanitiseEvent, traceIdOf, type SanitiseConfig } from './browser/sanitise.js';
-import { checkEvent } from './browser/validate.js';
+import { pinTraceId, traceIdOf, type SanitiseConfig } from './browser/sanitise.js';
+import { checkEvent, validateEvent, type BrowserEvent } from './browser/validate.js';
 import { isJsonContentType } from './content-type.js';
+import { createDedupGuard, type DedupGuard } from './dedup/guard.js';
+import { createMemoryDedupStore } from './dedup/memory-store.js';
 import { chooseDelivery } from './delivery/choose.js';
 import type { Delivery } from './delivery/delivery.js';
 import { createDirectDelivery } from './delivery/direct.js';
@@ -11,7 +13,7 @@ import type { EventErrorCode } from './errors.js';
 import { compileGate } from './gate.js';
 import { compileScrubber } from './scrub/scrubber.js';
 import { DEFAULTS, resolveDeliverySettings, resolveEndpoint, resolveLimits, type EventContext, type RelayOptions } from './options.js';
-import type { RelayRequest, RelayResponse } from './request.js';
+import type { RelayRequest, RelayResponse, ResponseSummary } from './request.js';
 import { errorResponse, jsonResponse, neverThrows } from './respond.js';
 import { VERSION } from './version.js';
 
@@ -24,10 +26,23 @@ export interface Relay {
   close(): Promise<void>;
 }
 
+/** One rejected item as the answer lists it: the acknowledgement shape DebugBundle's browser SDK 3.x reads. */
 interface Rejection {
   index: number;
-  code: EventErrorCode;
+  reason: EventErrorCode;
   message: string;
+}
+
+function summarise(accepted: number, duplicates: number, filtered: number, rejections: readonly Rejection[]): ResponseSummary {
+  const summary: ResponseSummary = { accepted };
+  if (duplicates > 0) summary.duplicates = duplicates;
+  if (filtered > 0) summary.filtered = filtered;
+  if (rejections.length > 0) {
+    const rejected: Partial<Record<EventErrorCode, number>> = {};
+    for (const { reason } of rejections) rejected[reason] = (rejected[reason] ?? 0) + 1;
+    summary.rejected = rejected;
+  }
+  return summary;
 }
 
 /** Headers a cross-origin page may read from the relay's answers, so an SDK can back off on its own. */
@@ -59,6 +74,7 @@ export function createRelay(options: RelayOptions): Relay {
     rateLimitStore: options.rateLimitStore,
     exposedHeaders: EXPOSED_HEADERS,
     allowedRequestHeaders: 'content-type',
+    allowCredentials: true,
   });
   const forward: Delivery | undefined = connected
     ? createDirectDelivery({
@@ -72,14 +88,36 @@ export function createRelay(options: RelayOptions): Relay {
   const delivery = chooseDelivery(options, settings, forward, limits.upstreamTimeoutMs);
   const sanitise: SanitiseConfig = { sdkName: options.sdkName ?? DEFAULTS.sdkName, service: options.service, environment: options.environment };
   const logger = options.logger;
+  if (options.acknowledgeRejections !== undefined && typeof options.acknowledgeRejections !== 'boolean') {
+    throw new TypeError(`acknowledgeRejections must be true or false, got ${JSON.stringify(options.acknowledgeRejections)}.`);
+  }
+  const rejectedStatus = options.acknowledgeRejections ? 202 : 400;
+  const dedup: DedupGuard | undefined =
+    limits.dedupWindowMs > 0 ? createDedupGuard(options.dedupStore ?? createMemoryDedupStore(), limits.dedupWindowMs, logger) : undefined;
   // Correlation ids are opaque by contract (R-CORR-1): a rule such as @password's "session" must not touch them.
   const scrubber = options.scrub ? compileScrubber({ ...options.scrub, safeFields: [...(options.scrub.safeFields ?? []), 'correlation'] }) : undefined;
+  const rewrites = options.onEvent !== undefined || scrubber !== undefined;
+
+  /** What the app's hook and the scrubber make of a checked event: the event to deliver, null when the hook dropped it, or a rejection. */
+  async function rewrite(event: BrowserEvent, context: EventContext): Promise<BrowserEvent | null | Rejection['message']> {
+    const traceId = traceIdOf(event);
+    let out: Record<string, unknown> | null = event;
+    if (options.onEvent) {
+      out = await options.onEvent(event, context);
+      if (out === null) return null;
+    }
+    // Scrubbing runs last, over whatever the hook added; the trace id is the browser's either way.
+    if (scrubber) await scrubber.scrub(out);
+    pinTraceId(out, traceId);
+    // What the hook or the scrubber made must still be what ingestion accepts (R-SANITIZE-5).
+    const recheck = validateEvent(out, event.event_type);
+    return recheck.ok ? recheck.event : `after onEvent or scrub: ${recheck.message}`;
+  }
 
   async function handle(request: RelayRequest): Promise<RelayResponse> {
     const gate = await admit(request);
     if (!gate.admitted) return gate.response;
     const { headers, client, origin } = gate.value;
-
     if (!isJsonContentType(request.header('content-type'))) return errorResponse('unsupported_media_type', headers, 'Send it as application/json.');
     const encoding = request.header('content-encoding');
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
@@ -91,10 +129,8 @@ export function createRelay(options: RelayOptions): Relay {
     }
     const read = await readBodyCapped(request.body, limits.maxBodyBytes);
     if (!read.ok) return read.aborted ? errorResponse('body_incomplete', headers) : errorResponse('payload_too_large', headers, `The limit is ${limits.maxBodyBytes} bytes.`);
-
     const batch = parseBatch(read.bytes);
     if (!batch.ok) return errorResponse(batch.code, headers, batch.detail);
-
     const context: EventContext = {
       clientAddress: client,
       origin,
@@ -103,52 +139,51 @@ export function createRelay(options: RelayOptions): Relay {
         return CREDENTIAL_HEADERS.has(lower) ? undefined : request.header(lower);
       },
     };
-    const accepted: Record<string, unknown>[] = [];
+    const accepted: BrowserEvent[] = [];
     const rejections: Rejection[] = [];
     let filtered = 0;
     for (let index = 0; index < batch.items.length; index++) {
-      const check = checkEvent(batch.items[index]);
+      const check = checkEvent(batch.items[index], sanitise);
       if (!check.ok) {
-        rejections.push({ index, code: check.code, message: check.message });
+        rejections.push({ index, reason: check.code, message: check.message });
         continue;
       }
-      let event: Record<string, unknown> | null = sanitiseEvent(check.event, sanitise);
-      const traceId = traceIdOf(event);
-      if (options.onEvent) {
-        try {
-          event = await options.onEvent(event, context);
-        } catch (error) {
-          logger?.error('postern: onEvent hook threw; the request is refused and nothing is forwarded', { error: String(error) });
-          return errorResponse('internal_error', headers);
-        }
-        if (event === null) {
-          filtered++;
-          continue;
-        }
+      if (!rewrites) {
+        accepted.push(check.event);
+        continue;
       }
-      // Scrubbing runs last, over whatever the hook added; the trace id is the browser's either way.
-      if (scrubber) await scrubber.scrub(event);
-      if (options.onEvent || scrubber) pinTraceId(event, traceId);
-      accepted.push(event);
+      let event: Awaited<ReturnType<typeof rewrite>>;
+      try {
+        event = await rewrite(check.event, context);
+      } catch (error) {
+        logger?.error('postern: onEvent hook threw; the request is refused and nothing is forwarded', { error: String(error) });
+        return errorResponse('internal_error', headers);
+      }
+      if (event === null) filtered++;
+      else if (typeof event === 'string') {
+        logger?.error('postern: an event no longer matched its schema after onEvent or scrub; it is rejected', { index, reason: event });
+        rejections.push({ index, reason: 'event_invalid', message: event });
+      } else accepted.push(event);
     }
-
-    if (accepted.length > 0) {
-      const outcome = await delivery.deliver(accepted);
+    const split = dedup && accepted.length > 0 ? await dedup.split(accepted) : undefined;
+    const deliver = split ? split.forward : accepted;
+    if (deliver.length > 0) {
+      const outcome = await delivery.deliver(deliver);
+      await split?.settle(outcome.ok);
       if (!outcome.ok) {
-        logger?.warn('postern: delivery failed', { code: outcome.code, events: accepted.length });
-        // Only a rate-limited upstream's delay is passed on (R-DELIVER-3); a 503's is for the redelivery worker.
+        logger?.warn('postern: delivery failed', { code: outcome.code, events: deliver.length });
+        // Only a rate-limited upstream's delay is passed on (R-DELIVER-4); a 503's is for the redelivery worker.
         if (outcome.code === 'upstream_rate_limited' && outcome.retryAfter !== undefined) headers['retry-after'] = outcome.retryAfter;
         return errorResponse(outcome.code, headers, outcome.detail);
       }
-    }
-    const body: Record<string, unknown> = {
-      accepted: accepted.length,
-      rejected: rejections.length,
-      errors: rejections.map((rejection) => `batch[${rejection.index}]: ${rejection.message}`),
-      rejections,
-    };
+    } else await split?.settle(true);
+    // Filtered and already-delivered events count as accepted: accepted + rejected is the batch length, as SDK 3.x checks.
+    const count = accepted.length + filtered;
+    const body: Record<string, unknown> = { accepted: count, rejected: rejections.length, errors: rejections };
     if (filtered > 0) body.filtered = filtered;
-    return jsonResponse(rejections.length > 0 ? 400 : 202, body, headers);
+    const response = jsonResponse(rejections.length > 0 ? rejectedStatus : 202, body, headers);
+    response.summary = summarise(count, accepted.length - deliver.length, filtered, rejections);
+    return response;
   }
 
   return {

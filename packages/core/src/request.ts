@@ -1,3 +1,5 @@
+import type { ErrorCode, EventErrorCode } from './errors.js';
+
 /** The body of a request as the framework holds it; core reads it once, as bytes, under a cap. */
 export type RelayBody =
   | AsyncIterable<Uint8Array | string>
@@ -23,4 +25,18 @@ export interface RelayResponse {
   headers: Record<string, string>;
   /** A JSON text, or null for an empty body (204). */
   body: string | null;
+  /** What the answer says, for logs and metrics without parsing the body; adapters never send it. */
+  summary?: ResponseSummary;
+}
+
+/** The codes behind an answer: the request-level refusal, or what became of a batch's items. */
+export interface ResponseSummary {
+  /** The request-level error code of a refusal. */
+  code?: ErrorCode;
+  /** Items accepted, of which `duplicates` were delivered before (R-DELIVER-7) and `filtered` dropped by a hook. */
+  accepted?: number;
+  duplicates?: number;
+  filtered?: number;
+  /** Rejected items by item code. */
+  rejected?: Partial<Record<EventErrorCode, number>>;
 }

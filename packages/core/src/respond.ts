@@ -13,7 +13,9 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
 /** A request-level refusal: the status and the stable code from the catalogue, and a sentence for people. */
 export function errorResponse(code: ErrorCode, headers: Record<string, string>, detail?: string): RelayResponse {
   const { status, message } = ERROR_CODES[code];
-  return jsonResponse(status, { error: code, message: detail === undefined ? message : `${message} ${detail}` }, headers);
+  const response = jsonResponse(status, { error: code, message: detail === undefined ? message : `${message} ${detail}` }, headers);
+  response.summary = { code };
+  return response;
 }
 
 /**

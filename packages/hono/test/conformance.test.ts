@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono } from 'hono';
-import { loadContract, renderConsole, runConformance, serverTarget } from '@postern/conformance';
+import { loadContract, renderConsole, runConformance, sampleEvent, serverTarget } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
 import { posternRelay, posternTunnel, type HonoRelayOptions, type HonoTunnelOptions } from '../src/index.js';
 
@@ -41,7 +41,7 @@ describe('@postern/hono against the Relay Contract', () => {
       app.request('/relay', {
         method: 'POST',
         headers: { origin: 'https://app.example', 'content-type': 'application/json', 'x-forwarded-for': `198.51.100.${seen.length}` },
-        body: JSON.stringify({ batch: [{ type: 'frontend_breadcrumb', event_id: 'e-1', timestamp: '2026-11-23T10:00:00.000Z', breadcrumb: { category: 'ui.click', message: 'button' } }] }),
+        body: JSON.stringify({ batch: [sampleEvent('frontend_breadcrumb')] }),
       });
     expect((await send()).status).not.toBe(429);
     expect((await send()).status).toBe(429);

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
-import { loadContract, renderConsole, runConformance, serverTarget } from '@postern/conformance';
+import { loadContract, renderConsole, runConformance, sampleEvent, serverTarget } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
 import { posternRelay, posternTunnel, type NextRelayOptions, type NextTunnelOptions, type RelayRouteHandlers } from '../src/index.js';
 import { expectTunnel, startSink, tunnelOptionsFor } from '../../node/test/tunnel-helpers.js';
@@ -18,7 +18,7 @@ function routeServer(handlers: RelayRouteHandlers, path: string): Server {
   }) as Server;
 }
 
-const batch = JSON.stringify({ batch: [{ type: 'frontend_breadcrumb', event_id: 'e-1', timestamp: '2026-11-23T10:00:00.000Z', breadcrumb: { category: 'ui.click', message: 'button' } }] });
+const batch = JSON.stringify({ batch: [sampleEvent('frontend_breadcrumb')] });
 
 function post(handlers: RelayRouteHandlers, headers: Record<string, string>): Promise<Response> {
   return handlers.POST(new Request('http://relay.test/debugbundle/browser', { method: 'POST', headers: { origin: 'https://app.example', 'content-type': 'application/json', ...headers }, body: batch }));

@@ -1,12 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { RateLimitDecision, RateLimitStore } from '@postern/core';
+import { defineScript, runScript, type RedisScriptClient } from './script.js';
 import { SLIDING_WINDOW_SCRIPT } from './sliding-window.lua.js';
 
-/** The part of a Redis client the store uses; an ioredis `Redis` or `Cluster` fits as it is. */
-export interface RedisScriptClient {
-  evalsha(sha: string, numberOfKeys: number, ...args: Array<string | number>): Promise<unknown>;
-  eval(script: string, numberOfKeys: number, ...args: Array<string | number>): Promise<unknown>;
-}
+export type { RedisScriptClient } from './script.js';
+export { createRedisDedupStore, type RedisDedupStoreOptions } from './dedup-store.js';
 
 export interface RedisStoreOptions {
   client: RedisScriptClient;
@@ -26,13 +24,9 @@ export interface RedisStore extends RateLimitStore {
   readonly failures: number;
 }
 
-const SCRIPT_SHA = createHash('sha1').update(SLIDING_WINDOW_SCRIPT).digest('hex');
+const SLIDING_WINDOW = defineScript(SLIDING_WINDOW_SCRIPT);
 /** How long a fail-closed answer tells the client to wait. */
 const DENIED_RETRY_MS = 1000;
-
-function isMissingScript(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('NOSCRIPT');
-}
 
 /**
  * A rate-limit store on Redis: an exact sliding window per client, atomic in one Lua script, shared by
@@ -52,15 +46,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const deny = options.whenUnavailable === 'deny';
   let failures = 0;
 
-  async function run(key: string, limit: number, windowMs: number): Promise<unknown> {
-    const args = [prefix + key, limit, windowMs, randomUUID()] as const;
-    try {
-      return await options.client.evalsha(SCRIPT_SHA, 1, ...args);
-    } catch (error) {
-      // First use on this server (or after a SCRIPT FLUSH): send the script itself once.
-      if (!isMissingScript(error)) throw error;
-      return options.client.eval(SLIDING_WINDOW_SCRIPT, 1, ...args);
-    }
+  function run(key: string, limit: number, windowMs: number): Promise<unknown> {
+    return runScript(options.client, SLIDING_WINDOW, [prefix + key], [limit, windowMs, randomUUID()]);
   }
 
   return {

@@ -1,71 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startSink, type UpstreamSink } from '@postern/conformance';
+import { freePort, sampleEvent, startSink, type UpstreamSink } from '@postern/conformance';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/index.js';
+import { start, startRedis, type Process } from './processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-interface Process {
-  child: ChildProcess;
-  output: string[];
-  waitFor(line: string, timeoutMs?: number): Promise<void>;
-  stop(): Promise<void>;
-}
-
-function start(command: string, args: string[], env: Record<string, string> = {}): Process {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  const waiters = new Set<() => void>();
-  const collect = (chunk: Buffer): void => {
-    output.push(...chunk.toString().split('\n').filter(Boolean));
-    for (const wake of waiters) wake();
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  return {
-    child,
-    output,
-    waitFor(line, timeoutMs = 10_000) {
-      const seen = output.length;
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (output.slice(seen).some((text) => text.includes(line))) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve();
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`"${line}" did not appear within ${timeoutMs} ms; output:\n${output.join('\n')}`));
-        }, timeoutMs);
-        waiters.add(check);
-      });
-    },
-    stop() {
-      return new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGKILL');
-      });
-    },
-  };
-}
-
-async function startRedis(port: number): Promise<Process> {
-  const redis = start('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-  await redis.waitFor('Ready to accept connections');
-  return redis;
-}
 
 async function post(port: number): Promise<Response> {
   return fetch(`http://127.0.0.1:${port}/debugbundle/browser`, {
     method: 'POST',
     headers: { origin: 'https://app.example', 'content-type': 'application/json' },
-    body: JSON.stringify({ batch: [{ type: 'frontend_breadcrumb', event_id: 'e', timestamp: '2026-11-23T10:00:00Z', breadcrumb: { category: 'ui' } }] }),
+    body: JSON.stringify({ batch: [sampleEvent('frontend_breadcrumb')] }),
   });
 }
 

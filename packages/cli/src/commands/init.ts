@@ -57,6 +57,14 @@ rateLimitPerMinute: ${DEFAULTS.rateLimitPerMinute}
 maxBodyBytes: ${DEFAULTS.maxBodyBytes}
 upstreamTimeoutMs: ${DEFAULTS.upstreamTimeoutMs}
 
+# DebugBundle's browser SDKs send a batch again after any answer that is not 2xx. Event ids delivered in
+# this window are not forwarded again (0 turns that off).
+dedupWindowMs: ${DEFAULTS.dedupWindowMs}
+# false: a batch with refused items (a log_event from captureLog, say) gets 400, as DebugBundle's relay
+# documentation asks, and the SDKs re-send it at every flush. true: 202 with a reason per refused item,
+# so SDK 3.x drops those for good and 1.4.0 stops re-sending.
+acknowledgeRejections: false
+
 # Durable delivery: each accepted batch is written to spoolDir (fsync'd) before the browser gets 202,
 # then forwarded; upstream outages and restarts lose nothing. Put spoolDir on persistent storage.
 # false: forward first and answer with the upstream's result (no disk needed).

@@ -1,12 +1,4 @@
-import { BROWSER_EVENT_SCHEMAS, type BrowserEventType } from './event-types.js';
-import type { BrowserEvent } from './validate.js';
-
-/** The top-level keys each type may carry, read from its schema; anything else (a client-sent `project_token`, say) is removed. */
-const ALLOWED_KEYS = Object.fromEntries(
-  Object.entries(BROWSER_EVENT_SCHEMAS).map(([type, schema]) => [type, Object.keys(schema.properties)]),
-) as unknown as Record<BrowserEventType, readonly string[]>;
-
-const CORRELATION_FIELDS = ['request_id', 'trace_id', 'session_id', 'user_id_hash'] as const;
+import { CORRELATION_KEYS, type BrowserEventType } from './event-types.js';
 
 export interface SanitiseConfig {
   sdkName: string;
@@ -14,45 +6,38 @@ export interface SanitiseConfig {
   environment: string | undefined;
 }
 
+/** Keys only the server side may set: a browser's are removed, never a reason to refuse the event (R-SANITIZE-1). */
+const SERVER_SIDE_KEYS = ['project_token', 'project_id'] as const;
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Keeps the four correlation fields when they are strings or null, exactly as the browser sent them. */
-function sanitiseCorrelation(value: unknown): Record<string, string | null> | undefined {
-  if (!isPlainObject(value)) return undefined;
-  const out: Record<string, string | null> = {};
-  let kept = 0;
-  for (const field of CORRELATION_FIELDS) {
-    const fieldValue = value[field];
-    if (Object.hasOwn(value, field) && (typeof fieldValue === 'string' || fieldValue === null)) {
-      out[field] = fieldValue;
-      kept++;
-    }
-  }
-  return kept > 0 ? out : undefined;
-}
-
-/** A new event holding only what the contract lets a browser say, with the relay's own fields forced. */
-export function sanitiseEvent(event: BrowserEvent, config: SanitiseConfig): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of ALLOWED_KEYS[event.type]) {
-    if (Object.hasOwn(event, key)) out[key] = event[key];
-  }
-  out.sdk_name = config.sdkName;
-  const correlation = sanitiseCorrelation(event.correlation);
-  if (correlation === undefined) delete out.correlation;
-  else out.correlation = correlation;
+/**
+ * What the relay decides before the schema check, in place on an event parsed from the request: its own
+ * credentials, SDK name and service win over the browser's (R-SANITIZE-1 to 3, R-CRED-2), and a correlation
+ * key of the wrong type is dropped so the event is checked without it (R-CORR-2). Keys no schema lists are
+ * removed by the check itself.
+ */
+export function prepareEvent(event: Record<string, unknown>, type: BrowserEventType, config: SanitiseConfig): void {
+  for (const key of SERVER_SIDE_KEYS) delete event[key];
+  event.sdk_name = config.sdkName;
   if (config.service !== undefined || config.environment !== undefined) {
-    const service = isPlainObject(out.service) ? { ...out.service } : {};
+    const service = isPlainObject(event.service) ? { ...event.service } : {};
     if (config.service !== undefined) service.name = config.service;
     if (config.environment !== undefined) service.environment = config.environment;
-    out.service = service;
+    event.service = service;
   }
-  return out;
+  const correlation = event.correlation;
+  if (isPlainObject(correlation)) {
+    for (const key of CORRELATION_KEYS[type]) {
+      const value = correlation[key];
+      if (Object.hasOwn(correlation, key) && typeof value !== 'string' && value !== null) delete correlation[key];
+    }
+  }
 }
 
-/** The trace id as sanitising left it: a string, null, or absent (undefined). */
+/** The trace id as the browser sent it: a string, null, or absent (undefined). */
 export function traceIdOf(event: Record<string, unknown>): string | null | undefined {
   const correlation = event.correlation;
   return isPlainObject(correlation) && Object.hasOwn(correlation, 'trace_id') ? (correlation.trace_id as string | null) : undefined;

@@ -1,38 +1,44 @@
+import { sampleEvent, type BrowserEventType } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
+import type { SanitiseConfig } from './sanitise.js';
 import { checkEvent } from './validate.js';
 
-const base = { event_id: 'evt-1', timestamp: '2026-11-23T10:00:00.123Z' };
+const config: SanitiseConfig = { sdkName: '@debugbundle/sdk-browser', service: undefined, environment: undefined };
+const TYPES: BrowserEventType[] = ['frontend_exception', 'error_suppressed', 'frontend_breadcrumb', 'request_event', 'probe_event', 'analytics_event'];
 
-/** One minimal valid event of each browser type. */
-const VALID = {
-  frontend_exception: { type: 'frontend_exception', ...base, exception: { message: 'boom' } },
-  error_suppressed: { type: 'error_suppressed', ...base, exception: { message: 'boom' }, suppressed_by: 'ErrorBoundary' },
-  frontend_breadcrumb: { type: 'frontend_breadcrumb', ...base, breadcrumb: { category: 'ui.click' } },
-  request_event: { type: 'request_event', ...base, request: { method: 'GET', url: '/api', status_code: null } },
-  probe_event: { type: 'probe_event', ...base, probe: { name: 'checkout', status: 'ok', duration_ms: 0 } },
-} satisfies Record<string, Record<string, unknown>>;
+/** A sample event with one value replaced at a path (`undefined` removes the key). */
+function edited(type: BrowserEventType, path: string[], value: unknown): Record<string, unknown> {
+  const event = structuredClone(sampleEvent(type)) as Record<string, unknown>;
+  let at: Record<string, unknown> = event;
+  for (const key of path.slice(0, -1)) at = at[key] as Record<string, unknown>;
+  const last = path[path.length - 1] as string;
+  if (value === undefined) delete at[last];
+  else at[last] = value;
+  return event;
+}
 
 describe('checkEvent', () => {
-  it.each(Object.entries(VALID))('accepts a minimal %s and returns the same object', (_type, event) => {
-    const result = checkEvent(event);
-    expect(result).toEqual({ ok: true, event });
+  it.each(TYPES)('accepts a %s in DebugBundle\'s format and returns the same object', (type) => {
+    const event = sampleEvent(type);
+    const snapshot = structuredClone(event);
+    const result = checkEvent(event, config);
+    expect(result).toEqual({ ok: true, event: snapshot });
     expect(result.ok && result.event).toBe(event);
   });
 
-  it('accepts keys the schema does not list (they are removed later, not refused)', () => {
-    expect(checkEvent({ ...VALID.probe_event, project_token: 'client-sent', organization_id: 7 }).ok).toBe(true);
+  it.each([null, 42, 'frontend_exception', true, [{}]])('refuses %j as event_not_object', (item) => {
+    expect(checkEvent(item, config)).toEqual({ ok: false, code: 'event_not_object', message: 'event must be a JSON object' });
   });
 
-  it.each([null, 42, 'frontend_exception', true, [VALID.probe_event]])('refuses %j as event_not_object', (item) => {
-    expect(checkEvent(item)).toEqual({ ok: false, code: 'event_not_object', message: 'event must be a JSON object' });
-  });
+  it.each([{}, { event_type: 1 }, { event_type: null }, { event_type: ['probe_event'] }, { type: 'frontend_exception', event_id: 'e', timestamp: '2026-11-23T10:00:00Z' }])(
+    'refuses %j as event_type_missing (v1 events named their type "type")',
+    (item) => {
+      expect(checkEvent(item, config)).toEqual({ ok: false, code: 'event_type_missing', message: 'event has no string "event_type"' });
+    },
+  );
 
-  it.each([{}, { type: 1 }, { type: null }, { type: ['probe_event'] }, { type: { name: 'probe_event' } }])('refuses %j as event_type_missing', (item) => {
-    expect(checkEvent(item)).toEqual({ ok: false, code: 'event_type_missing', message: 'event has no string "type"' });
-  });
-
-  it.each(['backend_exception', 'log_event'])('refuses the server-only type %s by name', (type) => {
-    expect(checkEvent({ ...base, type })).toEqual({
+  it.each(['backend_exception', 'log_event', 'deploy_metadata'])('refuses the server-only type %s by name', (type) => {
+    expect(checkEvent({ ...sampleEvent('request_event'), event_type: type }, config)).toEqual({
       ok: false,
       code: 'event_type_server_only',
       message: `event type "${type}" is accepted only from server SDKs`,
@@ -40,44 +46,75 @@ describe('checkEvent', () => {
   });
 
   it.each(['', 'Frontend_Exception', 'custom', '__proto__', 'constructor', 'toString', 'hasOwnProperty'])('refuses the unknown type %j', (type) => {
-    expect(checkEvent({ ...base, type })).toEqual({ ok: false, code: 'event_type_unknown', message: `event type "${type}" is not accepted` });
+    expect(checkEvent({ event_type: type }, config)).toEqual({ ok: false, code: 'event_type_unknown', message: `event type "${type}" is not accepted` });
   });
 
   it('quotes at most 64 characters of an unknown type', () => {
     const type = 'x'.repeat(65) + 'TAIL';
-    expect(checkEvent({ type })).toEqual({ ok: false, code: 'event_type_unknown', message: `event type "${'x'.repeat(64)}" is not accepted` });
+    expect(checkEvent({ event_type: type }, config)).toEqual({ ok: false, code: 'event_type_unknown', message: `event type "${'x'.repeat(64)}" is not accepted` });
   });
 
   it.each([
-    ['a missing required field', { type: 'probe_event', event_id: 'e', timestamp: base.timestamp }, "probe_event: (event) must have required property 'probe'"],
-    ['an empty event_id', { ...VALID.probe_event, event_id: '' }, 'probe_event: /event_id must NOT have fewer than 1 characters'],
-    ['a timestamp that is not RFC 3339', { ...VALID.probe_event, timestamp: 'yesterday' }, 'probe_event: /timestamp must match pattern'],
-    ['a bad enum value', { ...VALID.probe_event, probe: { name: 'p', status: 'meh' } }, 'probe_event: /probe/status must be equal to one of the allowed values'],
-    ['a negative duration', { ...VALID.probe_event, probe: { name: 'p', status: 'ok', duration_ms: -1 } }, 'probe_event: /probe/duration_ms must be >= 0'],
-    ['a correlation that is not an object', { ...VALID.frontend_breadcrumb, correlation: 'abc' }, 'frontend_breadcrumb: /correlation must be object'],
-    ['an array where an object belongs', { ...VALID.frontend_exception, exception: ['boom'] }, 'frontend_exception: /exception must be object'],
-    ['a wrong level', { ...VALID.frontend_exception, level: 'critical' }, 'frontend_exception: /level must be equal to one of the allowed values'],
-    ['a non-string tag', { ...VALID.request_event, tags: { a: 1 } }, 'request_event: /tags/a must be string'],
-    ['a fractional status code', { ...VALID.request_event, request: { method: 'GET', url: '/', status_code: 200.5 } }, 'request_event: /request/status_code must be integer,null'],
-  ])('refuses %s as event_invalid with the first error', (_name, item, message) => {
-    const result = checkEvent(item);
+    ['an event_id that is not a UUID', edited('probe_event', ['event_id'], 'evt-1'), 'probe_event: /event_id must match pattern'],
+    ['an occurred_at with an offset', edited('probe_event', ['occurred_at'], '2026-12-02T01:27:14.730+01:00'), 'probe_event: /occurred_at must match pattern'],
+    ['an occurred_at on no real day', edited('probe_event', ['occurred_at'], '2026-02-29T10:00:00Z'), 'probe_event: /occurred_at must match pattern'],
+    ['no schema_version', edited('request_event', ['schema_version'], undefined), "request_event: (event) must have required property 'schema_version'"],
+    ['a service without environment', edited('request_event', ['service', 'environment'], undefined), "request_event: /service must have required property 'environment'"],
+    ['an exception without browser', edited('frontend_exception', ['payload', 'browser'], undefined), "frontend_exception: /payload must have required property 'browser'"],
+    ['a breadcrumb of another type', edited('frontend_breadcrumb', ['payload', 'breadcrumb_type'], 'scroll'), 'frontend_breadcrumb: /payload/breadcrumb_type must be equal to one of the allowed values'],
+    ['a fractional status', edited('request_event', ['payload', 'response_status'], 200.5), 'request_event: /payload/response_status must be integer'],
+    ['a zero suppression window', edited('error_suppressed', ['payload', 'window_seconds'], 0), 'error_suppressed: /payload/window_seconds must be >= 1'],
+    ['a probe without activation_id', edited('probe_event', ['payload', 'activation_id'], undefined), "probe_event: /payload must have required property 'activation_id'"],
+    ['a correlation that is not an object', edited('frontend_breadcrumb', ['correlation'], 'abc'), 'frontend_breadcrumb: /correlation must be object'],
+    ['analytics of the semantic schema version', edited('analytics_event', ['schema_version'], '2026-09-analytics-02'), 'analytics_event: /schema_version must be equal to constant'],
+    ['a page_view without route', edited('analytics_event', ['payload', 'route'], null), 'analytics_event: /payload/route must be object'],
+    ['session metrics on a page_view', edited('analytics_event', ['payload', 'session'], { duration_ms: 1, pageviews: 1 }), 'analytics_event: /payload/session boolean schema is false'],
+    ['a reserved custom dimension', edited('analytics_event', ['payload', 'custom_dimensions'], { 'Order-ID': 'x' }), 'analytics_event: /payload/custom_dimensions must NOT be valid'],
+    ['a custom dimension that looks like a URL', edited('analytics_event', ['payload', 'custom_dimensions'], { plan: 'see https://x.example' }), 'analytics_event: /payload/custom_dimensions/plan must NOT be valid'],
+    ['an analytics session_id that is null', edited('analytics_event', ['correlation', 'session_id'], null), 'analytics_event: /correlation/session_id must be string'],
+  ])('refuses %s as event_invalid, naming the rule and the path', (_name, item, message) => {
+    const result = checkEvent(item, config);
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.code).toBe('event_invalid');
     expect(result.message.startsWith(message)).toBe(true);
   });
 
-  it('names the missing field exactly', () => {
-    expect(checkEvent({ type: 'frontend_exception', ...base })).toEqual({
-      ok: false,
-      code: 'event_invalid',
-      message: "frontend_exception: (event) must have required property 'exception'",
-    });
-  });
-
   it('does not quote the value that failed', () => {
-    const result = checkEvent({ ...VALID.probe_event, timestamp: 'SECRET-VALUE' });
+    const result = checkEvent(edited('probe_event', ['occurred_at'], 'SECRET-VALUE'), config);
     expect(result.ok).toBe(false);
     expect(JSON.stringify(result)).not.toContain('SECRET-VALUE');
+  });
+
+  it('removes keys no schema lists at any depth, and the event passes (R-SANITIZE-1)', () => {
+    const event = sampleEvent('frontend_exception') as Record<string, any>;
+    const expected = structuredClone(event);
+    event.telemetry = 'x';
+    event.payload.extra = 'x';
+    event.payload.device.battery_level = 0.5;
+    event.payload.browser_event.page.scroll_y = 10;
+    event.payload.breadcrumbs[0].hint = 'x';
+    event.service.version = '1.2.3';
+    event.correlation.visitor_id_hash = 'x';
+    expect(checkEvent(event, config)).toEqual({ ok: true, event: expected });
+  });
+
+  it('keeps free-form objects whole: data, query, headers, context', () => {
+    const event = sampleEvent('request_event', { context: { flags: { a: [1, { b: null }] } } }) as Record<string, any>;
+    event.payload.query = { q: 'shoes', extra: { deep: true } };
+    event.payload.headers = { 'x-anything': 'kept' };
+    const expected = structuredClone(event);
+    expect(checkEvent(event, config)).toEqual({ ok: true, event: expected });
+  });
+
+  it('removes a top-level "__proto__" key as data, without touching Object.prototype', () => {
+    const event = JSON.parse(JSON.stringify(sampleEvent('frontend_breadcrumb')).replace('{', '{"__proto__":{"polluted":true},')) as Record<string, unknown>;
+    const data = JSON.parse('{"__proto__":{"polluted":true}}');
+    (event.payload as { data: unknown }).data = data;
+    const result = checkEvent(event, config);
+    expect(result.ok).toBe(true);
+    expect(Object.hasOwn(event, '__proto__')).toBe(false);
+    expect(Object.hasOwn((event.payload as { data: object }).data, '__proto__')).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sampleEvent } from '@postern/conformance';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Delivery, DeliveryOutcome } from '../delivery/delivery.js';
 import type { SpoolEvent } from '../options.js';
@@ -20,7 +22,12 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const event = (id: string): Record<string, unknown> => ({ type: 'frontend_breadcrumb', event_id: id, timestamp: '2026-11-23T10:00:00Z', breadcrumb: { category: 'ui' } });
+/** What the spool stores is opaque to it: a labelled object is enough below the relay. */
+const event = (id: string): Record<string, unknown> => ({ event_type: 'frontend_breadcrumb', event_id: id, occurred_at: '2026-11-23T10:00:00Z', payload: { data: {} } });
+/** Through the relay, events must be valid; `ids` gives each label its UUID. */
+const ids = new Map<string, string>();
+const uuid = (label: string): string => ids.get(label) ?? (ids.set(label, randomUUID()).get(label) as string);
+const validEvent = (label: string): Record<string, unknown> => sampleEvent('frontend_breadcrumb', { event_id: uuid(label) });
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const entryFiles = async (): Promise<string[]> => (await readdir(dir)).filter((name) => !name.startsWith('.')).sort();
 
@@ -216,7 +223,7 @@ describe('relay with durableWrite', () => {
     method: 'POST',
     header: (name: string) => ({ origin: 'https://app.example', 'content-type': 'application/json' })[name],
     clientAddress: '127.0.0.1',
-    body: JSON.stringify({ batch: ids.map(event) }),
+    body: JSON.stringify({ batch: ids.map(validEvent) }),
   });
 
   it('answers 202 while the upstream is down, never writes the token to disk, and delivers with the token later', async () => {
@@ -236,8 +243,8 @@ describe('relay with durableWrite', () => {
     await until(() => received.length === 1);
     await relay.close();
     expect(received[0]!.map((e) => [e.event_id, e.project_token])).toEqual([
-      ['d1', TOKEN],
-      ['d2', TOKEN],
+      [uuid('d1'), TOKEN],
+      [uuid('d2'), TOKEN],
     ]);
   });
 
@@ -258,13 +265,13 @@ describe('local-only', () => {
       method: 'POST',
       header: (name) => ({ origin: 'https://app.example', 'content-type': 'application/json' })[name],
       clientAddress: '127.0.0.1',
-      body: JSON.stringify({ batch: [event('l1')] }),
+      body: JSON.stringify({ batch: [validEvent('l1')] }),
     });
     expect(response.status).toBe(202);
     const [file] = await entryFiles();
     const text = await readFile(join(dir, file!), 'utf8');
     expect(text).toContain('\n  "events": [\n');
-    expect(JSON.parse(text).events[0]).toMatchObject({ event_id: 'l1', sdk_name: 'postern-browser-relay' });
+    expect(JSON.parse(text).events[0]).toMatchObject({ event_id: uuid('l1'), sdk_name: '@debugbundle/sdk-browser' });
     expect(JSON.parse(text).events[0]).not.toHaveProperty('project_token');
   });
 

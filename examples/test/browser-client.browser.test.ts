@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,7 @@ import { build } from 'esbuild';
 import express from 'express';
 import type { Browser, ConsoleMessage } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenOnLoopback } from './loopback.js';
 import { launchChromium, sleep, waitUntil } from './sentry/browser.js';
 import { startStandalone } from './sentry/standalone.js';
 
@@ -152,21 +152,11 @@ function appRoutes(endpoint: string): (req: IncomingMessage, res: ServerResponse
   };
 }
 
-async function listen(server: Server): Promise<{ origin: string; close(): Promise<void> }> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 /** A `node:http` app on its own origin with only the pages. */
 function pageServer(endpoint: string): Promise<{ origin: string; close(): Promise<void> }> {
   const routes = appRoutes(endpoint);
-  return listen(
+  return listenOnLoopback(
     createServer((req, res) => {
       if (!routes(req, res)) res.writeHead(404).end();
     }),

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
@@ -11,6 +10,7 @@ import type * as SentryBrowser from '@sentry/browser';
 import express from 'express';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenOnLoopback } from './loopback.js';
 import { launchChromium, recordTunnelPosts, sleep, waitUntil, type TunnelPost } from './sentry/browser.js';
 import { itemJson, parseEnvelope, type EnvelopeItem } from './sentry/envelope.js';
 import { buildSdkBundle, pageHtml, sentryVersion } from './sentry/page.js';
@@ -87,18 +87,8 @@ async function expressTarget(dsn: string): Promise<Target> {
   app.get(SDK_PATH, (_req, res) => {
     res.type('js').send(sdk);
   });
-  const server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    pageOrigin: origin,
-    tunnelOrigin: origin,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const { origin, close } = await listenOnLoopback(createServer(app));
+  return { pageOrigin: origin, tunnelOrigin: origin, close };
 }
 
 /** A plain `node:http` app on its own origin that serves only the page and the SDK. */
@@ -108,14 +98,7 @@ async function pageServer(html: string): Promise<{ origin: string; close(): Prom
     else if (req.url === SDK_PATH) res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(sdk);
     else res.writeHead(404).end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return listenOnLoopback(server);
 }
 
 /**

@@ -23,12 +23,18 @@ export interface DedupGuard {
 export function createDedupGuard(store: DedupStore, windowMs: number, logger: RelayLogger | undefined): DedupGuard {
   const inFlight = new Map<string, Promise<boolean>>();
 
-  async function seenByStore(ids: string[]): Promise<boolean[]> {
+  function failed(ids: string[], error: unknown): boolean[] {
+    logger?.warn('postern: the dedup store failed; events are forwarded without the check', { error: error instanceof Error ? error.message : String(error) });
+    return ids.map(() => false);
+  }
+
+  /** The store's answer, without a promise hop when the store answers at once (the memory store). */
+  function seenByStore(ids: string[]): boolean[] | Promise<boolean[]> {
     try {
-      return await store.seen(ids);
+      const seen = store.seen(ids);
+      return Array.isArray(seen) ? seen : Promise.resolve(seen).catch((error: unknown) => failed(ids, error));
     } catch (error) {
-      logger?.warn('postern: the dedup store failed; events are forwarded without the check', { error: error instanceof Error ? error.message : String(error) });
-      return ids.map(() => false);
+      return failed(ids, error);
     }
   }
 
@@ -42,7 +48,8 @@ export function createDedupGuard(store: DedupStore, windowMs: number, logger: Re
         if (attempt && (await attempt)) firsts.delete(id);
         else pending.push(id);
       }
-      const seen = pending.length > 0 ? await seenByStore(pending) : [];
+      const answer = pending.length > 0 ? seenByStore(pending) : [];
+      const seen = Array.isArray(answer) ? answer : await answer;
       pending.forEach((id, index) => {
         if (seen[index]) firsts.delete(id);
       });
@@ -54,7 +61,10 @@ export function createDedupGuard(store: DedupStore, windowMs: number, logger: Re
         forward,
         async settle(delivered) {
           try {
-            if (delivered && forward.length > 0) await store.remember(forward.map((event) => event.event_id), windowMs);
+            if (delivered && forward.length > 0) {
+              const stored = store.remember(forward.map((event) => event.event_id), windowMs);
+              if (stored) await stored;
+            }
           } catch (error) {
             logger?.warn('postern: the dedup store failed to remember delivered events', { error: error instanceof Error ? error.message : String(error) });
           } finally {

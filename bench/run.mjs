@@ -108,11 +108,18 @@ function sampleRss(pid) {
   return () => (clearInterval(timer), max);
 }
 
-/** `body` is a string sent as is, or a function called for every request. */
-function load(port, headers, body, seconds) {
-  const options = { url: `http://127.0.0.1:${port}${PATH}`, method: 'POST', headers, connections: CONNECTIONS, duration: seconds };
-  if (typeof body === 'function') options.requests = [{ setupRequest: (request) => ({ ...request, body: body() }) }];
-  else options.body = body;
+/**
+ * `body` is a string sent as is, or a function called for every request; `headers` an object, or a function
+ * called for every request whose headers are added to the object's. `amount` sends that many requests
+ * instead of loading for `seconds`.
+ */
+function load(port, headers, body, seconds, amount) {
+  const perRequestHeaders = typeof headers === 'function' ? headers : undefined;
+  const options = { url: `http://127.0.0.1:${port}${PATH}`, method: 'POST', headers: perRequestHeaders ? validHeaders : headers, connections: CONNECTIONS, ...(amount ? { amount } : { duration: seconds }) };
+  if (typeof body === 'function' || perRequestHeaders) {
+    options.requests = [{ setupRequest: (request) => ({ ...request, ...(perRequestHeaders ? { headers: { ...request.headers, ...perRequestHeaders() } } : {}), ...(typeof body === 'function' ? { body: body() } : {}) }) }];
+  }
+  if (typeof body !== 'function') options.body = body;
   return autocannon(options);
 }
 
@@ -127,6 +134,8 @@ async function measureTogether(variants) {
   const servers = [];
   try {
     for (const variant of variants) servers.push(await startServer(variant.script, variant.env));
+    // A variant may bring its server to a state first (rate-limit clients known), before the warm-up.
+    for (const [index, variant] of variants.entries()) if (variant.prime) await variant.prime(servers[index].port);
     for (const [index, variant] of variants.entries()) await load(servers[index].port, variant.headers, variant.body, WARMUP);
     const runs = variants.map(() => []);
     const samplers = servers.map((server) => sampleRss(server.pid));
@@ -256,6 +265,22 @@ rows.push(
     variant('relay, every event a retry', 'dedup', 'node.mjs', { UPSTREAM, VARIANT: 'relay' }, validHeaders, retriedBatch),
   ])),
 );
+// The rate-limit store under many clients: the same relay (trustProxy on, so each X-Forwarded-For is a
+// client; a body cap below the batch, so each request is counted and then refused 413 unread, the cheapest
+// path through the rate limit) with 10 clients, and with 100 000 clients known (sent before the warm-up)
+// and a new client on every request, each evicting the least recently used one.
+const clientAddress = (i) => `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`;
+let tenClients = 0;
+let newClients = 0;
+rows.push(
+  ...(await measureTogether([
+    variant('rate limit, 10 clients (413)', 'rate limit', 'node.mjs', { UPSTREAM, VARIANT: 'relay-clients' }, () => ({ 'x-forwarded-for': clientAddress(tenClients++ % 10) }), retriedBatch),
+    {
+      ...variant('rate limit, 100 000 clients + a new one per request (413)', 'rate limit', 'node.mjs', { UPSTREAM, VARIANT: 'relay-clients' }, () => ({ 'x-forwarded-for': clientAddress(newClients++) }), retriedBatch),
+      prime: (port) => load(port, () => ({ 'x-forwarded-for': clientAddress(newClients++) }), retriedBatch, 0, 100_000),
+    },
+  ])),
+);
 const slowRss = await slowClients('node.mjs', { UPSTREAM, VARIANT: 'relay' });
 const huge = await hugeBodies('node.mjs', { UPSTREAM, VARIANT: 'relay' });
 upstream.kill('SIGKILL');
@@ -285,6 +310,12 @@ const targets = [
     const on = byName['relay, dedup on'];
     const off = byName['relay, dedup off'];
     return { target: `dedup of delivered event ids (100 000 remembered): req/s with / without, CPU ${on.cpuUsPerRequest} vs ${off.cpuUsPerRequest} µs per request (reported)`, value: `${(on.rps / off.rps).toFixed(2)}×`, met: null };
+  })(),
+  (() => {
+    const few = byName['rate limit, 10 clients (413)'];
+    const many = byName['rate limit, 100 000 clients + a new one per request (413)'];
+    const ratio = many.cpuUsPerRequest / few.cpuUsPerRequest;
+    return { target: `rate limit with 100 000 clients and a new one per request ≤ 2× the cost with 10 (server CPU ${many.cpuUsPerRequest} vs ${few.cpuUsPerRequest} µs per request; req/s ${many.rps} vs ${few.rps})`, value: `${ratio.toFixed(2)}×`, met: ratio <= 2 };
   })(),
   { target: 'RSS < 150 MB with 1000 slow clients', value: `${slowRss} MB`, met: slowRss < 150 },
   { target: `RSS < 150 MB refusing 20 × 20 MiB bodies (${huge.statuses})`, value: `${huge.rssMb} MB`, met: huge.rssMb < 150 && huge.statuses === '413' },

@@ -14,6 +14,8 @@ export const relayOptions = {
   rateLimit: { limit: variant === 'relay-429' ? 1 : 1_000_000_000, windowMs: 60_000 },
   maxBodyBytes: variant === 'relay-413' ? 100 : 262_144,
   ...(variant === 'relay-nodedup' ? { dedupWindowMs: 0 } : {}),
+  // Many clients: each X-Forwarded-For is one (trusted), and every request is counted, then refused 413 unread.
+  ...(variant === 'relay-clients' ? { trustProxy: true, maxBodyBytes: 100 } : {}),
 };
 
 const bareHeaders = { authorization: 'Bearer bench-token', 'content-type': 'application/json' };

@@ -242,6 +242,12 @@ export const mutants = [
     createServer: mutant({ response: () => ({ status: 200, headers: { vary: 'Origin', 'content-type': 'application/json' }, body: '{}' }) }),
   },
   {
+    name: 'tunnel-without-a-budget',
+    breaks: 'Holds as many envelopes in flight as clients send, so a burst of gzip bombs takes the memory of every one of them.',
+    expectedFailures: ['tunnel/22/8', 'tunnel/22/9', 'tunnel/22/10'],
+    createServer: (options, config) => mutant({})({ ...options, maxDecodedBytesInFlight: 1 << 30, maxDecodedBytesPerClient: 1 << 30 }, config),
+  },
+  {
     name: 'tunnel-forwards-cookies',
     breaks: 'Passes the browser\'s Cookie header on to Sentry with the envelope.',
     expectedFailures: ['tunnel/20/3'],

@@ -195,6 +195,8 @@ function upstreamWaitCount(step: FixtureStep): number {
 export async function runCase(testCase: FixtureCase, relayUrl: string, sink: UpstreamSink, schemas: SchemaValidators, places: Placeholders, level: Level = 'MUST'): Promise<CaseRun> {
   const failures: CaseFailure[] = [];
   const exchanges: CapturedExchange[] = [];
+  // Steps sent in the background: their answers are checked when the case ends.
+  const background: Array<{ index: number; step: FixtureStep; answer: Promise<SentResponse | Error> }> = [];
   for (const [index, fixtureStep] of testCase.steps.entries()) {
     const step = fillPlaceholders(fixtureStep as unknown as JsonValue, places) as unknown as FixtureStep;
     if (step.delayMs) await new Promise((resolve) => setTimeout(resolve, step.delayMs));
@@ -216,17 +218,19 @@ export async function runCase(testCase: FixtureCase, relayUrl: string, sink: Ups
       ? { request: { method, url, headers, bodyPreview: body ? body.subarray(0, PREVIEW_BYTES).toString('utf8') : '', bodyBytes: body?.length ?? 0 }, upstream: [] }
       : { request: { method: 'NONE', url: '(nothing sent: listening at the upstream)', headers: {}, bodyPreview: '', bodyBytes: 0 }, upstream: [] };
     exchanges.push(exchange);
+    const send = (): Promise<SentResponse> =>
+      sendRequest({ method, url, headers, body, chunked: request.chunked ?? false, holdOpen: request.holdOpen ?? false, timeoutMs: request.holdOpen ? 5000 : 15000 });
+    if (step.background) {
+      const answer = send().then(
+        (sent) => ((exchange.response = sent), sent),
+        (error: unknown) => ((exchange.error = error instanceof Error ? error.message : String(error)), new Error(exchange.error)),
+      );
+      background.push({ index, step, answer });
+      continue;
+    }
     if (sends) {
       try {
-        response = await sendRequest({
-          method,
-          url,
-          headers,
-          body,
-          chunked: request.chunked ?? false,
-          holdOpen: request.holdOpen ?? false,
-          timeoutMs: request.holdOpen ? 5000 : 15000,
-        });
+        response = await send();
         exchange.response = response;
       } catch (error) {
         exchange.error = error instanceof Error ? error.message : String(error);
@@ -246,6 +250,18 @@ export async function runCase(testCase: FixtureCase, relayUrl: string, sink: Ups
     for (const message of problems) failures.push({ step: index + 1, level, message });
     for (const message of preferences) failures.push({ step: index + 1, level: 'SHOULD', message: `(SHOULD) ${message}` });
     if (problems.length > 0) break;
+  }
+  for (const { index, step, answer } of background) {
+    const sent = await answer;
+    const problems: string[] = [];
+    const preferences: string[] = [];
+    if (sent instanceof Error) problems.push(`request failed: ${sent.message}`);
+    else {
+      checkResponse(step, sent, schemas, problems);
+      if (step.expect.should) checkAnswer(step.expect.should, sent, schemas, preferences);
+    }
+    for (const message of problems) failures.push({ step: index + 1, level, message });
+    for (const message of preferences) failures.push({ step: index + 1, level: 'SHOULD', message: `(SHOULD) ${message}` });
   }
   sink.setReply(undefined);
   return { failures, exchanges };

@@ -112,6 +112,11 @@ export interface StepExpectation {
 export interface FixtureStep {
   /** Wait this long before sending, e.g. to let a rate-limit window pass. */
   delayMs?: number;
+  /**
+   * Send without waiting for the answer and go on with the next step; the answer is checked (status,
+   * headers, body) when the case ends. For requests that must be in flight together.
+   */
+  background?: boolean;
   request: FixtureRequest;
   upstreamReply?: UpstreamReply;
   expect: StepExpectation;

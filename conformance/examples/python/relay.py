@@ -50,9 +50,10 @@ ERRORS = {
     "rate_limited": (429, "Too many requests from this client; retry after the given delay."),
     "unsupported_media_type": (415, "The body must be sent as application/json, without Content-Encoding."),
     "payload_too_large": (413, "The body is larger than this relay accepts."),
-    "invalid_json": (400, "The body is not valid UTF-8 JSON."),
+    "invalid_json": (400, "The body is not valid UTF-8 JSON, or nests deeper than 64 levels."),
     "invalid_body": (400, 'The body must be a JSON object with a "batch" array.'),
     "batch_empty": (400, "The batch holds no events."),
+    "batch_too_large": (413, "The batch holds more events than this relay takes in one request."),
     "body_incomplete": (400, "The body ended before the length it announced."),
     "internal_error": (500, "The relay failed; nothing was accepted."),
     "upstream_unreachable": (502, "The upstream could not be reached; nothing was accepted."),
@@ -335,6 +336,31 @@ def check_event(item, prepare):
     return ("event_invalid", f"{kind}: {problem}") if problem else None
 
 
+# Deeper than any event DebugBundle's SDKs send, far below what Python's recursion limit (parsing, checking,
+# serialising again upstream or to the spool) could not take (R-BODY-6).
+MAX_JSON_DEPTH = 64
+# Rejections an answer lists at most; `rejected` counts them all, so a batch of junk buys no huge answer (R-EVENT-7).
+MAX_LISTED_REJECTIONS = 256
+# A JSON string, escapes included, to its closing quote or, unterminated, to the end of the text (the loop is
+# unrolled, so matching never backtracks); or one bracket.
+JSON_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[{\]}]', re.DOTALL)
+
+
+def nests_deeper_than(text, limit):
+    """Whether JSON text nests objects and arrays deeper than `limit`: one pass over the text, strings skipped,
+    before the parser runs (so its recursion is never the limit)."""
+    depth = 0
+    for match in JSON_STRING_OR_BRACKET.finditer(text):
+        token = match.group()
+        if token == "[" or token == "{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif token == "]" or token == "}":
+            depth -= 1
+    return False
+
+
 def reject_constant(name):
     """NaN and Infinity are not JSON (JavaScript's JSON.parse refuses them); Python's json would take them."""
     raise ValueError(f"{name} is not JSON")
@@ -350,15 +376,126 @@ def finite_float(text):
 
 # --- origin, client address, rate limit -----------------------------------------------------------------
 
+def ipv6_text(address):
+    """An IPv6 address as a URL parser writes it (WHATWG): lowercase hex pieces, the longest run of two or more
+    zero pieces (the first of equal runs) as `::`, never a dotted IPv4 tail, whatever Python's str() does."""
+    pieces = [int.from_bytes(address.packed[i:i + 2], "big") for i in range(0, 16, 2)]
+    start, length = -1, 1
+    index = 0
+    while index < 8:
+        if pieces[index] == 0:
+            end = index
+            while end < 8 and pieces[end] == 0:
+                end += 1
+            if end - index > length:
+                start, length = index, end - index
+            index = end
+        else:
+            index += 1
+    hexes = [f"{piece:x}" for piece in pieces]
+    if start < 0:
+        return ":".join(hexes)
+    return ":".join(hexes[:start]) + "::" + ":".join(hexes[start + length:])
+
+
+def ipv4_number(part):
+    """One part of a host a URL parser reads as IPv4 (`0x7f`, `0177`, `127`), or None."""
+    if part[:2] in ("0x", "0X"):
+        digits, base = part[2:], 16
+    elif len(part) > 1 and part[0] == "0":
+        digits, base = part[1:], 8
+    else:
+        digits, base = part, 10
+    if digits == "":
+        return 0
+    allowed = "0123456789abcdefABCDEF"[:22 if base == 16 else base]
+    return int(digits, base) if all(char in allowed for char in digits) else None
+
+
+FORBIDDEN_HOST_CHARS = set(" #%/:<>?@[\\]^|\x7f") | {chr(point) for point in range(0x20)}
+
+
+def url_host(host):
+    """A host (IPv6 without brackets) as a URL parser (WHATWG) makes it, or None where the parser fails.
+
+    A host that ends in a number is an IPv4 address in any of the forms a URL parser takes (`0x7f.1`,
+    `127.1`, `2130706433`), written back as a dotted quad; an IPv6 address is written back compressed; a name
+    is lowercased. Names that are not plain ASCII are refused rather than mapped: a browser sends them as
+    punycode, and this relay carries no IDNA tables.
+    """
+    if ":" in host:
+        try:
+            return None if "%" in host else ipv6_text(ipaddress.IPv6Address(host))
+        except ValueError:
+            return None
+    if not host or not host.isascii() or any(char in FORBIDDEN_HOST_CHARS for char in host):
+        return None
+    host = host.lower()
+    parts = host.split(".")
+    if parts[-1] == "" and len(parts) > 1:
+        parts.pop()
+    last = parts[-1]
+    if last and (last.isdigit() or ipv4_number(last) is not None):
+        numbers = [ipv4_number(part) if part else None for part in parts]
+        if len(numbers) > 4 or None in numbers or any(number > 255 for number in numbers[:-1]) or numbers[-1] >= 256 ** (5 - len(numbers)):
+            return None
+        value = sum(number * 256 ** (3 - index) for index, number in enumerate(numbers[:-1])) + numbers[-1]
+        return str(ipaddress.IPv4Address(value))
+    for label in parts:
+        if label.startswith("xn--"):
+            try:
+                decoded = label[4:].encode("ascii").decode("punycode")
+            except (UnicodeError, ValueError):
+                return None
+            if decoded.isascii():
+                return None
+    return host
+
+
 def normalise_origin(value):
+    """(scheme, host, port) of an absolute http(s) URL, the port spelled out; None when it has none.
+
+    For `allowedOrigins` and the Referer, which are URLs: their path, query, fragment and userinfo play no part
+    (R-ORIGIN-1). Backslashes count as slashes, as a URL parser reads them in http(s) URLs.
+    """
     try:
-        parts = urlsplit(value.strip())
+        parts = urlsplit(value.strip().replace("\\", "/"))
         port = parts.port
     except ValueError:
         return None
     if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
         return None
-    return parts.scheme, parts.hostname.lower(), port or DEFAULT_PORTS[parts.scheme]
+    host = url_host(parts.hostname)
+    if host is None:
+        return None
+    return parts.scheme, host, port if port is not None else DEFAULT_PORTS[parts.scheme]
+
+
+# An Origin header is an origin and nothing else (RFC 6454): scheme, a host (name, IPv4 or bracketed IPv6) and
+# a port in digits. No path (not even "/"), userinfo, query, fragment, backslash or list (R-ORIGIN-8).
+ORIGIN_HEADER = re.compile(r"(https?)://([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?|\[[0-9A-Fa-f:.]+\])(?::(0|[1-9][0-9]{0,4}))?",
+                           re.ASCII | re.IGNORECASE)
+
+
+def parse_origin_header(value):
+    """(scheme, host, port) of an Origin header, or None unless it is exactly an http(s) origin that a URL parser
+    reads back unchanged, case and a default port aside (R-ORIGIN-4): `https://0x7f.1` is 127.0.0.1 to a
+    URL parser, so it is not an origin. A Referer goes through normalise_origin instead."""
+    match = ORIGIN_HEADER.fullmatch(value.strip())
+    if not match:
+        return None
+    scheme, written, port = match.group(1).lower(), match.group(2).lower(), match.group(3)
+    bracketed = written.startswith("[")
+    host = url_host(written[1:-1] if bracketed else written)
+    if host is None or host != (written[1:-1] if bracketed else written) or (port is not None and int(port) > 65535):
+        return None
+    return scheme, host, int(port) if port is not None else DEFAULT_PORTS[scheme]
+
+
+def serialise_origin(origin):
+    """`scheme://host[:port]`, lowercase, IPv6 in brackets, no default port: what Access-Control-Allow-Origin echoes."""
+    scheme, host, port = origin
+    return f"{scheme}://{f'[{host}]' if ':' in host else host}{'' if port == DEFAULT_PORTS[scheme] else f':{port}'}"
 
 
 def same_origin(origin, host):
@@ -370,16 +507,38 @@ def same_origin(origin, host):
         host_port = parts.port or DEFAULT_PORTS[scheme]
     except ValueError:
         return False
-    return parts.hostname == hostname and host_port == port
+    return parts.hostname is not None and url_host(parts.hostname) == hostname and host_port == port
 
 
 def canonical_address(value):
+    """An IP address in canonical form (IPv4-mapped IPv6 unwrapped, any zone dropped), or None. IPv4 only as
+    four decimal parts, as proxies write it; one pair of brackets around IPv6 is allowed."""
+    bare = value.strip()
+    if bare.startswith("[") and bare.endswith("]"):
+        bare = bare[1:-1]
     try:
-        address = ipaddress.ip_address(value.strip().strip("[]"))
+        address = ipaddress.ip_address(bare.split("%", 1)[0] if ":" in bare else bare)
     except ValueError:
         return None
     mapped = getattr(address, "ipv4_mapped", None)
     return str(mapped or address)
+
+
+# `203.0.113.7:5000` or `[2001:db8::1]:443`: an address with the port some proxies add (Azure, IIS ARR).
+ADDRESS_WITH_PORT = re.compile(r"([0-9]{1,3}(?:\.[0-9]{1,3}){3})(?::([0-9]{1,5}))?|\[([0-9A-Fa-f:.]+)\](?::([0-9]{1,5}))?", re.ASCII)
+
+
+def forwarded_address(entry):
+    """One X-Forwarded-For entry as an address, or None (R-CLIENT-3): an IPv4 address or a bracketed IPv6
+    address, either with a port that plays no part (a port above 65535 makes it no address), or a bare
+    address. A bare IPv6 address is never cut at a colon: `2001:db8::1:443` is that address."""
+    match = ADDRESS_WITH_PORT.fullmatch(entry.strip())
+    if not match:
+        return canonical_address(entry)
+    port = match.group(2) or match.group(4)
+    if port is not None and int(port) > 65535:
+        return None
+    return canonical_address(match.group(1) or match.group(3))
 
 
 def compile_trust(trust):
@@ -399,7 +558,7 @@ def client_address(socket_address, forwarded_for, trusts):
     for hop in range(len(hops)):
         if current == "unknown" or not trusts(current, hop):
             return current
-        following = canonical_address(hops[len(hops) - 1 - hop])
+        following = forwarded_address(hops[len(hops) - 1 - hop])
         if following is None:
             return current
         current = following
@@ -407,16 +566,30 @@ def client_address(socket_address, forwarded_for, trusts):
 
 
 class SlidingWindow:
-    """At most `limit` requests per client in any `window` seconds."""
+    """At most `limit` requests per client in any `window` seconds, remembering at most `max_clients` clients.
 
-    def __init__(self, limit, window):
-        self.limit, self.window = limit, window
+    Past that bound, clients whose window is empty are forgotten first and clients at their limit last, so a
+    flood of new client addresses cannot free a limited client's budget (section 6).
+    """
+
+    def __init__(self, limit, window, max_clients=100_000):
+        self.limit, self.window, self.max_clients = limit, window, max_clients
         self.logs = {}
         self.lock = threading.Lock()
+
+    def _forget(self, now):
+        for key in [key for key, log in self.logs.items() if not log or log[-1] <= now - self.window]:
+            del self.logs[key]
+        if len(self.logs) >= self.max_clients:
+            # Still too many: forget those with the most budget left, down to nine tenths so this runs rarely.
+            for key in sorted(self.logs, key=lambda key: len(self.logs[key]))[:len(self.logs) - self.max_clients * 9 // 10]:
+                del self.logs[key]
 
     def hit(self, key):
         now = time.monotonic()
         with self.lock:
+            if key not in self.logs and len(self.logs) >= self.max_clients:
+                self._forget(now)
             log = self.logs.setdefault(key, deque())
             while log and log[0] <= now - self.window:
                 log.popleft()
@@ -449,6 +622,7 @@ class Relay:
         rate = options.get("rateLimit") or {"limit": options.get("rateLimitPerMinute", 60), "windowMs": 60000}
         self.limiter = SlidingWindow(rate["limit"], rate["windowMs"] / 1000)
         self.max_body = options.get("maxBodyBytes", 262144)
+        self.max_batch = options.get("maxBatchEvents", 1000)
         self.timeout = options.get("upstreamTimeoutMs", 10000) / 1000
         self.service = options.get("service")
         self.environment = options.get("environment")
@@ -462,10 +636,15 @@ class Relay:
         self.spool = Spool(self, options) if options.get("durableWrite") and not self.local_only else None
 
     def check_origin(self, headers, peer_trusted):
-        raw = headers.get("origin") or headers.get("referer")
-        if not raw:
+        """Refuses a request whose origin is missing or not allowed. The origin is the Origin header, which must be
+        an origin and nothing else (R-ORIGIN-8: then the Referer is not looked at); only without it, the origin of
+        the Referer URL (R-ORIGIN-1)."""
+        if headers.get("origin"):
+            origin = parse_origin_header(headers["origin"])
+        elif headers.get("referer"):
+            origin = normalise_origin(headers["referer"])
+        else:
             raise Refusal("origin_missing")
-        origin = normalise_origin(raw)
         if origin is None:
             raise Refusal("origin_not_allowed")
         if self.allowed is not None:
@@ -786,7 +965,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_relay(self):
         self.body_read = False
-        headers = {name.lower(): value for name, value in self.headers.items()}
+        # A field sent more than once is one comma-separated list (RFC 9110): two Origin headers are a list, which
+        # is no origin (R-ORIGIN-8), and repeated X-Forwarded-For headers are one chain of hops.
+        headers = {}
+        for name, value in self.headers.items():
+            headers[name.lower()] = f"{headers[name.lower()]}, {value}" if name.lower() in headers else value
         response_headers = {"vary": "Origin"}
         try:
             self.process(headers, response_headers)
@@ -820,10 +1003,13 @@ class Handler(BaseHTTPRequestHandler):
             raise Refusal("method_not_allowed")
         peer = canonical_address(self.client_address[0])
         relay.check_origin(headers, peer is not None and relay.trusts(peer, 0))
-        if headers.get("origin"):
+        origin = parse_origin_header(headers["origin"]) if headers.get("origin") else None
+        if origin is not None:
             # R-CORS-7: a beacon is always sent with credentials; without this grant the browser drops it after
-            # the preflight. The origin is echoed exactly, never `*`. Cookies still go nowhere (R-CRED-1).
-            response_headers["access-control-allow-origin"] = headers["origin"]
+            # the preflight. The origin is echoed exactly, never `*`, and serialised (R-CORS-1, R-CORS-3): lowercase,
+            # no default port, never the raw header. None for an origin taken from Referer. Cookies still go
+            # nowhere (R-CRED-1).
+            response_headers["access-control-allow-origin"] = serialise_origin(origin)
             response_headers["access-control-allow-credentials"] = "true"
         if self.command == "OPTIONS":
             response_headers.update({"access-control-allow-methods": "POST, OPTIONS", "access-control-allow-headers": "content-type",
@@ -833,7 +1019,8 @@ class Handler(BaseHTTPRequestHandler):
         client = relay.client(self.client_address[0], headers)
         if ":" in client:
             client = str(ipaddress.ip_network(f"{client}/64", strict=False))
-        allowed, remaining, reset = relay.limiter.hit(client)
+        # Keyed by protocol and route, so a store shared with another route never counts this one's requests (section 6).
+        allowed, remaining, reset = relay.limiter.hit(f"browser:{relay.path}:{client}")
         reset_seconds = str(max(1, -int(-reset // 1)))
         response_headers.update({"ratelimit-limit": str(relay.limiter.limit), "ratelimit-remaining": str(remaining), "ratelimit-reset": reset_seconds})
         if not allowed:
@@ -843,15 +1030,19 @@ class Handler(BaseHTTPRequestHandler):
             raise Refusal("unsupported_media_type")
         raw = self.read_body()
         try:
-            body = json.loads(raw.decode("utf-8"), parse_constant=reject_constant, parse_float=finite_float)
-        except (UnicodeDecodeError, ValueError):
+            text = raw.decode("utf-8")
+            if nests_deeper_than(text, MAX_JSON_DEPTH):
+                raise Refusal("invalid_json", message=f"The body nests deeper than {MAX_JSON_DEPTH} levels.")
+            body = json.loads(text, parse_constant=reject_constant, parse_float=finite_float)
+        except (UnicodeDecodeError, ValueError, RecursionError):
             raise Refusal("invalid_json")
-        except RecursionError:
-            raise Refusal("invalid_json", message="The body nests deeper than this relay reads.")
         if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
             raise Refusal("invalid_body")
         if not body["batch"]:
             raise Refusal("batch_empty")
+        if len(body["batch"]) > relay.max_batch:
+            # R-BODY-5: refused whole, before any item is checked, so nothing of it goes upstream.
+            raise Refusal("batch_too_large", message=f"{ERRORS['batch_too_large'][1]} The limit is {relay.max_batch} events.")
         accepted, errors = [], []
         for index, item in enumerate(body["batch"]):
             problem = check_event(item, relay.prepare)
@@ -862,8 +1053,9 @@ class Handler(BaseHTTPRequestHandler):
         if accepted:
             relay.accept(accepted)
         # Events already delivered count as accepted, so accepted + rejected is the batch length, as SDK 3.x checks.
+        # `errors` lists the first MAX_LISTED_REJECTIONS only; `rejected` counts them all (R-EVENT-7).
         self.answer(relay.rejected_status if errors else 202, response_headers,
-                    {"accepted": len(accepted), "rejected": len(errors), "errors": errors})
+                    {"accepted": len(accepted), "rejected": len(errors), "errors": errors[:MAX_LISTED_REJECTIONS]})
 
 
 for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):

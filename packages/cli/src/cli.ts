@@ -13,8 +13,8 @@ import { createOutput } from './output.js';
 const HELP = `postern: the standalone Postern relay and its tools.
 
 Usage:
-  postern init [--config postern.yaml] [--origin <o>]... [--endpoint <url>] [--port <n>] [--local-only] [--no-durable] [--force] [--yes]
-  postern serve [--config <file> | --config-env <VAR>] [--tunnel-config-env <VAR>] [--host <h>] [--port <n>]
+  postern init [--config postern.yaml] [--origin <o>]... [--endpoint <url>] [--port <n>] [--admin-port <n>] [--local-only] [--no-durable] [--force] [--yes]
+  postern serve [--config <file> | --config-env <VAR>] [--tunnel-config-env <VAR>] [--host <h>] [--port <n>] [--admin-host <h>] [--admin-port <n>]
   postern doctor [--check-relay] [--config <file>] [--url <relay route URL>] [--origin <o>] [--json]
   postern clean [--config <file>] [--delivered-hours <n>] [--undelivered-days <n>] [--json]
   postern replay [--config <file>] [--json]
@@ -24,6 +24,10 @@ Configuration: postern.yaml (written by "postern init"; --config picks another),
 variables (POSTERN_PORT, POSTERN_PROJECT_TOKEN, POSTERN_ALLOWED_ORIGINS=a,b, ...), then flags. Without a
 file, defaults and the environment are used. --config-env reads the YAML or JSON from an environment variable;
 --tunnel-config-env reads the Sentry tunnel's settings (the tunnel: mapping) from one.
+
+Health and metrics: the public port answers only GET /healthz (a constant body). /healthz, /readyz and
+Prometheus /metrics are served on the admin listener, which is off unless adminPort is set
+(POSTERN_ADMIN_PORT, --admin-port; "postern init" writes adminPort: 9464); it binds adminHost, 127.0.0.1 by default.
 `;
 
 const OPTIONS = {
@@ -32,6 +36,8 @@ const OPTIONS = {
   'tunnel-config-env': { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
+  'admin-host': { type: 'string' },
+  'admin-port': { type: 'string' },
   url: { type: 'string' },
   origin: { type: 'string', multiple: true },
   endpoint: { type: 'string' },
@@ -69,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const load = async (): Promise<ServeConfig> => {
-    const options: LoadOptions = { overrides: { port: integerFlag('port', values.port), host: values.host } };
+    const options: LoadOptions = { overrides: { port: integerFlag('port', values.port), host: values.host, adminPort: integerFlag('admin-port', values['admin-port']), adminHost: values['admin-host'] } };
     if (values['config-env']) {
       const text = process.env[values['config-env']];
       if (text === undefined) throw new ConfigError([`--config-env ${values['config-env']}: the variable is not set.`]);
@@ -102,6 +108,7 @@ export async function main(argv: string[]): Promise<number> {
               ...(values.endpoint ? { endpoint: values.endpoint } : {}),
               ...(values.host ? { host: values.host } : {}),
               ...(values.port ? { port: Number(values.port) } : {}),
+              ...(values['admin-port'] ? { adminPort: Number(values['admin-port']) } : {}),
             },
           },
           out,

@@ -15,6 +15,11 @@ export interface ServeConfig {
   headersTimeoutMs: number;
   /** A request whose body is not fully received this long after it started is answered 408 and closed (slow bodies). */
   requestTimeoutMs: number;
+  /**
+   * The admin listener for /healthz, /readyz and /metrics, apart from the public port; undefined (off) unless
+   * `adminPort` is set. Port 0 takes any free port.
+   */
+  admin?: { host: string; port: number };
   /** Retention for `postern clean` and the server's hourly clean. */
   deliveredRetentionHours: number;
   undeliveredRetentionDays: number;
@@ -43,10 +48,18 @@ interface KeySpec {
   max?: number;
 }
 
+/**
+ * The admin listener (/healthz, /readyz, /metrics) is off unless `adminPort` is set; its host defaults to
+ * loopback. `postern init` writes both keys with these values.
+ */
+export const ADMIN_DEFAULTS = { host: '127.0.0.1', port: 9464 } as const;
+
 /** Every key postern.yaml may hold; an environment override is POSTERN_ plus the key in SCREAMING_SNAKE_CASE. */
 export const KEYS: Record<string, KeySpec> = {
   host: { kind: 'string', example: '127.0.0.1' },
   port: { kind: 'integer', example: '3000', min: 0, max: 65535 },
+  adminHost: { kind: 'string', example: ADMIN_DEFAULTS.host },
+  adminPort: { kind: 'integer', example: String(ADMIN_DEFAULTS.port), min: 0, max: 65535 },
   logLevel: { kind: 'logLevel', example: 'info' },
   shutdownTimeoutMs: { kind: 'integer', example: '10000', min: 0 },
   headersTimeoutMs: { kind: 'integer', example: '10000', min: 1 },
@@ -60,6 +73,7 @@ export const KEYS: Record<string, KeySpec> = {
   rateLimitPerMinute: { kind: 'integer', example: '60', min: 1 },
   rateLimit: { kind: 'rateLimit', example: '{ limit: 60, windowMs: 60000 }' },
   maxBodyBytes: { kind: 'integer', example: String(DEFAULTS.maxBodyBytes), min: 1 },
+  maxBatchEvents: { kind: 'integer', example: String(DEFAULTS.maxBatchEvents), min: 1 },
   upstreamTimeoutMs: { kind: 'integer', example: String(DEFAULTS.upstreamTimeoutMs), min: 1 },
   service: { kind: 'string', example: 'checkout-web' },
   environment: { kind: 'string', example: 'production' },
@@ -253,6 +267,12 @@ export async function loadConfig(options: LoadOptions = {}): Promise<ServeConfig
   if (headersTimeoutMs > requestTimeoutMs) {
     problems.push(`headersTimeoutMs: must not be more than requestTimeoutMs (${requestTimeoutMs}), got ${headersTimeoutMs}. Fix: set headersTimeoutMs: ${Math.min(10_000, requestTimeoutMs)}, or raise requestTimeoutMs.`);
   }
+  if (values.adminHost !== undefined && values.adminPort === undefined) {
+    problems.push(`adminHost: is set but adminPort is not, so there is no admin listener (/healthz, /readyz, /metrics). Fix: set adminPort: ${ADMIN_DEFAULTS.port}, or remove adminHost.`);
+  }
+  if (values.adminPort !== undefined && values.adminPort !== 0 && values.adminPort === ((values.port as number | undefined) ?? 3000)) {
+    problems.push(`adminPort: must differ from port (${String(values.adminPort)}): health and metrics are kept off the public listener. Fix: set adminPort: ${ADMIN_DEFAULTS.port}.`);
+  }
   const tunnel = values.tunnel === undefined ? undefined : resolveTunnel(values.tunnel as Record<string, unknown>, values);
   if (tunnel) {
     const relayPath = (values.path as string | undefined) ?? DEFAULTS.path;
@@ -266,10 +286,11 @@ export async function loadConfig(options: LoadOptions = {}): Promise<ServeConfig
   if (problems.length > 0) throw new ConfigError(problems);
 
   const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(base, path));
-  const { host, port, logLevel, shutdownTimeoutMs, headersTimeoutMs: _headers, requestTimeoutMs: _request, deliveredRetentionHours, undeliveredRetentionDays, tunnel: _tunnel, ...relay } = values;
+  const { host, port, adminHost, adminPort, logLevel, shutdownTimeoutMs, headersTimeoutMs: _headers, requestTimeoutMs: _request, deliveredRetentionHours, undeliveredRetentionDays, tunnel: _tunnel, ...relay } = values;
   return {
     host: (host as string | undefined) ?? '127.0.0.1',
     port: (port as number | undefined) ?? 3000,
+    ...(adminPort === undefined ? {} : { admin: { host: (adminHost as string | undefined) ?? ADMIN_DEFAULTS.host, port: adminPort as number } }),
     logLevel: (logLevel as ServeConfig['logLevel'] | undefined) ?? 'info',
     shutdownTimeoutMs: (shutdownTimeoutMs as number | undefined) ?? 10_000,
     headersTimeoutMs,

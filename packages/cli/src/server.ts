@@ -12,14 +12,19 @@ import { createMetrics, type RelayMetrics } from './metrics.js';
 import { probeUpstream, type ProbeResult } from './upstream-probe.js';
 
 export interface RelayServer {
+  /** The public listener: the relay route, the tunnel, and a constant /healthz. */
   readonly server: Server;
+  /** The admin listener (/healthz, /readyz, /metrics), when `adminPort` is set. */
+  readonly admin?: Server;
   readonly relay: Relay;
   /** The Sentry envelope tunnel, when the config has `tunnel:`. */
   readonly tunnel?: Relay;
   readonly delivery: ServerDelivery;
   readonly metrics: RelayMetrics;
-  /** Listens on the configured host and port; resolves with the bound address. */
+  /** Listens on the configured host and port (and the admin listener on its own); resolves with the public address. */
   listen(): Promise<AddressInfo>;
+  /** Where the admin listener is bound, once listening; undefined without one. */
+  adminAddress(): AddressInfo | undefined;
   /** Stops accepting, drains requests in flight (up to `shutdownTimeoutMs`), then finishes spool writes and forwards. */
   close(): Promise<void>;
 }
@@ -30,6 +35,19 @@ const CLEAN_INTERVAL_MS = 3600_000;
 function send(res: ServerResponse, status: number, body: string, type = 'application/json; charset=utf-8'): void {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   res.end(body);
+}
+
+/** The only health answer on the public port: constant, so it tells a stranger nothing but "up". */
+const HEALTHY = '{"status":"ok"}';
+
+function listenOn(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise<AddressInfo>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
 }
 
 /**
@@ -47,8 +65,9 @@ function serverTimeouts(config: ServeConfig): { headersTimeout: number; requestT
 }
 
 /**
- * The standalone relay: node:http and the engine, plus /healthz, /readyz and /metrics. Options the
- * engine refuses become a ConfigError naming the key.
+ * The standalone relay: node:http and the engine on the public port (which answers only a constant
+ * /healthz besides the routes), and /healthz, /readyz and /metrics on the admin listener when
+ * `adminPort` is set. Options the engine refuses become a ConfigError naming the key.
  */
 export function createRelayServer(config: ServeConfig, logger: Logger): RelayServer {
   const log = relayLogger(logger);
@@ -77,10 +96,25 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
     return probe.result;
   }
 
+  /** The last detail logged per check, so a failing probe is logged when it starts failing (or fails differently), not at every poll. */
+  const reported = new Map<string, string>();
+  function report(check: string, state: string, detail?: string): string {
+    const key = detail === undefined ? state : `${state}: ${detail}`;
+    const previous = reported.get(check);
+    if (previous !== key) {
+      reported.set(check, key);
+      if (state !== 'ok') logger.warn({ check, state, ...(detail === undefined ? {} : { detail }) }, `readiness: ${check} ${state}`);
+      else if (previous !== undefined) logger.info({ check }, `readiness: ${check} ok again`);
+    }
+    return state;
+  }
+
   /**
    * Ready means "a batch sent now would be accepted": the spool (or local directory) is writable; in
-   * direct mode the upstream must also answer. In durable mode an unreachable upstream is reported but
-   * does not make the relay unready, since holding events through an outage is what the spool is for.
+   * direct mode the upstream must also answer, without a redirect. In durable mode an unreachable upstream
+   * is reported but does not make the relay unready, since holding events through an outage is what the
+   * spool is for. Each check answers only a generic state (ok, not writable, unreachable, redirected, ...);
+   * what went wrong (error text, paths, a redirect's Location) goes to the log.
    */
   async function readiness(): Promise<{ ready: boolean; checks: Record<string, string> }> {
     const checks: Record<string, string> = {};
@@ -89,16 +123,16 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
       try {
         await spool.ready();
         await access(config.relay.spoolDir, constants.W_OK);
-        checks.spool = 'ok';
+        checks.spool = report('spool', 'ok');
       } catch (error) {
         ready = false;
-        checks.spool = `not writable: ${error instanceof Error ? error.message : String(error)}`;
+        checks.spool = report('spool', 'not writable', `${config.relay.spoolDir}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
     if (delivery.mode === 'local-only') {
       try {
         await access(config.relay.localEventsDir, constants.W_OK);
-        checks.localEventsDir = 'ok';
+        checks.localEventsDir = report('localEventsDir', 'ok');
       } catch {
         // Created with the first batch; the parent must be writable for that.
         checks.localEventsDir = 'not created yet';
@@ -106,8 +140,10 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
     }
     if (delivery.mode !== 'local-only') {
       const result = await upstream();
-      checks.upstream = result.reachable ? 'ok' : `unreachable: ${result.error ?? 'no answer'}`;
-      if (!result.reachable && delivery.mode === 'direct') ready = false;
+      if (!result.reachable) checks.upstream = report('upstream', 'unreachable', `${endpoint}: ${result.error ?? 'no answer'}`);
+      else if (result.redirected) checks.upstream = report('upstream', 'redirected', `${endpoint} answered ${String(result.status)} to ${result.location ?? '(no Location)'}; redirects are never followed: set endpoint to the final URL`);
+      else checks.upstream = report('upstream', 'ok');
+      if (checks.upstream !== 'ok' && delivery.mode === 'direct') ready = false;
     }
     return { ready, checks };
   }
@@ -136,28 +172,50 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
         if (inFlight === 0) drained?.();
       });
   }
+  // The public port: the routes, and a constant /healthz for a load balancer. /readyz and /metrics are 404 here.
   const server = createServer(serverTimeouts(config), (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
-    const pathname = url.split('?')[0];
-    if (req.method === 'GET' && pathname === '/healthz') return send(res, 200, '{"status":"ok"}');
-    if (req.method === 'GET' && pathname === '/readyz') {
-      readiness().then(
-        (result) => send(res, result.ready ? 200 : 503, JSON.stringify(result)),
-        () => send(res, 503, '{"ready":false}'),
-      );
-      return;
-    }
-    if (req.method === 'GET' && pathname === '/metrics') {
-      readyMetrics.registry.metrics().then(
-        (text) => send(res, 200, text, readyMetrics.registry.contentType),
-        () => send(res, 500, ''),
-      );
-      return;
-    }
+    if (req.method === 'GET' && url.split('?')[0] === '/healthz') return send(res, 200, HEALTHY);
     if (matchesPath(url, relay.path)) return answer(relay, 'relay', req, res);
     if (tunnel && matchesPath(url, tunnel.path)) return answer(tunnel, 'tunnel', req, res);
     return writeRelayResponse(req, res, errorResponse('not_found', {}));
   });
+
+  let rendering: Promise<string> | undefined;
+  // The admin listener: health, readiness and metrics, for an orchestrator and Prometheus, never the public.
+  const admin = config.admin
+    ? createServer(serverTimeouts(config), (req: IncomingMessage, res: ServerResponse) => {
+        const pathname = (req.url ?? '/').split('?')[0];
+        if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, '{"error":"method_not_allowed"}');
+        if (pathname === '/healthz') return send(res, 200, HEALTHY);
+        if (pathname === '/readyz') {
+          readiness().then(
+            (result) => send(res, result.ready ? 200 : 503, JSON.stringify(result)),
+            (error: unknown) => {
+              logger.error({ error: error instanceof Error ? error.message : String(error) }, 'readiness check failed');
+              send(res, 503, '{"ready":false}');
+            },
+          );
+          return;
+        }
+        if (pathname === '/metrics') {
+          // Scrapes that arrive while one is being rendered share it (the spool gauges are cached apart, for a second).
+          rendering ??= readyMetrics.registry.metrics().finally(() => {
+            rendering = undefined;
+          });
+          rendering.then(
+            (text) => send(res, 200, text, readyMetrics.registry.contentType),
+            (error: unknown) => {
+              logger.error({ error: error instanceof Error ? error.message : String(error) }, 'metrics collection failed');
+              send(res, 500, '');
+            },
+          );
+          return;
+        }
+        return send(res, 404, '{"error":"not_found"}');
+      })
+    : undefined;
+  let adminBound: AddressInfo | undefined;
 
   const cleaner = spool
     ? setInterval(() => {
@@ -171,26 +229,33 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
 
   return {
     server,
+    ...(admin ? { admin } : {}),
     relay,
     ...(tunnel ? { tunnel } : {}),
     delivery,
     metrics: readyMetrics,
     async listen() {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.port, config.host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      const bound = await listenOn(server, config.port, config.host);
+      if (admin && config.admin) {
+        try {
+          adminBound = await listenOn(admin, config.admin.port, config.admin.host);
+        } catch (error) {
+          await new Promise<void>((resolve) => server.close(() => resolve()));
+          const code = (error as NodeJS.ErrnoException).code;
+          throw new ConfigError([`adminPort: cannot listen on ${config.admin.host}:${config.admin.port} (${code ?? String(error)}). Fix: set adminPort to a free port (another postern serve on this host?), or adminHost to an address of this machine.`]);
+        }
+      }
       // Start the spool now, so entries an earlier run left are forwarded without waiting for traffic.
       spool?.ready().catch((error: unknown) => logger.error({ dir: config.relay.spoolDir, error: error instanceof Error ? error.message : String(error) }, 'the spool directory is not usable; batches are refused with 503 spool_unavailable until it is'));
-      return server.address() as AddressInfo;
+      return bound;
     },
+    adminAddress: () => adminBound,
     async close() {
       clearInterval(cleaner);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      const adminClosed = admin?.listening ? new Promise<void>((resolve) => admin.close(() => resolve())) : undefined;
+      admin?.closeAllConnections();
       if (inFlight > 0) {
         await Promise.race([
           new Promise<void>((resolve) => {
@@ -200,7 +265,7 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
         ]);
       }
       server.closeAllConnections();
-      await closed;
+      await Promise.all([closed, adminClosed]);
       await Promise.all([relay.close(), tunnel?.close()]);
     },
   };

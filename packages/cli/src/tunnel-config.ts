@@ -1,7 +1,20 @@
 import { createTunnel, TUNNEL_DEFAULTS, type TunnelOptions } from '@postern/core';
 
 /** The settings `tunnel:` may hold, checked like top-level keys: the `TunnelOptions` of `@postern/core` that a file can express. */
-export const TUNNEL_KEYS = ['dsns', 'path', 'allowedOrigins', 'trustProxy', 'rateLimitPerMinute', 'rateLimit', 'maxEnvelopeBytes', 'upstreamTimeoutMs', 'scrub'] as const;
+export const TUNNEL_KEYS = [
+  'dsns',
+  'path',
+  'allowedOrigins',
+  'trustProxy',
+  'rateLimitPerMinute',
+  'rateLimit',
+  'maxEnvelopeBytes',
+  'maxDecodedBytesInFlight',
+  'maxDecodedBytesPerClient',
+  'maxCompressionRatio',
+  'upstreamTimeoutMs',
+  'scrub',
+] as const;
 
 /** The tunnel's settings that fall back to the top-level ones: the same pages send to both routes, through the same proxies. */
 export const INHERITED_TUNNEL_KEYS = ['allowedOrigins', 'trustProxy'] as const;
@@ -39,6 +52,12 @@ export function tunnelProblems(value: unknown, where: string, checkAs: CheckAs):
           return checkAs('tunnel.rateLimit', { kind: 'rateLimit', example: '{ limit: 60, windowMs: 60000 }' }, item);
         case 'maxEnvelopeBytes':
           return checkAs('tunnel.maxEnvelopeBytes', { kind: 'integer', example: String(TUNNEL_DEFAULTS.maxEnvelopeBytes), min: 1 }, item);
+        case 'maxDecodedBytesInFlight':
+          return checkAs('tunnel.maxDecodedBytesInFlight', { kind: 'integer', example: String(TUNNEL_DEFAULTS.maxDecodedBytesInFlight), min: 1 }, item);
+        case 'maxDecodedBytesPerClient':
+          return checkAs('tunnel.maxDecodedBytesPerClient', { kind: 'integer', example: String(TUNNEL_DEFAULTS.maxEnvelopeBytes), min: 1 }, item);
+        case 'maxCompressionRatio':
+          return checkAs('tunnel.maxCompressionRatio', { kind: 'integer', example: `${TUNNEL_DEFAULTS.maxCompressionRatio} (0 for no limit)`, min: 0 }, item);
         case 'upstreamTimeoutMs':
           return checkAs('tunnel.upstreamTimeoutMs', { kind: 'integer', example: String(TUNNEL_DEFAULTS.upstreamTimeoutMs), min: 1 }, item);
         case 'scrub':

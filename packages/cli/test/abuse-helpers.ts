@@ -327,3 +327,59 @@ export async function sampleRss<T>(pid: number, work: () => Promise<T>, everyMs 
     clearInterval(timer);
   }
 }
+
+/** A Sentry stand-in that keeps only the first line (the envelope header) and size of what it receives, so 20 MiB bodies do not pile up here; answers 200. */
+export interface CountingUpstream {
+  readonly host: string;
+  readonly requests: Array<{ path: string; bytes: number; head: string }>;
+  close(): Promise<void>;
+}
+
+export async function countingUpstream(): Promise<CountingUpstream> {
+  const requests: CountingUpstream['requests'] = [];
+  const server = createServer((req, res) => {
+    let bytes = 0;
+    let head = '';
+    req.on('data', (chunk: Buffer) => {
+      if (head.length < 4096 && !head.includes('\n')) head += chunk.subarray(0, 4096).toString('latin1');
+      bytes += chunk.length;
+    });
+    req.on('end', () => {
+      requests.push({ path: req.url ?? '', bytes, head: head.split('\n')[0] ?? '' });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"0123456789abcdef0123456789abcdef"}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * A gzip envelope for `dsn` that decodes to exactly `decodedBytes`: zeros (`ratio: 'bomb'`, ~1000 times
+ * smaller on the wire) or zeros with one random byte in every 256 (`'modest'`, ~65 times smaller: under the
+ * tunnel's default 100, so only the in-flight budget can stop it).
+ */
+export function tunnelBomb(dsn: string, decodedBytes: number, kind: 'bomb' | 'modest'): { body: Buffer; ratio: number } {
+  const header = Buffer.from(`{"dsn":"${dsn}"}\n{"type":"attachment"}\n`);
+  const payload = Buffer.alloc(decodedBytes - header.length);
+  if (kind === 'modest') {
+    const noise = new Uint8Array(Math.ceil(payload.length / 256));
+    for (let offset = 0; offset < noise.length; offset += 65536) crypto.getRandomValues(noise.subarray(offset, offset + 65536));
+    for (let index = 0; index < noise.length; index++) payload[index * 256] = noise[index] as number;
+  }
+  const body = gzipSync(Buffer.concat([header, payload]), { level: kind === 'bomb' ? 9 : 6 });
+  return { body, ratio: decodedBytes / body.length };
+}
+
+/** A small valid Sentry envelope (an error event) for `dsn`; `id` finds it at the upstream. */
+export function validEnvelope(dsn: string): { id: string; body: string } {
+  const id = randomUUID().replaceAll('-', '');
+  const body = `${JSON.stringify({ event_id: id, dsn, sent_at: new Date().toISOString() })}\n{"type":"event"}\n${JSON.stringify({ event_id: id, level: 'error', message: 'legit' })}\n`;
+  return { id, body };
+}

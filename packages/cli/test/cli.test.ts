@@ -81,12 +81,19 @@ describe('postern init && postern serve', () => {
     expect(yaml).toContain('# Durable delivery');
     expect(yaml).toContain('durableWrite: true');
     expect(yaml).not.toMatch(/^projectToken:/m);
+    expect(yaml).toMatch(/^adminHost: 127\.0\.0\.1$/m);
+    expect(yaml).toMatch(/^adminPort: 9464$/m);
     const again = await postern(['init', '--yes'], { cwd: dir });
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('--force');
 
-    const server = startServerIn(dir, port);
+    // The file's adminPort (9464) is replaced by a free one, as an environment variable overrides any key.
+    const adminPort = await freePort();
+    const server = startServerIn(dir, port, { POSTERN_ADMIN_PORT: String(adminPort) });
     await waitForPort(port);
+    await waitForPort(adminPort);
+    expect((await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(404);
     const sent = await sendBatch(`http://127.0.0.1:${port}/debugbundle/browser`, 3, 'init');
     expect(sent?.status).toBe(202);
     const deadline = Date.now() + 10_000;
@@ -100,9 +107,9 @@ describe('postern init && postern serve', () => {
   });
 });
 
-function startServerIn(cwd: string, port: number) {
+function startServerIn(cwd: string, port: number, env: NodeJS.ProcessEnv = {}) {
   let output = '';
-  const child = execFile(process.execPath, [BIN, 'serve'], { cwd, env: { ...process.env, POSTERN_PROJECT_TOKEN: TOKEN, POSTERN_PORT: String(port) } });
+  const child = execFile(process.execPath, [BIN, 'serve'], { cwd, env: { ...process.env, POSTERN_PROJECT_TOKEN: TOKEN, POSTERN_PORT: String(port), ...env } });
   child.stdout?.on('data', (chunk: string) => (output += chunk));
   child.stderr?.on('data', (chunk: string) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -84,9 +84,11 @@ describe('postern serve through an upstream outage', () => {
     dirs.push(spoolDir);
     const upstream = await loopbackUpstream(await freePort());
     const port = await freePort();
+    const adminPort = await freePort();
     const url = `http://127.0.0.1:${port}/debugbundle/browser`;
-    const server = startServer(port, relayConfig(upstream.url, spoolDir));
+    const server = startServer(port, relayConfig(upstream.url, spoolDir), { adminPort });
     await waitForPort(port);
+    await waitForPort(adminPort);
 
     const accepted: string[] = [];
     const statuses: number[] = [];
@@ -95,7 +97,7 @@ describe('postern serve through an upstream outage', () => {
       if (result) statuses.push(result.status);
       if (result?.status === 202) accepted.push(...result.ids);
     }
-    const ready = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { ready: boolean; checks: Record<string, string> };
+    const ready = (await (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).json()) as { ready: boolean; checks: Record<string, string> };
     await sleep(300);
     expect(upstream.received).toEqual([]);
 
@@ -110,7 +112,7 @@ describe('postern serve through an upstream outage', () => {
     console.log(`outage test: ${accepted.length} events answered 202 while the upstream was down; after it came back it received ${upstream.received.length}; lost: ${lost.length}`);
     expect(statuses.every((status) => status === 202), `statuses: ${statuses.join(',')}`).toBe(true);
     expect(ready.ready, 'durable mode stays ready through an upstream outage').toBe(true);
-    expect(ready.checks.upstream).toMatch(/^unreachable/);
+    expect(ready.checks.upstream).toBe('unreachable');
     expect(lost).toEqual([]);
   }, 60_000);
 });

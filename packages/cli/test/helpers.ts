@@ -84,10 +84,14 @@ export async function loopbackUpstream(port: number, delayMs = 0): Promise<Loopb
   return upstream;
 }
 
-/** `postern serve` as its own process, configured through an environment variable, output kept for failures. */
-export function startServer(port: number, config: Record<string, unknown>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+/**
+ * `postern serve` as its own process, configured through an environment variable, output kept for failures.
+ * `adminPort`: where its admin listener (/healthz, /readyz, /metrics) listens; without it there is none.
+ */
+export function startServer(port: number, config: Record<string, unknown>, options: { adminPort?: number } = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   let output = '';
-  const child = spawn(process.execPath, [BIN, 'serve', '--config-env', 'POSTERN_TEST_CONFIG', '--port', String(port)], {
+  const admin = options.adminPort === undefined ? [] : ['--admin-port', String(options.adminPort)];
+  const child = spawn(process.execPath, [BIN, 'serve', '--config-env', 'POSTERN_TEST_CONFIG', '--port', String(port), ...admin], {
     env: { ...process.env, POSTERN_TEST_CONFIG: JSON.stringify(config) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -22,7 +22,7 @@ describe('postern serve logs and counts what became of each item', () => {
     dir = await mkdtemp(join(tmpdir(), 'postern-item-codes-'));
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
-    const config = await loadConfig({ env: {}, text: JSON.stringify({ projectMode: 'local-only', localEventsDir: dir, port: 0, allowedOrigins: [ORIGIN] }) });
+    const config = await loadConfig({ env: {}, text: JSON.stringify({ projectMode: 'local-only', localEventsDir: dir, port: 0, adminPort: 0, allowedOrigins: [ORIGIN] }) });
     server = createRelayServer(config, logger);
     const { port } = (await server.listen()) as AddressInfo;
     const base = `http://127.0.0.1:${port}`;
@@ -39,7 +39,8 @@ describe('postern serve logs and counts what became of each item', () => {
     expect((await fetch(`${base}/debugbundle/browser`, { method: 'PUT', headers: { origin: ORIGIN } })).status).toBe(405);
     expect(lines.filter((line) => line.msg === 'relay request').at(-1)).toEqual(expect.objectContaining({ status: 405, code: 'method_not_allowed' }));
 
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect((await fetch(`${base}/metrics`)).status, 'metrics are not on the public port').toBe(404);
+    const metrics = await (await fetch(`http://127.0.0.1:${server.adminAddress()?.port}/metrics`)).text();
     expect(metrics).toContain('postern_requests_total{outcome="partial",code="none"} 2');
     expect(metrics).toContain('postern_requests_total{outcome="refused",code="method_not_allowed"} 1');
     expect(metrics).toContain('postern_events_total{outcome="accepted",code="none"} 2');

@@ -50,7 +50,7 @@ describe('postern serve with a tunnel', () => {
   it('serves the tunnel beside the relay, counts answers and mirror copies in /metrics', async () => {
     sink = await startSink();
     const tunnel = { dsns: [{ dsn: sink.dsn('42'), forwardTo: [sink.dsn('42'), sink.dsn('43')] }] };
-    const config = await loadConfig({ env: {}, text: JSON.stringify({ projectMode: 'local-only', port: 0, allowedOrigins: [ORIGIN], logLevel: 'silent', tunnel }) });
+    const config = await loadConfig({ env: {}, text: JSON.stringify({ projectMode: 'local-only', port: 0, adminPort: 0, allowedOrigins: [ORIGIN], logLevel: 'silent', tunnel }) });
     server = createRelayServer(config, createLogger('silent'));
     const { port } = (await server.listen()) as AddressInfo;
     const base = `http://127.0.0.1:${port}`;
@@ -65,7 +65,8 @@ describe('postern serve with a tunnel', () => {
     expect(primary?.body.equals(valid)).toBe(true);
     expect(sink.received.some((request) => request.url.startsWith('/api/43/'))).toBe(true);
 
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect((await fetch(`${base}/metrics`)).status, 'metrics are not on the public port').toBe(404);
+    const metrics = await (await fetch(`http://127.0.0.1:${server.adminAddress()?.port}/metrics`)).text();
     expect(metrics).toContain('postern_tunnel_requests_total{status="200",code="none"} 1');
     expect(metrics).toContain('postern_tunnel_requests_total{status="403",code="dsn_not_allowed"} 1');
     expect(metrics).toMatch(/postern_tunnel_mirror_total\{target="127\.0\.0\.1:\d+\/43",result="ok"\} 1/);

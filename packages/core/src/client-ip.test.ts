@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalAddress, compileTrustProxy, rateLimitKey, resolveClientAddress, type TrustProxy } from './client-ip.js';
+import { canonicalAddress, compileTrustProxy, forwardedAddress, rateLimitKey, resolveClientAddress, type TrustProxy } from './client-ip.js';
 
 describe('compileTrustProxy', () => {
   it('trusts nobody by default or with false', () => {
@@ -163,6 +163,52 @@ describe('resolveClientAddress', () => {
       ['10.0.0.2', 1],
       ['10.0.0.3', 2],
     ]);
+  });
+});
+
+describe('forwardedAddress', () => {
+  it.each([
+    ['203.0.113.7', '203.0.113.7'],
+    ['203.0.113.7:5000', '203.0.113.7'],
+    [' 203.0.113.7:65535 ', '203.0.113.7'],
+    ['[2001:db8::1]:443', '2001:db8::1'],
+    ['[2001:DB8:0:0:0:0:0:1]:8443', '2001:db8::1'],
+    ['[2001:db8::1]', '2001:db8::1'],
+    ['[::ffff:198.51.100.7]:1234', '198.51.100.7'],
+    ['2001:db8::1', '2001:db8::1'],
+    // A bare IPv6 address is never cut at a colon: this is the address ending in 1:443, not ::1 port 443.
+    ['2001:db8::1:443', '2001:db8::1:443'],
+  ])('%j → %s', (entry, expected) => {
+    expect(forwardedAddress(entry)).toBe(expected);
+  });
+
+  it.each([undefined, '', 'unknown', '203.0.113.7:', '203.0.113.7:99999', '203.0.113.7:80:80', '300.1.1.1:80', '[2001:db8::1]:', '[2001:db8::zz]:443', 'host.example:443', '_hidden:80', '203.0.113.7:x'])(
+    '%j is not an address',
+    (entry) => {
+      expect(forwardedAddress(entry)).toBeUndefined();
+    },
+  );
+});
+
+describe('resolveClientAddress: X-Forwarded-For entries with ports', () => {
+  it('drops the port a proxy wrote after an address, so each client keeps its own bucket', () => {
+    const trusts = compileTrustProxy('loopback');
+    expect(resolveClientAddress('127.0.0.1', '203.0.113.7:5000', trusts)).toBe('203.0.113.7');
+    expect(resolveClientAddress('127.0.0.1', '203.0.113.8:5001', trusts)).toBe('203.0.113.8');
+    expect(resolveClientAddress('127.0.0.1', '[2001:db8::1]:443', trusts)).toBe('2001:db8::1');
+    // A trusted hop written with a port is still recognised as trusted, and the walk goes on past it.
+    expect(resolveClientAddress('127.0.0.1', '198.51.100.7:61000, 127.0.0.2:8080', trusts)).toBe('198.51.100.7');
+    expect(resolveClientAddress('127.0.0.1', '198.51.100.7, [::1]:8080', trusts)).toBe('198.51.100.7');
+  });
+
+  it('still stops at an entry that is not an address, with or without a port', () => {
+    const trusts = compileTrustProxy(true);
+    expect(resolveClientAddress('127.0.0.1', '198.51.100.1, unknown:80', trusts)).toBe('127.0.0.1');
+    expect(resolveClientAddress('127.0.0.1', '198.51.100.1, 10.0.0.2:99999', trusts)).toBe('127.0.0.1');
+  });
+
+  it('never reads a port from the socket address: that is the socket peer as the runtime gives it', () => {
+    expect(resolveClientAddress('203.0.113.7:5000', undefined, compileTrustProxy(false))).toBe('unknown');
   });
 });
 

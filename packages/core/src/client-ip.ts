@@ -56,9 +56,26 @@ export function canonicalAddress(address: string | undefined): string | undefine
   return valid ? ipaddr.process(bare).toString() : undefined;
 }
 
+/** `203.0.113.7:5000` or `[2001:db8::1]:443`: an address with the port some proxies add (Azure, IIS ARR). */
+const WITH_PORT = /^(?:(\d{1,3}(?:\.\d{1,3}){3})|\[([0-9A-Fa-f:.]+)\]):(\d{1,5})$/;
+
+/**
+ * One `X-Forwarded-For` entry as an address: as `canonicalAddress` reads it, or an IPv4 address or a
+ * bracketed IPv6 address followed by a port, the port dropped (it names the client's connection, not the
+ * client). A bare IPv6 address is never cut at a colon: `2001:db8::1:443` is that address.
+ */
+export function forwardedAddress(entry: string | undefined): string | undefined {
+  if (entry === undefined) return undefined;
+  const withPort = WITH_PORT.exec(entry.trim());
+  if (withPort === null) return canonicalAddress(entry);
+  if (Number(withPort[3]) > 65535) return undefined;
+  return canonicalAddress(withPort[1] ?? withPort[2]);
+}
+
 /**
  * The client's address: the socket peer, then, while the current hop is trusted, the next `X-Forwarded-For`
- * entry from the right. An entry that is not an IP address stops the walk at the hop that added it.
+ * entry from the right (`forwardedAddress`: a port after an entry is dropped). An entry that is not an IP
+ * address stops the walk at the hop that added it.
  */
 export function resolveClientAddress(socketAddress: string | undefined, forwardedFor: string | undefined, trusts: TrustRule): string {
   let current = canonicalAddress(socketAddress);
@@ -67,7 +84,7 @@ export function resolveClientAddress(socketAddress: string | undefined, forwarde
   const hops = forwardedFor.split(',');
   for (let hop = 0; hop < hops.length; hop++) {
     if (!trusts(current, hop)) return current;
-    const next = canonicalAddress(hops[hops.length - 1 - hop]);
+    const next = forwardedAddress(hops[hops.length - 1 - hop]);
     if (next === undefined) return current;
     current = next;
   }

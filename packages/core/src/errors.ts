@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   invalid_json: { status: 400, message: 'The body is not valid JSON.' },
   invalid_body: { status: 400, message: 'The body must be a JSON object with a "batch" array.' },
   batch_empty: { status: 400, message: 'The batch holds no events.' },
+  batch_too_large: { status: 413, message: 'The batch holds more events than this relay takes in one request.' },
   encoding_invalid: { status: 400, message: 'The body could not be decoded with the Content-Encoding it was sent with.' },
   envelope_invalid: { status: 400, message: 'The body is not a Sentry envelope: its first line must be a JSON object.' },
   dsn_missing: { status: 400, message: 'The envelope header names no DSN.' },
@@ -26,6 +27,7 @@ export const ERROR_CODES = {
   upstream_rate_limited: { status: 503, message: 'The upstream is rate limiting this relay; retry later.' },
   spool_full: { status: 503, message: 'The relay\'s spool is full of events not yet delivered; nothing was accepted. Retry later.' },
   spool_unavailable: { status: 503, message: 'The relay could not store the batch on disk; nothing was accepted.' },
+  capacity_exceeded: { status: 503, message: 'The relay is holding as many request bytes in memory as it may; nothing was accepted. Retry after the given delay.' },
   internal_error: { status: 500, message: 'The relay failed while handling the request; nothing was accepted.' },
 } as const;
 

@@ -12,6 +12,11 @@ export interface GateOptions {
   trustProxy?: TrustProxy | undefined;
   rateLimit: RateLimitOptions;
   rateLimitStore?: RateLimitStore | undefined;
+  /**
+   * The engine and route these counts belong to, such as `relay:/debugbundle/browser`: the store key is
+   * `<scope>:<client>`, so engines and routes that share one store (one Redis) each keep their own limit.
+   */
+  rateLimitScope: string;
   /** `Access-Control-Expose-Headers` on every answer past the preflight. */
   exposedHeaders: string;
   /** `Access-Control-Allow-Headers` of a preflight answer. */
@@ -42,6 +47,7 @@ export function compileGate(options: GateOptions): (request: RelayRequest) => Pr
   const trusts = compileTrustProxy(options.trustProxy);
   const store = options.rateLimitStore ?? createMemoryStore();
   const { limit, windowMs } = options.rateLimit;
+  const keyPrefix = `${options.rateLimitScope}:`;
   const preflightHeaders: Record<string, string> = {
     'access-control-allow-methods': 'POST, OPTIONS',
     'access-control-allow-headers': options.allowedRequestHeaders,
@@ -70,9 +76,9 @@ export function compileGate(options: GateOptions): (request: RelayRequest) => Pr
     const peer = canonicalAddress(socketAddress);
     const origin = checkOrigin(request, peer !== undefined && trusts(peer, 0));
     if (!origin.ok) return { admitted: false, response: errorResponse(origin.code, headers) };
-    const originHeader = request.header('origin');
-    if (originHeader) {
-      headers['access-control-allow-origin'] = originHeader;
+    // The origin as serialised after the check, never the raw header; none for an origin taken from Referer.
+    if (request.header('origin')) {
+      headers['access-control-allow-origin'] = origin.origin;
       if (options.allowCredentials) headers['access-control-allow-credentials'] = 'true';
     }
     if (method === 'OPTIONS') {
@@ -82,7 +88,7 @@ export function compileGate(options: GateOptions): (request: RelayRequest) => Pr
     headers['access-control-expose-headers'] = options.exposedHeaders;
 
     const client = resolveClientAddress(socketAddress, request.header('x-forwarded-for'), trusts);
-    const decision = await store.hit(rateLimitKey(client), limit, windowMs);
+    const decision = await store.hit(keyPrefix + rateLimitKey(client), limit, windowMs);
     const resetSeconds = Math.max(1, Math.ceil(decision.resetMs / 1000));
     headers['ratelimit-limit'] = String(limit);
     headers['ratelimit-remaining'] = String(decision.remaining);

@@ -101,6 +101,8 @@ export interface RelayOptions extends SharedOptions {
   rateLimitPerMinute?: number;
   /** Largest body accepted, in bytes, counted as they arrive. Default 262144. */
   maxBodyBytes?: number;
+  /** Most events one batch may hold; more is refused with 413 `batch_too_large`. Default 1000 (DebugBundle's SDK 3.x sends at most 256). */
+  maxBatchEvents?: number;
   /** How long to wait for the upstream. Default 10000 ms. */
   upstreamTimeoutMs?: number;
   /** Forces `service.name` on every event. */
@@ -130,6 +132,7 @@ export const DEFAULTS = {
   path: '/debugbundle/browser',
   rateLimitPerMinute: 60,
   maxBodyBytes: 262_144,
+  maxBatchEvents: 1000,
   upstreamTimeoutMs: 10_000,
   sdkName: '@debugbundle/sdk-browser',
   dedupWindowMs: 600_000,
@@ -147,7 +150,13 @@ export function positiveInteger(name: string, value: number): number {
 }
 
 /** Checks the options a person wrote, once, with errors that name the option and the fix. */
-export function resolveLimits(options: RelayOptions): { rateLimit: RateLimitOptions; maxBodyBytes: number; upstreamTimeoutMs: number; dedupWindowMs: number } {
+export function resolveLimits(options: RelayOptions): {
+  rateLimit: RateLimitOptions;
+  maxBodyBytes: number;
+  maxBatchEvents: number;
+  upstreamTimeoutMs: number;
+  dedupWindowMs: number;
+} {
   const rateLimit = options.rateLimit ?? { limit: options.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute, windowMs: 60_000 };
   return {
     rateLimit: {
@@ -155,6 +164,7 @@ export function resolveLimits(options: RelayOptions): { rateLimit: RateLimitOpti
       windowMs: positiveInteger('rateLimit.windowMs', rateLimit.windowMs),
     },
     maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes ?? DEFAULTS.maxBodyBytes),
+    maxBatchEvents: positiveInteger('maxBatchEvents', options.maxBatchEvents ?? DEFAULTS.maxBatchEvents),
     upstreamTimeoutMs: positiveInteger('upstreamTimeoutMs', options.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs),
     dedupWindowMs: options.dedupWindowMs === 0 ? 0 : positiveInteger('dedupWindowMs', options.dedupWindowMs ?? DEFAULTS.dedupWindowMs),
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileAllowedOrigins, isSameOrigin, normaliseOrigin, requestOrigin, type NormalisedOrigin } from './origin.js';
+import { compileAllowedOrigins, isSameOrigin, normaliseOrigin, parseOriginHeader, requestOrigin, type NormalisedOrigin } from './origin.js';
 import type { RelayRequest } from './request.js';
 
 function origin(value: string): NormalisedOrigin {
@@ -36,6 +36,70 @@ describe('normaliseOrigin', () => {
   );
 });
 
+describe('parseOriginHeader', () => {
+  it.each([
+    ['https://app.example.com', 'https://app.example.com'],
+    ['http://localhost:3000', 'http://localhost:3000'],
+    ['http://127.0.0.1:8080', 'http://127.0.0.1:8080'],
+    ['http://[::1]:8080', 'http://[::1]:8080'],
+    ['https://[2001:DB8::1]', 'https://[2001:db8::1]'],
+    ['https://my_app.example.com', 'https://my_app.example.com'],
+    ['https://xn--bcher-kva.example', 'https://xn--bcher-kva.example'],
+    // Case and a default port are forgiven (R-ORIGIN-4), and the origin is normalised.
+    ['HTTPS://APP.EXAMPLE.COM:443', 'https://app.example.com'],
+    ['http://App.Example.com:80', 'http://app.example.com'],
+    ['http://app.example.com:443', 'http://app.example.com:443'],
+    ['  https://app.example.com  ', 'https://app.example.com'],
+  ])('%j is the origin %s', (value, serialized) => {
+    expect(parseOriginHeader(value)?.serialized).toBe(serialized);
+  });
+
+  it.each([
+    // A path, even just "/": an Origin header is never a URL.
+    'https://app.example.com/',
+    'https://app.example.com/path',
+    'https://app.example.com:443/path',
+    // Userinfo, query, fragment.
+    'https://user@app.example.com',
+    'https://user:pw@app.example.com',
+    'https://evil.example@app.example.com',
+    'https://app.example.com?x=1',
+    'https://app.example.com#x',
+    // A backslash, which URL parsers read as a slash (a path) in http(s) URLs.
+    'https://app.example.com\\@evil.example',
+    'https://app.example.com\\',
+    // Two Origin headers, joined by the runtime.
+    'https://app.example.com, https://evil.example',
+    'https://app.example.com,https://app.example.com',
+    'https://app.example.com https://evil.example',
+    // Hosts a URL parser rewrites: not the origin the value spells.
+    'https://0x7f.1',
+    'https://127.1',
+    'https://2130706433',
+    'https://[0:0:0:0:0:0:0:1]',
+    'https://app%2eexample.com',
+    'https://bücher.example',
+    // Ports: empty, leading zero, too large, not digits.
+    'https://app.example.com:',
+    'https://app.example.com:0443',
+    'https://app.example.com:99999',
+    'https://app.example.com:44a',
+    // Not an http(s) origin at all.
+    'null',
+    'app.example.com',
+    'https:app.example.com',
+    'https:/app.example.com',
+    'https:///app.example.com',
+    'ws://app.example.com',
+    'chrome-extension://abcdefghijklmnop',
+    'https://',
+    'https://app.\texample.com',
+    'https://app\u0000.example.com',
+  ])('%j is not an origin', (value) => {
+    expect(parseOriginHeader(value)).toBeNull();
+  });
+});
+
 describe('requestOrigin', () => {
   function request(headers: Record<string, string>): RelayRequest {
     return { method: 'POST', header: (name) => headers[name], clientAddress: '127.0.0.1', body: null };
@@ -48,6 +112,14 @@ describe('requestOrigin', () => {
   it('falls back to the origin of Referer when Origin is absent or empty', () => {
     expect(requestOrigin(request({ referer: 'https://b.example/page?x=1' })).origin?.serialized).toBe('https://b.example');
     expect(requestOrigin(request({ origin: '', referer: 'https://b.example/page' })).origin?.serialized).toBe('https://b.example');
+  });
+
+  it('takes an Origin header only when it is an origin, while a Referer keeps its path, query and userinfo', () => {
+    for (const value of ['https://a.example/page', 'https://user@a.example', 'https://a.example?x', 'https://a.example\\x', 'https://a.example, https://b.example']) {
+      // A present Origin that is not an origin is refused as such; the Referer is no fallback for it.
+      expect(requestOrigin(request({ origin: value, referer: 'https://a.example/page' }))).toEqual({ origin: null, present: true });
+    }
+    expect(requestOrigin(request({ referer: 'https://user:pw@A.example:443/page?x=1#f' })).origin?.serialized).toBe('https://a.example');
   });
 
   it('reports a present but unusable origin as null, and no header as not present', () => {

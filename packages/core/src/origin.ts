@@ -29,10 +29,38 @@ export function normaliseOrigin(value: string): NormalisedOrigin | null {
   };
 }
 
-/** The origin a request claims: the Origin header, or the origin of the Referer when Origin is absent. */
+/**
+ * An `Origin` header is an origin and nothing else (RFC 6454 serialisation): `scheme://host[:port]`, with a
+ * host name, an IPv4 address or a bracketed IPv6 address, and a port in digits. No path (not even `/`), no
+ * userinfo, query or fragment, no backslash, no list: a value a browser never sends is not an origin.
+ * Scheme and host case and a default port are forgiven here and normalised (R-ORIGIN-4).
+ */
+const ORIGIN_HEADER = /^https?:\/\/(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?|\[[0-9A-Fa-f:.]+\])(?::(?:0|[1-9]\d{0,4}))?$/i;
+
+/**
+ * Parses an `Origin` header: null unless the value is exactly an http(s) origin (see ORIGIN_HEADER), and
+ * one that reads back the same once normalised (so `https://0x7f.1`, which a URL parser turns into
+ * 127.0.0.1, is not one). A Referer is a URL and goes through `normaliseOrigin` instead.
+ */
+export function parseOriginHeader(value: string): NormalisedOrigin | null {
+  const trimmed = value.trim();
+  if (!ORIGIN_HEADER.test(trimmed)) return null;
+  const origin = normaliseOrigin(trimmed);
+  if (origin === null) return null;
+  const colon = trimmed.lastIndexOf(':');
+  const explicitPort = colon > trimmed.indexOf('//') && !trimmed.endsWith(']') ? trimmed.slice(colon + 1) : undefined;
+  const port = explicitPort === undefined || explicitPort === DEFAULT_PORTS[origin.scheme] ? '' : `:${explicitPort}`;
+  const rest = trimmed.slice(origin.scheme.length + 2, explicitPort === undefined ? undefined : colon).toLowerCase();
+  return `${origin.scheme}//${rest}${port}` === origin.serialized ? origin : null;
+}
+
+/**
+ * The origin a request claims: the Origin header, which must be an origin (`parseOriginHeader`), or when
+ * Origin is absent the origin of the Referer, a URL whose path, query and fragment are dropped.
+ */
 export function requestOrigin(request: RelayRequest): { origin: NormalisedOrigin | null; present: boolean } {
   const origin = request.header('origin');
-  if (origin !== undefined && origin !== '') return { origin: normaliseOrigin(origin), present: true };
+  if (origin !== undefined && origin !== '') return { origin: parseOriginHeader(origin), present: true };
   const referer = request.header('referer');
   if (referer !== undefined && referer !== '') return { origin: normaliseOrigin(referer), present: true };
   return { origin: null, present: false };

@@ -51,6 +51,13 @@ const EXPOSED_HEADERS = 'RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, 
 const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'x-api-key']);
 
 /**
+ * Rejections an answer lists (rejected still counts them all), so a batch of junk does not buy an answer
+ * many times its size. 256 is the most events DebugBundle's SDK 3.x puts in one batch, so its check that
+ * errors.length equals rejected holds for every batch it sends.
+ */
+const MAX_LISTED_REJECTIONS = 256;
+
+/**
  * Compiles the options once and returns the relay every adapter drives.
  *
  * @example
@@ -72,6 +79,7 @@ export function createRelay(options: RelayOptions): Relay {
     trustProxy: options.trustProxy,
     rateLimit: limits.rateLimit,
     rateLimitStore: options.rateLimitStore,
+    rateLimitScope: `relay:${options.path ?? DEFAULTS.path}`,
     exposedHeaders: EXPOSED_HEADERS,
     allowedRequestHeaders: 'content-type',
     allowCredentials: true,
@@ -131,6 +139,7 @@ export function createRelay(options: RelayOptions): Relay {
     if (!read.ok) return read.aborted ? errorResponse('body_incomplete', headers) : errorResponse('payload_too_large', headers, `The limit is ${limits.maxBodyBytes} bytes.`);
     const batch = parseBatch(read.bytes);
     if (!batch.ok) return errorResponse(batch.code, headers, batch.detail);
+    if (batch.items.length > limits.maxBatchEvents) return errorResponse('batch_too_large', headers, `The limit is ${limits.maxBatchEvents} events.`);
     const context: EventContext = {
       clientAddress: client,
       origin,
@@ -179,7 +188,7 @@ export function createRelay(options: RelayOptions): Relay {
     } else await split?.settle(true);
     // Filtered and already-delivered events count as accepted: accepted + rejected is the batch length, as SDK 3.x checks.
     const count = accepted.length + filtered;
-    const body: Record<string, unknown> = { accepted: count, rejected: rejections.length, errors: rejections };
+    const body: Record<string, unknown> = { accepted: count, rejected: rejections.length, errors: rejections.slice(0, MAX_LISTED_REJECTIONS) };
     if (filtered > 0) body.filtered = filtered;
     const response = jsonResponse(rejections.length > 0 ? rejectedStatus : 202, body, headers);
     response.summary = summarise(count, accepted.length - deliver.length, filtered, rejections);

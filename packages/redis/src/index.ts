@@ -8,7 +8,11 @@ export { createRedisDedupStore, type RedisDedupStoreOptions } from './dedup-stor
 
 export interface RedisStoreOptions {
   client: RedisScriptClient;
-  /** Prefix of every key. Default `postern:rate:`. */
+  /**
+   * Prefix of every key. Default `postern:rate:`. The engine adds its scope before the client, so a key
+   * reads `postern:rate:relay:/debugbundle/browser:203.0.113.7` (or `…tunnel:/postern/tunnel:…`): a relay
+   * and a tunnel, or two routes, sharing this store keep their own limits.
+   */
   prefix?: string;
   /**
    * What a request gets while Redis cannot answer: `allow` (fail open, the default: telemetry keeps

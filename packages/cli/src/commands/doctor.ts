@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULTS, resolveDeliverySettings, TUNNEL_DEFAULTS } from '@postern/core';
 import { openFileSpool } from '@postern/core/spool';
-import { ConfigError, type ServeConfig } from '../config.js';
+import { ADMIN_DEFAULTS, ConfigError, type ServeConfig } from '../config.js';
 import type { Output } from '../output.js';
 import { testBatch } from '../test-event.js';
-import { probeUpstream } from '../upstream-probe.js';
+import { probeUpstream, REDIRECT_STATUSES } from '../upstream-probe.js';
 
 export type Verdict = 'pass' | 'warn' | 'fail' | 'skip';
 
@@ -27,16 +27,26 @@ export interface DoctorOptions {
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/** A redirect as doctor reports it: what answered, and where it pointed; never followed. */
+function redirectText(response: Response): string {
+  return `a redirect (${response.status} to ${response.headers.get('location') ?? '(no Location)'}), which is not followed`;
+}
+
 async function checkDirectory(name: string, dir: string): Promise<Check> {
   const probe = join(dir, `.postern-doctor-${randomBytes(4).toString('hex')}`);
   try {
-    await mkdir(dir, { recursive: true });
-    await writeFile(probe, 'probe');
+    // As the relay creates it: for its own user only (the events in it are the users' data).
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(probe, 'probe', { mode: 0o600 });
     await rm(probe);
-    return { name, verdict: 'pass', detail: `${dir} is writable` };
   } catch (error) {
     return { name, verdict: 'fail', detail: `${dir} is not writable: ${errorText(error)}`, fix: `create it and give the relay's user write access, or point ${name} at a persistent writable directory` };
   }
+  const mode = (await stat(dir)).mode & 0o777;
+  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+    return { name, verdict: 'warn', detail: `${dir} is writable, but other users may open it (mode ${mode.toString(8).padStart(4, '0')})`, fix: `chmod 700 ${dir}: the relay creates its files 0600 and its directories 0700, but a directory made before (or by hand) keeps its mode` };
+  }
+  return { name, verdict: 'pass', detail: `${dir} is writable` };
 }
 
 async function checkBacklog(config: ServeConfig): Promise<Check> {
@@ -53,6 +63,12 @@ async function checkBacklog(config: ServeConfig): Promise<Check> {
 async function checkUpstream(config: ServeConfig): Promise<Check[]> {
   const endpoint = config.relay.endpoint ?? DEFAULTS.endpoint;
   const probe = await probeUpstream(endpoint, 5000);
+  if (probe.redirected) {
+    return [
+      { name: 'upstream reachable', verdict: 'fail', detail: `${endpoint} answered a redirect (${String(probe.status)} to ${probe.location ?? '(no Location)'}), which is not followed`, fix: 'the relay never follows redirects: set endpoint to the URL the events should go to' },
+      { name: 'upstream accepts the token', verdict: 'skip', detail: 'the endpoint redirects; the token was not sent' },
+    ];
+  }
   if (!probe.reachable) {
     return [
       { name: 'upstream reachable', verdict: 'fail', detail: `${endpoint}: ${probe.error ?? 'no answer'}`, fix: 'check endpoint, DNS, the network path and any egress proxy' },
@@ -66,10 +82,13 @@ async function checkUpstream(config: ServeConfig): Promise<Check[]> {
       method: 'POST',
       headers: { authorization: `Bearer ${config.relay.projectToken ?? ''}`, 'content-type': 'application/json' },
       body: '{"events":[]}',
+      // Never follow: the token must go to the configured endpoint and nowhere else.
+      redirect: 'manual',
       signal: AbortSignal.timeout(5000),
     });
     await response.body?.cancel().catch(() => undefined);
-    if (response.ok) checks.push({ name: 'upstream accepts the token', verdict: 'pass', detail: `an empty batch was answered ${response.status}` });
+    if (REDIRECT_STATUSES.has(response.status)) checks.push({ name: 'upstream accepts the token', verdict: 'fail', detail: `an empty batch was answered with ${redirectText(response)}`, fix: 'the relay never follows redirects: set endpoint to the URL the events should go to' });
+    else if (response.ok) checks.push({ name: 'upstream accepts the token', verdict: 'pass', detail: `an empty batch was answered ${response.status}` });
     else if (response.status === 401 || response.status === 403) checks.push({ name: 'upstream accepts the token', verdict: 'fail', detail: `the upstream answered ${response.status}`, fix: 'set POSTERN_PROJECT_TOKEN to a valid server-side project token (one without allowed browser origins)' });
     else checks.push({ name: 'upstream accepts the token', verdict: 'warn', detail: `an empty batch was answered ${response.status}; the token could not be judged` });
   } catch (error) {
@@ -83,7 +102,7 @@ async function checkRelay(url: string, origin: string): Promise<Check[]> {
   const checks: Check[] = [];
   const request = async (init: RequestInit): Promise<Response | Error> => {
     try {
-      return await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
+      return await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(15_000) });
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
     }
@@ -91,6 +110,9 @@ async function checkRelay(url: string, origin: string): Promise<Check[]> {
   const preflight = await request({ method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
   if (preflight instanceof Error) {
     return [{ name: 'relay reachable', verdict: 'fail', detail: `${url}: ${preflight.message}`, fix: 'start the relay ("postern serve") or correct --url' }];
+  }
+  if (REDIRECT_STATUSES.has(preflight.status)) {
+    return [{ name: 'relay reachable', verdict: 'fail', detail: `${url} answered with ${redirectText(preflight)}`, fix: 'pass the relay route itself as --url (a browser does not follow a redirect on a preflight either)' }];
   }
   const allowOrigin = preflight.headers.get('access-control-allow-origin');
   const methods = preflight.headers.get('access-control-allow-methods') ?? '';
@@ -127,6 +149,38 @@ async function checkRelay(url: string, origin: string): Promise<Check[]> {
   return checks;
 }
 
+/**
+ * The running server's own verdict, from its admin listener's /readyz (no redirect followed). Nothing
+ * answering is a warning, not a failure: doctor also runs before the server is started.
+ */
+async function checkReadiness(config: ServeConfig): Promise<Check> {
+  const name = 'server ready (/readyz)';
+  if (!config.admin) return { name, verdict: 'skip', detail: 'no admin listener (adminPort is not set), so the server serves no /readyz or /metrics', fix: `set adminPort: ${ADMIN_DEFAULTS.port} for an orchestrator's readiness probe and Prometheus` };
+  if (config.admin.port === 0) return { name, verdict: 'skip', detail: 'adminPort is 0: the server picks a free port at start (its log says which)' };
+  const wildcard: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '::1', '': '127.0.0.1' };
+  const host = wildcard[config.admin.host] ?? config.admin.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.admin.port}/readyz`;
+  let response: Response;
+  try {
+    response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(5000) });
+  } catch (error) {
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : errorText(error);
+    return { name, verdict: 'warn', detail: `nothing answers at ${url}: ${cause}`, fix: 'start the relay ("postern serve"), or check adminHost and adminPort against its start-up log' };
+  }
+  const text = await response.text().catch(() => '');
+  if (REDIRECT_STATUSES.has(response.status)) return { name, verdict: 'fail', detail: `${url} answered with ${redirectText(response)}`, fix: 'postern never redirects there: another program holds adminPort' };
+  let body: { ready?: unknown; checks?: Record<string, unknown> } | undefined;
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    body = undefined;
+  }
+  const states = Object.entries(body?.checks ?? {}).map(([check, state]) => `${check}: ${String(state)}`).join(', ');
+  if (response.status === 200 && body?.ready === true) return { name, verdict: 'pass', detail: `${url}: ready${states ? ` (${states})` : ''}` };
+  if (response.status === 503 && body?.ready === false) return { name, verdict: 'fail', detail: `${url}: not ready (${states || 'no checks'})`, fix: "the checks above name the cause; the server's log has the details (readiness: ...)" };
+  return { name, verdict: 'fail', detail: `${url} answered ${response.status}, not a postern /readyz`, fix: 'another program holds adminPort; check adminHost and adminPort' };
+}
+
 /** Every check, each with a verdict and, when it fails, the fix; exit code 1 when any fails. */
 export async function doctor(options: DoctorOptions, out: Output): Promise<number> {
   const checks: Check[] = [];
@@ -148,6 +202,7 @@ export async function doctor(options: DoctorOptions, out: Output): Promise<numbe
     }
     if (mode === 'local-only') checks.push(await checkDirectory('localEventsDir', config.relay.localEventsDir));
     if (mode !== 'local-only') checks.push(...(await checkUpstream(config)));
+    checks.push(await checkReadiness(config));
     if (config.tunnel) {
       // The DSNs were compiled by the engine when the config loaded; say what the tunnel will accept.
       const routes = config.tunnel.dsns.length;

@@ -1,6 +1,7 @@
 import { access, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { DEFAULTS } from '@postern/core';
+import { ADMIN_DEFAULTS } from '../config.js';
 import type { Output } from '../output.js';
 
 export interface InitAnswers {
@@ -10,6 +11,7 @@ export interface InitAnswers {
   endpoint: string;
   host: string;
   port: number;
+  adminPort: number;
 }
 
 export interface InitOptions {
@@ -31,6 +33,14 @@ export function renderConfig(answers: InitAnswers): string {
 # Where the relay listens. Put a TLS-terminating proxy in front of it in production.
 host: ${answers.host}
 port: ${answers.port}
+
+# Health and metrics, on a listener of their own: /healthz, /readyz and Prometheus /metrics. The public port
+# answers only /healthz (a constant body); readiness and metrics say how the relay is doing inside (spool
+# backlog, upstream state), which is for your orchestrator and Prometheus, not for the Internet. Keep adminHost
+# on loopback, or on an address only they reach (a pod IP behind a NetworkPolicy). Remove adminPort to turn
+# the listener off; adminPort: 0 takes any free port (logged at start).
+adminHost: ${ADMIN_DEFAULTS.host}
+adminPort: ${answers.adminPort}
 
 # The route the browser SDK posts to.
 path: ${DEFAULTS.path}
@@ -142,6 +152,7 @@ export async function init(options: InitOptions, out: Output): Promise<number> {
     endpoint: given.endpoint ?? DEFAULTS.endpoint,
     host: given.host ?? '127.0.0.1',
     port: given.port ?? 3000,
+    adminPort: given.adminPort ?? ADMIN_DEFAULTS.port,
   };
   for (const origin of answers.origins) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
@@ -151,6 +162,10 @@ export async function init(options: InitOptions, out: Output): Promise<number> {
   }
   if (!Number.isInteger(answers.port) || answers.port < 0 || answers.port > 65535) {
     out.error(`postern init: port must be a whole number from 0 to 65535, got ${String(answers.port)}`);
+    return 2;
+  }
+  if (!Number.isInteger(answers.adminPort) || answers.adminPort < 0 || answers.adminPort > 65535 || (answers.adminPort !== 0 && answers.adminPort === answers.port)) {
+    out.error(`postern init: admin port must be a whole number from 0 to 65535 other than the port, got ${String(answers.adminPort)}`);
     return 2;
   }
   await writeFile(options.file, renderConfig(answers));

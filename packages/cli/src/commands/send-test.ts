@@ -12,7 +12,7 @@ export async function sendTest(options: SendTestOptions, out: Output): Promise<n
   let status: number;
   let text: string;
   try {
-    const response = await fetch(options.url, { method: 'POST', headers: { origin: options.origin, 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(15_000) });
+    const response = await fetch(options.url, { method: 'POST', headers: { origin: options.origin, 'content-type': 'application/json' }, body, redirect: 'manual', signal: AbortSignal.timeout(15_000) });
     status = response.status;
     text = await response.text();
   } catch (error) {

@@ -1,6 +1,13 @@
+import type { AddressInfo } from 'node:net';
 import type { ServeConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { createRelayServer } from '../server.js';
+
+function adminUrl(address: AddressInfo | undefined): string {
+  if (!address) return 'off (set adminPort for /readyz and /metrics)';
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port} (/healthz, /readyz, /metrics)`;
+}
 
 /**
  * Runs the relay until SIGTERM or SIGINT, then shuts down gracefully: no new connections, requests in
@@ -14,6 +21,8 @@ export async function serve(config: ServeConfig): Promise<number> {
     {
       url: `http://${address.address}:${address.port}${relayServer.relay.path}`,
       ...(relayServer.tunnel ? { tunnelUrl: `http://${address.address}:${address.port}${relayServer.tunnel.path}` } : {}),
+      // Health, readiness and metrics are only on the admin listener; without adminPort there is none.
+      admin: adminUrl(relayServer.adminAddress()),
       mode: relayServer.delivery.mode,
       ...(relayServer.delivery.mode === 'durable' ? { spoolDir: config.relay.spoolDir } : {}),
       ...(relayServer.delivery.mode === 'local-only' ? { localEventsDir: config.relay.localEventsDir } : {}),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nestsDeeperThan } from '../json-depth.js';
 import { parseBatch } from './batch.js';
 
 const bytes = (value: string): Uint8Array => new TextEncoder().encode(value);
@@ -50,5 +51,22 @@ describe('parseBatch', () => {
 
   it('does not read "batch" from the prototype chain', () => {
     expect(parseBatch(bytes('{"__proto__":{"batch":[1]}}'))).toEqual({ ok: false, code: 'invalid_body', detail: 'Its "batch" field is missing or not an array.' });
+  });
+});
+
+describe('nesting depth', () => {
+  const nested = (depth: number, open = '[', close = ']') => `{"batch":[${open.repeat(depth)}${close.repeat(depth)}]}`;
+
+  it('refuses a body nested deeper than 64 levels as invalid_json, before JSON.stringify could overflow on it', () => {
+    // {"batch":[ is two levels: 62 more arrays make 64, one more makes 65.
+    expect(parseBatch(bytes(nested(62)))).toEqual({ ok: true, items: [JSON.parse('['.repeat(62) + ']'.repeat(62))] });
+    expect(parseBatch(bytes(nested(63)))).toEqual({ ok: false, code: 'invalid_json', detail: 'It nests deeper than 64 levels.' });
+    expect(parseBatch(bytes(nested(5000, '{"a":', '}')))).toEqual({ ok: false, code: 'invalid_json', detail: 'It nests deeper than 64 levels.' });
+  });
+
+  it('does not count brackets inside strings, escaped quotes included', () => {
+    const text = `{"batch":["${'['.repeat(100)}\\"${'{'.repeat(100)}"]}`;
+    expect(nestsDeeperThan(text, 64)).toBe(false);
+    expect(parseBatch(bytes(text)).ok).toBe(true);
   });
 });

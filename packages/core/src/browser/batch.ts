@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js';
 
 export type BatchParse = { ok: true; items: unknown[] } | { ok: false; code: ErrorCode; detail: string };
 
@@ -8,7 +9,9 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export function parseBatch(bytes: Uint8Array): BatchParse {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(decoder.decode(bytes));
+    const text = decoder.decode(bytes);
+    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return { ok: false, code: 'invalid_json', detail: `It nests deeper than ${MAX_JSON_DEPTH} levels.` };
+    parsed = JSON.parse(text);
   } catch {
     // The parser's message quotes the body, which may hold anything a client sent: it is never echoed.
     return { ok: false, code: 'invalid_json', detail: 'It must be UTF-8 encoded JSON.' };

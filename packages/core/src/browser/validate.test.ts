@@ -55,9 +55,9 @@ describe('checkEvent', () => {
   });
 
   it.each([
-    ['an event_id that is not a UUID', edited('probe_event', ['event_id'], 'evt-1'), 'probe_event: /event_id must match pattern'],
-    ['an occurred_at with an offset', edited('probe_event', ['occurred_at'], '2026-12-02T01:27:14.730+01:00'), 'probe_event: /occurred_at must match pattern'],
-    ['an occurred_at on no real day', edited('probe_event', ['occurred_at'], '2026-02-29T10:00:00Z'), 'probe_event: /occurred_at must match pattern'],
+    ['an event_id that is not a UUID', edited('probe_event', ['event_id'], 'evt-1'), 'probe_event: /event_id does not have the required format'],
+    ['an occurred_at with an offset', edited('probe_event', ['occurred_at'], '2026-12-02T01:27:14.730+01:00'), 'probe_event: /occurred_at does not have the required format'],
+    ['an occurred_at on no real day', edited('probe_event', ['occurred_at'], '2026-02-29T10:00:00Z'), 'probe_event: /occurred_at does not have the required format'],
     ['no schema_version', edited('request_event', ['schema_version'], undefined), "request_event: (event) must have required property 'schema_version'"],
     ['a service without environment', edited('request_event', ['service', 'environment'], undefined), "request_event: /service must have required property 'environment'"],
     ['an exception without browser', edited('frontend_exception', ['payload', 'browser'], undefined), "frontend_exception: /payload must have required property 'browser'"],

@@ -29,9 +29,11 @@ export function validateEvent(event: Record<string, unknown>, type: BrowserEvent
   const validate = compiled()[type];
   if (validate(event)) return { ok: true, event: event as BrowserEvent };
   const first = validate.errors?.[0];
-  // Ajv's message names the rule (a pattern, a type), never the value that broke it.
+  // Ajv's message names the rule (a type, a limit), never the value that broke it; a pattern is named by
+  // its field only, since some are hundreds of characters long and an answer lists up to 256 of these.
   const where = first?.instancePath ? first.instancePath : '(event)';
-  return { ok: false, code: 'event_invalid', message: `${type}: ${where} ${first?.message ?? 'is invalid'}` };
+  const what = first?.keyword === 'pattern' ? 'does not have the required format' : (first?.message ?? 'is invalid');
+  return { ok: false, code: 'event_invalid', message: `${type}: ${where} ${what}` };
 }
 
 /** One item of a batch: refused by kind, or prepared (section 11) and checked against its type's schema. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ibanValid } from './checks.js';
 import { compileScrubber } from './scrubber.js';
 
 /** The value of `v` after scrubbing `{ v: input }` with one rule. */
@@ -147,5 +148,82 @@ describe('@password', () => {
   });
   it('does not look at values', async () => {
     expect(await scrubbed('@password', 'wrong password for secret token')).toBe('wrong password for secret token');
+  });
+});
+
+// The bounds that keep the patterns linear (redos.test.ts), at their edges.
+
+/** An IBAN of `country`, right check digits, and `bban`: the only two digits that pass mod 97. */
+function iban(country: string, bban: string): string {
+  for (let check = 0; check < 100; check++) {
+    const candidate = `${country}${String(check).padStart(2, '0')}${bban}`;
+    if (ibanValid(candidate)) return candidate;
+  }
+  throw new Error('no check digits');
+}
+const grouped = (compact: string): string => compact.replace(/(.{4})(?=.)/g, '$1 ');
+
+describe('@iban at its length bounds', () => {
+  const longest = iban('XK', 'ABCD1234EFGH5678IJKL9012MNOP12'); // 34 characters, the most ISO 13616 allows
+  const sevenGroups = iban('LC', 'HEMM000100010012001200023015'); // 32: seven whole groups after the first
+  it('takes the longest IBAN, compact and in groups', async () => {
+    expect(longest).toHaveLength(34);
+    expect(await scrubbed('@iban', `to ${longest}.`)).toBe('to [iban].');
+    expect(await scrubbed('@iban', `to ${grouped(longest)}.`)).toBe('to [iban].');
+  });
+  it('stops a run of groups at the IBAN in front of it', async () => {
+    expect(await scrubbed('@iban', `${grouped(longest)} ABCD 1234`)).toBe('[iban] ABCD 1234');
+    expect(await scrubbed('@iban', `${grouped(sevenGroups)} 1234 5678 9012 3456`)).toBe('[iban] 1234 5678 9012 3456');
+  });
+  it('leaves 35 characters, compact or grouped', async () => {
+    const tooLong = `${longest}9`;
+    expect(await scrubbed('@iban', tooLong)).toBe(tooLong);
+    expect(await scrubbed('@iban', grouped(tooLong))).toBe(grouped(tooLong));
+    expect(ibanValid(tooLong)).toBe(false);
+  });
+});
+
+describe('@urlauth without a scheme in the pattern', () => {
+  it('scrubs after any scheme, however long or odd, and after a bare //', async () => {
+    expect(await scrubbed('@urlauth', 'x.git+ssh://git:tok@host/r')).toBe('x.git+ssh://[auth]@host/r');
+    expect(await scrubbed('@urlauth', `${'a'.repeat(100)}://u:p@h`)).toBe(`${'a'.repeat(100)}://[auth]@h`);
+    expect(await scrubbed('@urlauth', 'HTTPS://U:P@H')).toBe('HTTPS://[auth]@H');
+    expect(await scrubbed('@urlauth', 'see //u@h and 1http://v@h')).toBe('see //[auth]@h and 1http://[auth]@h');
+  });
+});
+
+describe('@pemkey bodies and kinds', () => {
+  it('ends the body before any whitespace in front of END', async () => {
+    expect(await scrubbed('@pemkey', '-----BEGIN EC PRIVATE KEY-----\r\nAAA\r\n \t\n-----END EC PRIVATE KEY-----')).toBe(
+      '-----BEGIN EC PRIVATE KEY-----\r\n[pemkey]\r\n \t\n-----END EC PRIVATE KEY-----',
+    );
+    expect(await scrubbed('@pemkey', `-----BEGIN PRIVATE KEY-----\nA${' '.repeat(5_000)}B\n-----END PRIVATE KEY-----`)).toBe(
+      '-----BEGIN PRIVATE KEY-----\n[pemkey]\n-----END PRIVATE KEY-----',
+    );
+  });
+  it('scrubs a cut-off body to the end, trailing whitespace included, as before', async () => {
+    expect(await scrubbed('@pemkey', '-----BEGIN PRIVATE KEY-----\nMIIE  \n')).toBe('-----BEGIN PRIVATE KEY-----\n[pemkey]');
+    expect(await scrubbed('@pemkey', '-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----')).toBe('-----BEGIN RSA PRIVATE KEY-----\n[pemkey]');
+  });
+  it('knows kinds of up to four words', async () => {
+    expect(await scrubbed('@pemkey', '-----BEGIN A B C D PRIVATE KEY-----\nX\n-----END A B C D PRIVATE KEY-----')).toBe(
+      '-----BEGIN A B C D PRIVATE KEY-----\n[pemkey]\n-----END A B C D PRIVATE KEY-----',
+    );
+    const five = '-----BEGIN A B C D E PRIVATE KEY-----\nX\n-----END A B C D E PRIVATE KEY-----';
+    expect(await scrubbed('@pemkey', five)).toBe(five);
+  });
+});
+
+describe('@email domain labels', () => {
+  it('takes inner hyphens, not a label that ends in one', async () => {
+    expect(await scrubbed('@email', 'a@my--host-1.example.com')).toBe('[email]');
+    expect(await scrubbed('@email', 'a@host-.example.com')).toBe('a@host-.example.com');
+  });
+});
+
+describe('@userpath Windows names with spaces', () => {
+  it('takes runs of spaces and tabs inside a name, not at its end', async () => {
+    expect(await scrubbed('@userpath', 'C:\\Users\\John  Q\tSmith\\x')).toBe('C:\\Users\\[user]\\x');
+    expect(await scrubbed('@userpath', 'C:\\Users\\John \\x')).toBe('C:\\Users\\[user] \\x');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scrubEnvelope } from './envelope.js';
+import { MAX_SCRUBBED_ENVELOPE_BYTES, MAX_SCRUBBED_ITEM_BYTES, scrubEnvelope } from './envelope.js';
 import { compileScrubber } from './scrubber.js';
 
 const encoder = new TextEncoder();
@@ -123,6 +123,32 @@ describe('scrubEnvelope', () => {
     ['a length past the end', `${HEADER}\n{"type":"event"}\n{}\n{"type":"attachment","length":50}\nshort`, 'Item 2 declares 50 bytes but only 5 follow.'],
     ['a length that is not a whole number', `${HEADER}\n{"type":"event","length":-1}\n{}`, "Item 1's length is not a whole number of bytes."],
   ])('refuses %s', async (_name, text, detail) => {
-    expect(await scrubEnvelope(encoder.encode(text), scrubber)).toEqual({ ok: false, detail });
+    expect(await scrubEnvelope(encoder.encode(text), scrubber)).toEqual({ ok: false, code: 'envelope_invalid', detail });
+  });
+});
+
+describe('what scrubbing reads of one envelope', () => {
+  const item = (type: string, payload: string): string => `${JSON.stringify({ type, length: encoder.encode(payload).length })}\n${payload}\n`;
+  const event = (padding: number): string => JSON.stringify({ message: 'x'.repeat(padding) });
+
+  it('refuses an event item over 1 MiB with payload_too_large, as Sentry would refuse the event', async () => {
+    expect(await scrubEnvelope(concat(HEADER, '\n', item('event', event(MAX_SCRUBBED_ITEM_BYTES - 20))), scrubber)).toMatchObject({ ok: true });
+    expect(await scrubEnvelope(concat(HEADER, '\n', item('event', event(MAX_SCRUBBED_ITEM_BYTES))), scrubber)).toEqual({
+      ok: false,
+      code: 'payload_too_large',
+      detail: `With scrubbing on, an event item may be at most ${MAX_SCRUBBED_ITEM_BYTES} bytes, and such items ${MAX_SCRUBBED_ENVELOPE_BYTES} bytes in all.`,
+    });
+  });
+
+  it('refuses scrubbed items over 4 MiB in all, while an attachment of any size passes', async () => {
+    const underItem = event(MAX_SCRUBBED_ITEM_BYTES - 20);
+    const four = Array.from({ length: 4 }, () => item('log', underItem)).join('');
+    expect(await scrubEnvelope(concat(HEADER, '\n', four, item('attachment', 'y'.repeat(8 * MAX_SCRUBBED_ITEM_BYTES))), scrubber)).toMatchObject({ ok: true });
+    expect(await scrubEnvelope(concat(HEADER, '\n', four, item('log', underItem)), scrubber)).toMatchObject({ ok: false, code: 'payload_too_large' });
+  });
+
+  it('refuses an item nested deeper than 64 levels, which could not be serialised again', async () => {
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    expect(await scrubEnvelope(concat(HEADER, '\n', item('event', deep)), scrubber)).toEqual({ ok: false, code: 'envelope_invalid', detail: 'Item 1 nests deeper than 64 levels.' });
   });
 });

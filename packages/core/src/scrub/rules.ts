@@ -1,5 +1,6 @@
-import { BUILTINS, PASSWORD_KEYS, isBuiltinName, type BuiltinName, type ValuePattern } from './builtins.js';
+import { BUILTINS, CUSTOM_SCAN_LIMITS, PASSWORD_KEYS, isBuiltinName, type BuiltinName, type ValuePattern } from './builtins.js';
 import type { ScrubMethod, ScrubOptions, ScrubRule } from './options.js';
+import { superQuadratic } from './redos.js';
 
 export const METHODS: readonly ScrubMethod[] = ['remove', 'replace', 'mask', 'hash', 'filter'];
 /** The text of the `filter` method, and of `replace` on a custom pattern without its own: Sentry's marker. */
@@ -17,7 +18,8 @@ export interface ValueRule {
 
 /** What happens to the whole value of a sensitive key. */
 export interface KeyRule {
-  readonly keys: readonly RegExp[];
+  /** Global regexes, for searching long keys window by window (redact.ts `hasMatch`). */
+  readonly keys: readonly ValuePattern[];
   readonly method: ScrubMethod;
   readonly text: string;
 }
@@ -54,7 +56,21 @@ function compilePattern(source: string, flags: string, label: string): RegExp {
     throw new TypeError(`scrub rule ${label} is not a valid regular expression (${(error as Error).message}); fix the pattern or its flags.`);
   }
   if (regex.test('')) throw new TypeError(`scrub rule ${label} matches the empty string, so it would scrub everywhere; make it match at least one character.`);
+  refuseSuperQuadratic(regex, label);
   return regex;
+}
+
+/**
+ * Refuses a pattern whose backtracking can grow exponentially or with the cube of the text: scanning
+ * window by window (redact.ts) bounds a quadratic pattern, but not those.
+ */
+function refuseSuperQuadratic(regex: RegExp, label: string): void {
+  const reason = superQuadratic(regex.source, regex.flags);
+  if (reason !== undefined) {
+    throw new TypeError(
+      `${label} can backtrack for minutes on a few KiB of crafted text (${reason}), so one request could block the relay; rewrite it so that each character can be matched only one way, e.g. (?:[a-z]+\\.)+ rather than (?:[a-z]+\\.?)+, f(?:oo|ar) rather than (?:foo|far), \\d+x rather than \\d*\\d*x.`,
+    );
+  }
 }
 
 function customRule(rule: ScrubRule, source: string, flags: string, method: unknown, text: unknown): ValueRule {
@@ -65,7 +81,7 @@ function customRule(rule: ScrubRule, source: string, flags: string, method: unkn
   if (text !== undefined && (typeof text !== 'string' || chosen !== 'replace')) {
     throw new TypeError(`scrub rule ${label}: "text" is a string and only goes with the method "replace"; drop it or set method: 'replace'.`);
   }
-  return { name: label, patterns: [{ regex: compilePattern(source, flags, label) }], method: chosen, text: text ?? FILTERED };
+  return { name: label, patterns: [{ regex: compilePattern(source, flags, label), limits: CUSTOM_SCAN_LIMITS }], method: chosen, text: text ?? FILTERED };
 }
 
 function builtinRule(rule: string): { name: BuiltinName; method: ScrubMethod } {
@@ -80,13 +96,16 @@ function builtinRule(rule: string): { name: BuiltinName; method: ScrubMethod } {
   return { name, method };
 }
 
-function sensitiveKey(source: string): RegExp {
+function sensitiveKey(source: string): ValuePattern {
   if (typeof source !== 'string' || source === '') throw new TypeError('scrub sensitiveKeys: an entry is empty, which would match every key; remove it.');
+  let regex: RegExp;
   try {
-    return new RegExp(source, 'i');
+    regex = new RegExp(source, 'gi');
   } catch (error) {
     throw new TypeError(`scrub sensitiveKeys entry ${JSON.stringify(source)} is not a valid regular expression (${(error as Error).message}); escape it.`);
   }
+  refuseSuperQuadratic(regex, `scrub sensitiveKeys entry ${JSON.stringify(source)}`);
+  return { regex, limits: CUSTOM_SCAN_LIMITS };
 }
 
 function escapeRegex(text: string): string {
@@ -125,7 +144,7 @@ export function compileRules(options: ScrubOptions): CompiledRules {
   // @password's method when it is configured, else its default.
   const extraKeys = (options.sensitiveKeys ?? []).map(sensitiveKey);
   const passwordMethod = builtins.get('@password');
-  const keyPatterns = passwordMethod === undefined ? extraKeys : [PASSWORD_KEYS, ...extraKeys];
+  const keyPatterns = passwordMethod === undefined ? extraKeys : [{ regex: new RegExp(PASSWORD_KEYS.source, 'gi') }, ...extraKeys];
   const keys =
     keyPatterns.length === 0 ? undefined : { keys: keyPatterns, method: passwordMethod ?? BUILTINS['@password'].method, text: BUILTINS['@password'].text };
 

@@ -1,6 +1,6 @@
 import { createHmac } from './hmac.js';
 import type { ScrubOptions } from './options.js';
-import { REMOVE, joinPieces, maskOf, needsHash, scrubText, type Piece } from './redact.js';
+import { REMOVE, hasMatch, joinPieces, maskOf, needsHash, scrubText, type Piece } from './redact.js';
 import { FILTERED, compileRules, type CompiledRules, type KeyRule } from './rules.js';
 
 export interface Scrubber {
@@ -49,7 +49,7 @@ export function compileScrubber(options: ScrubOptions): Scrubber {
 
   function isSensitive(key: string): boolean {
     if (keyRule === undefined) return false;
-    for (const pattern of keyRule.keys) if (pattern.test(key)) return true;
+    for (const pattern of keyRule.keys) if (hasMatch(pattern, key)) return true;
     return false;
   }
 

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RelayLogger, SpoolEvent } from '../options.js';
-import { TMP_DIR, writeFileDurably } from './atomic-write.js';
+import { DIR_MODE, TMP_DIR, writeFileDurably } from './atomic-write.js';
 import { deliveredName, inflightName, newEntryId, parseEntryName, pendingName, quarantinedName, type EntryName } from './layout.js';
 import { ownerAlive, SELF } from './owner.js';
 
@@ -62,7 +62,11 @@ export interface FileSpool {
   readonly dir: string;
   /** Creates the directory, proves it writable, clears dead temp files and counts what is there. */
   init(): Promise<void>;
-  /** Stores a batch durably; `full` when it would take the spool over `maxBytes` even after evicting delivered entries. */
+  /**
+   * Stores a batch durably; `full` when it would take the spool over `maxBytes` even after evicting delivered
+   * entries. Throws `SpoolSerializationError` for a batch that cannot be serialised (nothing is written),
+   * and the filesystem's error when the write fails.
+   */
   store(events: readonly Record<string, unknown>[]): Promise<{ ok: true; id: string } | { ok: false; full: true }>;
   list(): Promise<SpoolEntry[]>;
   /** Takes a pending entry for this process alone; undefined when it is gone or another process has it. */
@@ -74,6 +78,17 @@ export interface FileSpool {
 }
 
 const TEMP_MAX_AGE_MS = 3600_000;
+
+/**
+ * A batch that could not be turned into JSON (nested deeper than `JSON.stringify` can recurse, say): the
+ * disk was never touched, so this is not the spool failing and must not be reported as one.
+ */
+export class SpoolSerializationError extends Error {
+  constructor(cause: unknown) {
+    super(`the batch could not be serialised: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`, { cause });
+    this.name = 'SpoolSerializationError';
+  }
+}
 
 function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === 'ENOENT';
@@ -199,13 +214,19 @@ export function openFileSpool(options: FileSpoolOptions): FileSpool {
   return {
     dir,
     async init() {
-      await mkdir(join(dir, TMP_DIR), { recursive: true });
+      // 0700 for the directory, its .tmp and any missing parent; an existing directory keeps its mode (doctor warns).
+      await mkdir(join(dir, TMP_DIR), { recursive: true, mode: DIR_MODE });
       await removeDeadTemps();
       await list();
     },
     async store(events) {
       const id = newEntryId();
-      const data = JSON.stringify({ version: 1, id, received_at: new Date(Number(id.slice(0, 13))).toISOString(), events });
+      let data: string;
+      try {
+        data = JSON.stringify({ version: 1, id, received_at: new Date(Number(id.slice(0, 13))).toISOString(), events });
+      } catch (error) {
+        throw new SpoolSerializationError(error);
+      }
       const size = Buffer.byteLength(data);
       if (!fits(size)) {
         // One eviction pass at a time: concurrent requests wait for it instead of listing the directory each.

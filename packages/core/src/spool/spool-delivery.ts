@@ -1,6 +1,6 @@
 import type { Delivery, DeliveryOutcome } from '../delivery/delivery.js';
 import type { RelayLogger, SpoolEvent } from '../options.js';
-import { openFileSpool, type FileSpool } from './file-spool.js';
+import { openFileSpool, SpoolSerializationError, type FileSpool } from './file-spool.js';
 import { createRedeliveryWorker, type RedeliveryWorker } from './redelivery.js';
 
 export interface SpoolDeliveryOptions {
@@ -87,6 +87,11 @@ export function createSpoolDelivery(options: SpoolDeliveryOptions): SpoolDeliver
       worker.enqueue(stored.id);
       return { ok: true };
     } catch (error) {
+      if (error instanceof SpoolSerializationError) {
+        // The disk is fine: this batch cannot be written by anyone, so it is the relay's failure (500, as in direct mode), not the spool's.
+        logger?.error('postern: a batch could not be serialised for the spool; it is refused with 500 and nothing was written', { error: error.message });
+        return { ok: false, code: 'internal_error', detail: 'The batch could not be serialised.' };
+      }
       logger?.error('postern: could not write to the spool; the batch is refused with 503', { dir: options.spoolDir, error: error instanceof Error ? error.message : String(error) });
       return refused('spool_unavailable', 'Check that the spool directory exists, is writable and has space.');
     }

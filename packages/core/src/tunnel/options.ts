@@ -34,6 +34,29 @@ export interface TunnelOptions extends SharedOptions {
   rateLimitPerMinute?: number;
   /** Largest envelope, in bytes, both as sent and after `Content-Encoding` is undone. Default 20971520 (20 MiB). */
   maxEnvelopeBytes?: number;
+  /**
+   * Most bytes of envelopes all requests in flight may hold at once: bodies as they are read, envelopes as
+   * they are decoded, until each request is answered and its mirror copies are sent. A request that would
+   * pass it is refused with 503 `capacity_exceeded` (and `Retry-After`) before it keeps another chunk.
+   * Default 67108864 (64 MiB), or `maxEnvelopeBytes` when that is larger: a few hundred ordinary envelopes
+   * (tens of KB each) or three of the largest at once, so a server's memory for envelopes stays near this
+   * figure however many arrive together. Must be at least `maxEnvelopeBytes`.
+   */
+  maxDecodedBytesInFlight?: number;
+  /**
+   * Most of that the requests of one client (counted as the rate limit counts clients: one address, or
+   * one IPv6 /64) may hold at once. Default: a quarter of `maxDecodedBytesInFlight`, but at least
+   * `maxEnvelopeBytes` so a client's largest allowed envelope always fits (20 MiB with the defaults).
+   * Must be at least `maxEnvelopeBytes` and at most `maxDecodedBytesInFlight`.
+   */
+  maxDecodedBytesPerClient?: number;
+  /**
+   * A compressed body whose decoded size passes this many times its size on the wire (and 1 MiB) is refused
+   * with 413 `payload_too_large`; with a `Content-Length` as soon as the output passes it, without one once
+   * the body has ended. Default 100: real envelopes compress 5 to 20 times, gzip bombs about 1000. `0` turns
+   * the check off.
+   */
+  maxCompressionRatio?: number;
   /** How long to wait for the upstream. Default 30000 ms. */
   upstreamTimeoutMs?: number;
   /** PII rules applied to JSON items (event, transaction, log) before forwarding. Default: none. */
@@ -45,6 +68,8 @@ export interface TunnelOptions extends SharedOptions {
 export const TUNNEL_DEFAULTS = {
   path: '/postern/tunnel',
   maxEnvelopeBytes: 20_971_520,
+  maxDecodedBytesInFlight: 67_108_864,
+  maxCompressionRatio: 100,
   upstreamTimeoutMs: 30_000,
   rateLimitPerMinute: 300,
 } as const;

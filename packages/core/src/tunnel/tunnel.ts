@@ -1,5 +1,5 @@
-import { readBodyCapped } from '../body.js';
-import { contentEncodingOf, decodeCapped } from '../content-encoding.js';
+import { rateLimitKey } from '../client-ip.js';
+import { contentEncodingOf, readDecodedBody } from '../content-encoding.js';
 import { resolveTransport } from '../delivery/transport.js';
 import { compileGate } from '../gate.js';
 import { positiveInteger } from '../options.js';
@@ -9,6 +9,7 @@ import { errorResponse, neverThrows } from '../respond.js';
 import { compileScrubber } from '../scrub/scrubber.js';
 import { scrubEnvelope } from '../scrub/envelope.js';
 import { VERSION } from '../version.js';
+import { createInFlightBudget, type InFlightView, type Lease } from './budget.js';
 import { parseDsn } from './dsn.js';
 import { readEnvelopeHeader, rewriteForTarget } from './envelope-header.js';
 import { forwardEnvelope, type ForwardOptions } from './forward.js';
@@ -26,6 +27,47 @@ function isEnvelopeContentType(value: string | undefined): boolean {
   return essence === 'application/x-sentry-envelope' || essence === 'text/plain';
 }
 
+/** Decoded output below this is never refused for its compression ratio: small bodies of repeated JSON compress well and cost nothing. */
+export const RATIO_FLOOR_BYTES = 1_048_576;
+
+/**
+ * Seconds a `capacity_exceeded` answer asks the client to wait. Bytes in flight are given back as soon as
+ * requests are answered, usually well within a second; `@sentry/browser` reads `Retry-After` on any status
+ * and pauses every category for that long, so it is kept short.
+ */
+const CAPACITY_RETRY_AFTER_SECONDS = 1;
+
+interface TunnelLimits {
+  maxEnvelopeBytes: number;
+  maxDecodedBytesInFlight: number;
+  maxDecodedBytesPerClient: number;
+  maxCompressionRatio: number;
+}
+
+/** The size limits, checked together: each must leave room for one envelope of `maxEnvelopeBytes`, or that envelope could never pass. */
+function resolveTunnelLimits(options: TunnelOptions): TunnelLimits {
+  const maxEnvelopeBytes = positiveInteger('maxEnvelopeBytes', options.maxEnvelopeBytes ?? TUNNEL_DEFAULTS.maxEnvelopeBytes);
+  const maxDecodedBytesInFlight = positiveInteger('maxDecodedBytesInFlight', options.maxDecodedBytesInFlight ?? Math.max(TUNNEL_DEFAULTS.maxDecodedBytesInFlight, maxEnvelopeBytes));
+  if (maxDecodedBytesInFlight < maxEnvelopeBytes) {
+    throw new TypeError(`maxDecodedBytesInFlight must be at least maxEnvelopeBytes (${maxEnvelopeBytes}), got ${maxDecodedBytesInFlight}: otherwise an envelope the size limit accepts could never be held. Raise it, or lower maxEnvelopeBytes.`);
+  }
+  const maxDecodedBytesPerClient = positiveInteger('maxDecodedBytesPerClient', options.maxDecodedBytesPerClient ?? Math.max(Math.floor(maxDecodedBytesInFlight / 4), maxEnvelopeBytes));
+  if (maxDecodedBytesPerClient < maxEnvelopeBytes || maxDecodedBytesPerClient > maxDecodedBytesInFlight) {
+    throw new TypeError(`maxDecodedBytesPerClient must be between maxEnvelopeBytes (${maxEnvelopeBytes}) and maxDecodedBytesInFlight (${maxDecodedBytesInFlight}), got ${maxDecodedBytesPerClient}.`);
+  }
+  const maxCompressionRatio = options.maxCompressionRatio ?? TUNNEL_DEFAULTS.maxCompressionRatio;
+  if (typeof maxCompressionRatio !== 'number' || !Number.isFinite(maxCompressionRatio) || (maxCompressionRatio !== 0 && maxCompressionRatio < 1)) {
+    throw new TypeError(`maxCompressionRatio must be 0 (no limit) or a number from 1 up, got ${String(maxCompressionRatio)}.`);
+  }
+  return { maxEnvelopeBytes, maxDecodedBytesInFlight, maxDecodedBytesPerClient, maxCompressionRatio };
+}
+
+/** The tunnel's engine: a `Relay`, and the bytes its requests hold in memory now. */
+export interface Tunnel extends Relay {
+  /** Bytes of envelopes held by requests in flight, in all and per client (keyed as the rate limit keys them), and how many requests hold a lease. */
+  readonly inFlight: InFlightView;
+}
+
 /**
  * The Sentry envelope tunnel: the route a browser SDK's `tunnel` option points at. It forwards an
  * envelope, byte for byte, only to projects named in `dsns`, and hands Sentry's answer (status,
@@ -35,9 +77,11 @@ function isEnvelopeContentType(value: string | undefined): boolean {
  * const tunnel = createTunnel({ dsns: [process.env.SENTRY_DSN!] });
  * const response = await tunnel.handle(request);
  */
-export function createTunnel(options: TunnelOptions): Relay {
+export function createTunnel(options: TunnelOptions): Tunnel {
   const routes = compileRoutes(options?.dsns);
-  const maxBytes = positiveInteger('maxEnvelopeBytes', options.maxEnvelopeBytes ?? TUNNEL_DEFAULTS.maxEnvelopeBytes);
+  const limits = resolveTunnelLimits(options);
+  const maxBytes = limits.maxEnvelopeBytes;
+  const budget = createInFlightBudget({ maxBytes: limits.maxDecodedBytesInFlight, maxBytesPerClient: limits.maxDecodedBytesPerClient });
   const rateLimit = options.rateLimit ?? { limit: options.rateLimitPerMinute ?? TUNNEL_DEFAULTS.rateLimitPerMinute, windowMs: 60_000 };
   const admit = compileGate({
     allowedOrigins: options.allowedOrigins,
@@ -47,6 +91,7 @@ export function createTunnel(options: TunnelOptions): Relay {
       windowMs: positiveInteger('rateLimit.windowMs', rateLimit.windowMs),
     },
     rateLimitStore: options.rateLimitStore,
+    rateLimitScope: `tunnel:${options.path ?? TUNNEL_DEFAULTS.path}`,
     exposedHeaders: EXPOSED_HEADERS,
     allowedRequestHeaders: 'content-type, content-encoding',
     // All categories, organization scope: the SDK drops everything until the window has passed.
@@ -61,7 +106,8 @@ export function createTunnel(options: TunnelOptions): Relay {
   const logger = options.logger;
   const copies = new Set<Promise<void>>();
 
-  function sendCopy(target: Target, body: Uint8Array, client: string): void {
+  /** One copy to a secondary; the promise settles once the copy has been answered or has failed (and `onMirrorResult` has run). */
+  function sendCopy(target: Target, body: Uint8Array, client: string): Promise<void> {
     const copy = forwardEnvelope(target.url, body, client, forward).then((answer) => {
       const ok = answer.ok && answer.status >= 200 && answer.status < 300;
       const result = answer.ok ? { dsn: target.written, ok, status: answer.status } : { dsn: target.written, ok, code: answer.code };
@@ -70,6 +116,17 @@ export function createTunnel(options: TunnelOptions): Relay {
     });
     copies.add(copy);
     void copy.finally(() => copies.delete(copy));
+    return copy;
+  }
+
+  /** Not logged here: under a flood that would be a line per request; adapters log and count every answer by its code. */
+  function capacityExceeded(headers: Record<string, string>, refusedBy: 'over-budget' | 'over-share' | undefined): RelayResponse {
+    headers['retry-after'] = String(CAPACITY_RETRY_AFTER_SECONDS);
+    const detail =
+      refusedBy === 'over-share'
+        ? `This client's requests in flight may hold ${limits.maxDecodedBytesPerClient} bytes at once.`
+        : `All requests in flight may hold ${limits.maxDecodedBytesInFlight} bytes at once.`;
+    return errorResponse('capacity_exceeded', headers, detail);
   }
 
   async function handle(request: RelayRequest): Promise<RelayResponse> {
@@ -82,16 +139,53 @@ export function createTunnel(options: TunnelOptions): Relay {
     }
     const encoding = contentEncodingOf(request.header('content-encoding'));
     if (encoding === undefined) return errorResponse('unsupported_media_type', headers, 'Content-Encoding may be gzip, deflate or identity.');
-    const declaredLength = request.header('content-length');
-    if (declaredLength !== undefined && Number(declaredLength) > maxBytes) return errorResponse('payload_too_large', headers, `The limit is ${maxBytes} bytes.`);
-    const read = await readBodyCapped(request.body, maxBytes);
-    if (!read.ok) return read.aborted ? errorResponse('body_incomplete', headers) : errorResponse('payload_too_large', headers, `The limit is ${maxBytes} bytes.`);
-    let envelope = read.bytes;
-    if (encoding !== 'identity') {
-      const decoded = await decodeCapped(envelope, encoding, maxBytes);
-      if (!decoded.ok) return errorResponse(decoded.code, headers, decoded.code === 'payload_too_large' ? `The limit is ${maxBytes} bytes once decoded.` : undefined);
-      envelope = decoded.bytes;
+    const declared = request.header('content-length');
+    const declaredLength = declared !== undefined && /^\d+$/.test(declared.trim()) ? Number(declared) : undefined;
+    if (declaredLength !== undefined && declaredLength > maxBytes) return errorResponse('payload_too_large', headers, `The limit is ${maxBytes} bytes.`);
+
+    // Every byte the request keeps from here on is held in a lease, given back once the request is answered
+    // and its forwards (the primary and every mirror copy) have settled: on every path, a throw included.
+    const lease = budget.lease(rateLimitKey(client));
+    const forwards: Promise<unknown>[] = [];
+    try {
+      return await relayEnvelope(request, headers, client, encoding, declaredLength, lease, forwards);
+    } finally {
+      if (forwards.length === 0) lease.release();
+      else void Promise.allSettled(forwards).then(() => lease.release());
     }
+  }
+
+  async function relayEnvelope(
+    request: RelayRequest,
+    headers: Record<string, string>,
+    client: string,
+    encoding: 'identity' | 'gzip' | 'deflate',
+    declaredLength: number | undefined,
+    lease: Lease,
+    forwards: Promise<unknown>[],
+  ): Promise<RelayResponse> {
+    let refusedBy: 'over-budget' | 'over-share' | undefined;
+    const read = await readDecodedBody(request.body, encoding, {
+      maxBytes,
+      maxRatio: limits.maxCompressionRatio,
+      ratioFloorBytes: RATIO_FLOOR_BYTES,
+      declaredLength,
+      hold(total) {
+        const growth = lease.grow(total);
+        if (growth === 'held') return true;
+        refusedBy = growth;
+        return false;
+      },
+    });
+    if (!read.ok) {
+      if (read.code === 'capacity_exceeded') return capacityExceeded(headers, refusedBy);
+      if (read.code !== 'payload_too_large') return errorResponse(read.code, headers);
+      if (read.limit === 'ratio') {
+        return errorResponse('payload_too_large', headers, `The body decodes to more than ${limits.maxCompressionRatio} times its size on the wire (and more than ${RATIO_FLOOR_BYTES} bytes).`);
+      }
+      return errorResponse('payload_too_large', headers, read.limit === 'decoded' ? `The limit is ${maxBytes} bytes once decoded.` : `The limit is ${maxBytes} bytes.`);
+    }
+    let envelope = read.bytes;
 
     const head = readEnvelopeHeader(envelope);
     if (!head.ok) return errorResponse(head.code, headers, head.detail);
@@ -102,12 +196,19 @@ export function createTunnel(options: TunnelOptions): Relay {
 
     if (scrubber) {
       const scrubbed = await scrubEnvelope(envelope, scrubber);
-      if (!scrubbed.ok) return errorResponse('envelope_invalid', headers, scrubbed.detail);
+      if (!scrubbed.ok) return errorResponse(scrubbed.code, headers, scrubbed.detail);
       envelope = scrubbed.bytes;
     }
-    const bodyFor = (target: Target): Uint8Array => (target.rewrite ? rewriteForTarget(envelope, head.header, head.end, target) : envelope);
-    for (const secondary of route.secondaries) sendCopy(secondary, bodyFor(secondary), client);
-    const answer = await forwardEnvelope(route.primary.url, bodyFor(route.primary), client, forward);
+    const bodyFor = (target: Target): Uint8Array => {
+      if (!target.rewrite) return envelope;
+      const copy = rewriteForTarget(envelope, head.header, head.end, target);
+      lease.force(copy.length); // a copy for another project is one more envelope in memory until it is sent
+      return copy;
+    };
+    for (const secondary of route.secondaries) forwards.push(sendCopy(secondary, bodyFor(secondary), client));
+    const primary = forwardEnvelope(route.primary.url, bodyFor(route.primary), client, forward);
+    forwards.push(primary);
+    const answer = await primary;
     if (!answer.ok) {
       logger?.warn('postern: envelope delivery failed', { code: answer.code });
       return errorResponse(answer.code, headers, answer.detail);
@@ -123,5 +224,6 @@ export function createTunnel(options: TunnelOptions): Relay {
     async close() {
       await Promise.allSettled([...copies]);
     },
+    inFlight: { held: budget.held, heldBy: budget.heldBy, open: budget.open },
   };
 }

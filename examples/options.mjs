@@ -6,8 +6,9 @@
 //
 // Run by hand, it mounts what the environment configures: the relay with DEBUGBUNDLE_PROJECT_TOKEN (and
 // optionally DEBUGBUNDLE_ENDPOINT, the upstream), the Sentry tunnel with SENTRY_DSN (comma-separated for
-// several projects), both with ALLOWED_ORIGINS (comma-separated). With neither set, the relay is mounted
-// and its own error names the missing token.
+// several projects; on /postern/tunnel and on the managed path of each DSN, for Sentry.init({ tunnel: true })),
+// both with ALLOWED_ORIGINS (comma-separated). With neither set, the relay is mounted and its own error
+// names the missing token.
 
 /**
  * The options of each route to mount, undefined when that route is not configured.
@@ -28,7 +29,7 @@ export function optionsFromEnv(env = process.env) {
     options.relayOptions = { projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN, ...allowedOrigins };
     if (env.DEBUGBUNDLE_ENDPOINT) options.relayOptions.endpoint = env.DEBUGBUNDLE_ENDPOINT;
   }
-  if (env.SENTRY_DSN) options.tunnelOptions = { dsns: env.SENTRY_DSN.split(',').map((dsn) => dsn.trim()), ...allowedOrigins };
+  if (env.SENTRY_DSN) options.tunnelOptions = { dsns: env.SENTRY_DSN.split(',').map((dsn) => dsn.trim()), managedPaths: true, ...allowedOrigins };
   return options;
 }
 

@@ -14,7 +14,7 @@ export const mutants = [
   {
     name: 'trusts-spoofed-x-forwarded-for',
     breaks: 'Counts requests against the leftmost X-Forwarded-For entry from any peer.',
-    expectedFailures: ['browser/5/1'],
+    expectedFailures: ['browser/5/1', 'tunnel/20/4'],
     createServer: mutant({
       request: (req, relayRequest) => ({ ...relayRequest, body: relayRequest.body, clientAddress: relayRequest.header('x-forwarded-for')?.split(',')[0]?.trim() ?? relayRequest.clientAddress }),
     }),
@@ -255,6 +255,37 @@ export const mutants = [
       fetch: (realFetch) => (url, init) => {
         const cookie = currentRequest()?.req.headers.cookie;
         return realFetch(url, { ...init, headers: cookie ? { ...init.headers, cookie } : init.headers });
+      },
+    }),
+  },
+  {
+    name: 'tunnel-managed-path-serves-any-dsn',
+    breaks: 'Forwards whatever configured DSN an envelope names, whichever managed path it was posted to.',
+    expectedFailures: ['tunnel/25/8'],
+    createServer: mutant({ request: (req, relayRequest) => ({ ...relayRequest, body: relayRequest.body, path: undefined }) }),
+  },
+  {
+    name: 'tunnel-ignores-item-options',
+    breaks: 'Forwards every envelope item as it came: dropItems, allowItems, eventFilters and serverContext are read from the configuration and never applied.',
+    // Not tunnel/26/8: R-ITEMS-7 is SHOULD-level, so a relay that reads no items only warns there.
+    expectedFailures: ['tunnel/26/1', 'tunnel/26/2', 'tunnel/26/3', 'tunnel/26/4', 'tunnel/26/5', 'tunnel/26/6', 'tunnel/26/7'],
+    createServer: (options, config) => mutant({})({ ...options, dropItems: undefined, allowItems: undefined, eventFilters: undefined, serverContext: undefined }, config),
+  },
+  {
+    name: 'tunnel-keeps-the-last-of-two-dsn-keys',
+    breaks: 'Reads the envelope header with a JSON parser that keeps the last of two equal keys, and routes by that dsn without refusing the header.',
+    expectedFailures: ['tunnel/18/14'],
+    createServer: mutant({
+      request: async (req, relayRequest) => {
+        const bytes = await buffer(req);
+        const newline = bytes.indexOf(0x0a);
+        const end = newline === -1 ? bytes.length : newline;
+        try {
+          const rewritten = Buffer.from(JSON.stringify(JSON.parse(bytes.subarray(0, end).toString('utf8'))));
+          return { ...relayRequest, header: (name) => (name === 'content-length' ? undefined : relayRequest.header(name)), body: Buffer.concat([rewritten, bytes.subarray(end)]) };
+        } catch {
+          return { ...relayRequest, body: bytes };
+        }
       },
     }),
   },

@@ -1,3 +1,4 @@
+import { tunnelPath } from './tunnel-path.js';
 import type { JsonValue } from './types.js';
 
 /** The upstreams a run's placeholders stand for: the recording sink, and a loopback port nothing listens on. */
@@ -9,11 +10,18 @@ export interface Placeholders {
   tempDir?: string;
 }
 
-/** Replaces `{{upstream}}`, `{{unreachable}}`, `{{run}}` and `{{tempDir}}` in every string of a JSON value. */
+/** `{{tunnelPath:<dsn>}}`, once the placeholders inside `<dsn>` are filled in. */
+const TUNNEL_PATH = /\{\{tunnelPath:([^{}]*)\}\}/g;
+
+/**
+ * Replaces `{{upstream}}`, `{{unreachable}}`, `{{run}}` and `{{tempDir}}` in every string of a JSON value,
+ * then `{{tunnelPath:<dsn>}}` with the managed tunnel path of `<dsn>` (SPEC section 25), e.g. `/16ym0ib`.
+ */
 export function fillPlaceholders<T extends JsonValue>(value: T, places: Placeholders): T {
   if (typeof value === 'string') {
     let out: string = value.replaceAll('{{upstream}}', places.upstream).replaceAll('{{unreachable}}', places.unreachable).replaceAll('{{run}}', places.run);
     if (places.tempDir !== undefined) out = out.replaceAll('{{tempDir}}', places.tempDir);
+    if (out.includes('{{tunnelPath:')) out = out.replace(TUNNEL_PATH, (_match, dsn: string) => tunnelPath(dsn));
     return out as T;
   }
   if (Array.isArray(value)) return value.map((item) => fillPlaceholders(item, places)) as T;

@@ -211,7 +211,7 @@ export async function runCase(testCase: FixtureCase, relayUrl: string, sink: Ups
     const encoding = request.contentEncoding;
     const body = plain !== undefined && encoding !== undefined ? encodeBody(plain, encoding) : plain;
     if (encoding !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-encoding')) headers['content-encoding'] = encoding;
-    const url = relayUrl + (request.pathSuffix ?? '');
+    const url = (request.path === undefined ? relayUrl : new URL(relayUrl).origin + request.path) + (request.pathSuffix ?? '');
     const method = request.method ?? 'POST';
     // A listening step is still reported as an exchange (method NONE), so reports show what arrived upstream.
     const exchange: CapturedExchange = sends

@@ -9,8 +9,17 @@ export interface RelayConfig {
   protocol: Protocol;
   /** The recording upstream's base URL, e.g. `http://127.0.0.1:41234`. */
   upstreamUrl: string;
-  /** The options to start with; `endpoint` is set for the browser protocol (a tunnel's upstreams are its DSNs). */
-  options: Record<string, JsonValue> & { endpoint?: string; path: string };
+  /**
+   * The path cases are sent to, unless a case names its own (`request.path`): the profile's `path`, or the
+   * protocol's default route; for a tunnel whose fixed path is off (`path: false`), the managed path of its
+   * first DSN (SPEC section 25).
+   */
+  route: string;
+  /**
+   * The options to start with; `endpoint` is set for the browser protocol (a tunnel's upstreams are its DSNs).
+   * `path` is always set: the profile's, or the default route; `false` for a tunnel that serves only its managed paths.
+   */
+  options: Record<string, JsonValue> & { endpoint?: string; path: string | false };
 }
 
 export interface RunningRelay {
@@ -70,7 +79,7 @@ export interface CommandTargetOptions {
  * A relay in any language, started once per profile as a child process. It gets, in its environment:
  * `PORT` (listen on 127.0.0.1 there), `POSTERN_PROTOCOL` (`browser` or `sentry-tunnel`), `POSTERN_PROFILE`
  * (the options of that protocol as JSON, endpoint or DSNs included), `POSTERN_PROFILE_NAME`,
- * `POSTERN_UPSTREAM_URL` (the recording upstream) and `POSTERN_RELAY_PATH`.
+ * `POSTERN_UPSTREAM_URL` (the recording upstream) and `POSTERN_RELAY_PATH` (the route cases are sent to).
  */
 export function commandTarget(options: CommandTargetOptions): RelayTarget {
   return {
@@ -91,7 +100,7 @@ export function commandTarget(options: CommandTargetOptions): RelayTarget {
           POSTERN_PROFILE: JSON.stringify(config.options),
           POSTERN_PROFILE_NAME: config.profile,
           POSTERN_UPSTREAM_URL: config.upstreamUrl,
-          POSTERN_RELAY_PATH: config.options.path,
+          POSTERN_RELAY_PATH: config.route,
         },
       });
       let output = '';
@@ -132,7 +141,7 @@ export function commandTarget(options: CommandTargetOptions): RelayTarget {
         await stop();
         throw error;
       }
-      return { url: `http://127.0.0.1:${port}${config.options.path}`, close: stop };
+      return { url: `http://127.0.0.1:${port}${config.route}`, close: stop };
     },
   };
 }
@@ -165,7 +174,7 @@ export function serverTarget(name: string, create: (options: RelayConfig['option
       });
       const { port } = server.address() as AddressInfo;
       return {
-        url: `http://127.0.0.1:${port}${config.options.path}`,
+        url: `http://127.0.0.1:${port}${config.route}`,
         close: () =>
           new Promise<void>((resolve) => {
             server.closeAllConnections();

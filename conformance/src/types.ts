@@ -27,7 +27,13 @@ export interface EnvelopeSpec {
  */
 export interface FixtureRequest {
   method?: string;
-  /** Appended to the relay's route URL, e.g. `?x=1` or `/extra`. */
+  /**
+   * Send to this path on the relay's origin instead of its route, e.g. another path the relay must (or must
+   * not) answer. `{{tunnelPath:<dsn>}}` in it is the managed tunnel path of `<dsn>` (SPEC section 25), so
+   * `"/monitoring{{tunnelPath:http://key@{{upstream}}/42}}/"` is that path under `/monitoring`, with a slash.
+   */
+  path?: string;
+  /** Appended to the relay's route URL (or to `path`), e.g. `?x=1` or `/extra`. */
   pathSuffix?: string;
   /** Header values; `null` removes a header set by the file's `requestDefaults`. */
   headers?: Record<string, string | null>;

@@ -54,6 +54,7 @@ describe('postern-conformance (black-box CLI)', () => {
       profile: 'allowlist',
       protocol: 'browser',
       upstreamUrl: `http://127.0.0.1:${sinkPort}`,
+      route: '/debugbundle/browser',
       options: { ...profile?.relay, endpoint: `http://127.0.0.1:${sinkPort}/v1/events`, path: '/debugbundle/browser' } as never,
     });
     try {

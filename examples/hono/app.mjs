@@ -5,7 +5,9 @@ import { posternRelay, posternTunnel } from '@postern/hono';
 export function createApp({ relayOptions, tunnelOptions }) {
   const app = new Hono();
   if (relayOptions) app.all('/debugbundle/browser', posternRelay({ ...relayOptions, getConnInfo }));
-  if (tunnelOptions) app.all('/postern/tunnel', posternTunnel({ ...tunnelOptions, getConnInfo }));
+  // As middleware the tunnel answers its own paths: /postern/tunnel, and with managedPaths the path
+  // Sentry.init({ dsn, tunnel: true }) derives from each DSN. Every other request goes on to the app.
+  if (tunnelOptions) app.use(posternTunnel({ ...tunnelOptions, getConnInfo }));
   app.get('/', (c) => c.text('the app itself'));
   return app;
 }

@@ -16,8 +16,8 @@ const MOUNT_FILES: Record<string, string[]> = {
   express: ['examples/express/app.mjs'],
   fastify: ['examples/fastify/app.mjs'],
   hono: ['examples/hono/app.mjs'],
-  next: ['examples/next/app/debugbundle/browser/route.ts', 'examples/next/app/postern/tunnel/route.ts'],
-  sveltekit: ['examples/sveltekit/src/routes/debugbundle/browser/+server.ts', 'examples/sveltekit/src/routes/postern/tunnel/+server.ts'],
+  next: ['examples/next/app/debugbundle/browser/route.ts', 'examples/next/app/postern/tunnel/route.ts', 'examples/next/app/[tunnel]/route.ts', 'examples/next/app/monitoring/[tunnel]/route.ts'],
+  sveltekit: ['examples/sveltekit/src/routes/debugbundle/browser/+server.ts', 'examples/sveltekit/src/hooks.server.ts'],
 };
 
 /** The export each adapter mounts the tunnel with, which one of the README's example snippets must use. */
@@ -27,7 +27,7 @@ const TUNNEL_EXPORTS: Record<string, string> = {
   fastify: 'posternTunnel,',
   hono: 'posternTunnel(',
   next: 'posternTunnel(',
-  sveltekit: 'posternTunnel(',
+  sveltekit: 'posternTunnelHandle(',
 };
 
 /** The code block that follows `<!-- example: <path> -->` in a README. */
@@ -53,6 +53,9 @@ describe('examples', () => {
     }
     expect(readme).toContain('## Sentry tunnel');
     expect(readme).toContain("Sentry.init({ dsn: 'https://0123abcd@o1.ingest.sentry.io/42', tunnel: '/postern/tunnel' })");
+    // The managed paths (Sentry.init({ tunnel: true })): how this adapter serves them.
+    expect(readme).toContain("Sentry.init({ dsn: 'https://0123abcd@o1.ingest.sentry.io/42', tunnel: true })");
+    expect(readme).toContain('managedPaths: true');
     expect(snippets.some((source) => source.includes(TUNNEL_EXPORTS[name] as string)), `no example snippet in packages/${name}/README.md mounts the tunnel`).toBe(true);
   });
 

@@ -7,6 +7,7 @@ import { inflateSync } from 'node:zlib';
 import { freePort } from '@postern/conformance';
 import { posternTunnel } from '@postern/express';
 import type * as SentryBrowser from '@sentry/browser';
+import { getTunnelPath } from '@sentry/core';
 import express from 'express';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,8 +27,9 @@ declare global {
 // The real @sentry/browser, configured with `tunnel`, in real headless Chromium, sending through Postern's
 // tunnel to a recording upstream: the Express middleware in an app that also serves the page, then the
 // standalone `postern serve` with the page at its origin, then with the page on another origin
-// (`tunnel.allowedOrigins`, CORS). Each: an error, a transaction and a replay segment arrive unchanged;
-// then Sentry's 429 and X-Sentry-Rate-Limits reach the SDK, which stops sending what they name.
+// (`tunnel.allowedOrigins`, CORS). Then both again with `tunnel: true`, the path the SDK derives from its
+// DSN, served by the tunnel's `managedPaths`. Each: an error, a transaction and a replay segment arrive
+// unchanged; then Sentry's 429 and X-Sentry-Rate-Limits reach the SDK, which stops sending what they name.
 const PUBLIC_KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const PROJECT_ID = '4242';
 const TUNNEL_PATH = '/postern/tunnel';
@@ -40,6 +42,8 @@ const SPAN_NAME = 'postern e2e checkout';
 interface Target {
   /** Where the page is. */
   pageOrigin: string;
+  /** The path the SDK posts envelopes to: the fixed route, or with `tunnel: true` the one it derives from the DSN. */
+  tunnelPath: string;
   /** Where the tunnel is: the page's origin, or another one that lists the page in `allowedOrigins`. */
   tunnelOrigin: string;
   /** Serves the page in `context` when the target itself does not. */
@@ -77,18 +81,34 @@ const spansOf = (body: Buffer): StreamedSpan[] => itemsOf(body).filter((item) =>
 const segmentsOf = (body: Buffer): StreamedSpan[] => spansOf(body).filter((span) => span.is_segment);
 const opOf = (span: StreamedSpan): unknown => span.attributes?.['sentry.op']?.value;
 
-/** The test's app: Express with the tunnel mounted as the README shows, serving the page beside it. */
-async function expressTarget(dsn: string): Promise<Target> {
-  const app = express();
-  app.use(TUNNEL_PATH, posternTunnel({ dsns: [dsn] }));
-  app.get(PAGE_PATH, (_req, res) => {
-    res.type('html').send(pageHtml({ dsn, tunnel: TUNNEL_PATH, sdkPath: SDK_PATH }));
-  });
-  app.get(SDK_PATH, (_req, res) => {
-    res.type('js').send(sdk);
-  });
-  const { origin, close } = await listenOnLoopback(createServer(app));
-  return { pageOrigin: origin, tunnelOrigin: origin, close };
+/**
+ * The path `Sentry.init({ dsn, tunnel: true })` posts to, as the installed @sentry/core derives it: the test
+ * takes the SDK's word for it, not Postern's own implementation.
+ */
+function sdkTunnelPath(dsn: string): string {
+  const path = getTunnelPath(dsn);
+  if (path === undefined) throw new Error(`@sentry/core derives no tunnel path from ${dsn}`);
+  return path;
+}
+
+/**
+ * The test's app: Express with the tunnel mounted as the README shows, serving the page beside it. `managed`:
+ * mounted at the app root with `managedPaths: true`, and the page's SDK given `tunnel: true`.
+ */
+function expressTarget(managed: boolean): (dsn: string) => Promise<Target> {
+  return async (dsn) => {
+    const app = express();
+    if (managed) app.use(posternTunnel({ dsns: [dsn], managedPaths: true }));
+    else app.use(TUNNEL_PATH, posternTunnel({ dsns: [dsn] }));
+    app.get(PAGE_PATH, (_req, res) => {
+      res.type('html').send(pageHtml({ dsn, tunnel: managed ? true : TUNNEL_PATH, sdkPath: SDK_PATH }));
+    });
+    app.get(SDK_PATH, (_req, res) => {
+      res.type('js').send(sdk);
+    });
+    const { origin, close } = await listenOnLoopback(createServer(app));
+    return { pageOrigin: origin, tunnelOrigin: origin, tunnelPath: managed ? sdkTunnelPath(dsn) : TUNNEL_PATH, close };
+  };
 }
 
 /** A plain `node:http` app on its own origin that serves only the page and the SDK. */
@@ -108,12 +128,12 @@ async function pageServer(html: string): Promise<{ origin: string; close(): Prom
  * those two URLs, while the tunnel requests go to the server untouched. Otherwise the page comes from an
  * app on another origin, which `tunnel.allowedOrigins` lists, and the SDK is given the tunnel's absolute URL.
  */
-function standaloneTarget(sameOrigin: boolean): (dsn: string) => Promise<Target> {
+function standaloneTarget(sameOrigin: boolean, managed = false): (dsn: string) => Promise<Target> {
   return async (dsn) => {
     const dir = await mkdtemp(join(tmpdir(), 'postern-sentry-e2e-'));
     const port = await freePort();
     const tunnelOrigin = `http://127.0.0.1:${port}`;
-    const html = pageHtml({ dsn, tunnel: sameOrigin ? TUNNEL_PATH : `${tunnelOrigin}${TUNNEL_PATH}`, sdkPath: SDK_PATH });
+    const html = pageHtml({ dsn, tunnel: managed ? true : sameOrigin ? TUNNEL_PATH : `${tunnelOrigin}${TUNNEL_PATH}`, sdkPath: SDK_PATH });
     const app = sameOrigin ? undefined : await pageServer(html);
     const pageOrigin = app?.origin ?? tunnelOrigin;
     const server = await startStandalone(port, {
@@ -121,11 +141,12 @@ function standaloneTarget(sameOrigin: boolean): (dsn: string) => Promise<Target>
       localEventsDir: join(dir, 'events'),
       spoolDir: join(dir, 'spool'),
       logLevel: 'warn',
-      tunnel: { dsns: [dsn], path: TUNNEL_PATH, ...(sameOrigin ? {} : { allowedOrigins: [pageOrigin] }) },
+      tunnel: { dsns: [dsn], path: TUNNEL_PATH, ...(managed ? { managedPaths: true } : {}), ...(sameOrigin ? {} : { allowedOrigins: [pageOrigin] }) },
     });
     return {
       pageOrigin,
       tunnelOrigin,
+      tunnelPath: managed ? sdkTunnelPath(dsn) : TUNNEL_PATH,
       output: server.output,
       async servePage(context) {
         if (!sameOrigin) return;
@@ -179,7 +200,7 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
       await context.addCookies([{ name: 'app_session', value: cookie, url: target.tunnelOrigin }]);
       page = await context.newPage();
       page.on('pageerror', (error) => pageErrors.push(error.message));
-      posts = recordTunnelPosts(page, TUNNEL_PATH);
+      posts = recordTunnelPosts(page, target.tunnelPath);
       await page.goto(`${target.pageOrigin}${PAGE_PATH}`);
       await page.waitForFunction(() => window.Sentry.getReplay()?.getReplayId() !== undefined, undefined, { timeout: 10_000 });
     });
@@ -216,6 +237,7 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
       await settle();
 
       // Every envelope the page sent was answered 200 and reached the upstream once, unchanged.
+      expect(posts.length, diagnose()).toBeGreaterThan(0);
       expect(posts.map((post) => post.status), diagnose()).toEqual(posts.map(() => 200));
       expect(sink.requests.map((request) => sha(request.body)).sort(), diagnose()).toEqual(posts.map((post) => sha(post.body)).sort());
       for (const request of sink.requests) {
@@ -235,6 +257,10 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
           expect(post.responseHeaders?.['access-control-allow-origin']).toBe(target.pageOrigin);
         }
       }
+
+      // `tunnel: true`: the SDK chose the path from its DSN (only POSTs there were recorded, and they are every
+      // envelope the upstream got), and sent the content type it sets for a managed tunnel.
+      if (target.tunnelPath !== TUNNEL_PATH) for (const post of posts) expect(post.headers?.['content-type']).toBe('application/x-sentry-envelope');
 
       // The error.
       const errorRequest = sink.requests.find((request) => hasItem(request.body, 'event', (item) => itemJson(item).event_id === sent.errorId)) as SinkRequest;
@@ -335,6 +361,8 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
   });
 }
 
-describeTunnel('the Express middleware (posternTunnel)', expressTarget);
+describeTunnel('the Express middleware (posternTunnel)', expressTarget(false));
 describeTunnel('the standalone server (postern serve)', standaloneTarget(true));
 describeTunnel('the standalone server from a page on another origin (tunnel.allowedOrigins)', standaloneTarget(false));
+describeTunnel('the Express middleware at the app root with managedPaths (tunnel: true)', expressTarget(true));
+describeTunnel('the standalone server with managedPaths (tunnel: true)', standaloneTarget(true, true));

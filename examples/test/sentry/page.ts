@@ -38,7 +38,8 @@ export async function buildSdkBundle(): Promise<string> {
 
 export interface PageOptions {
   dsn: string;
-  tunnel: string;
+  /** A tunnel URL, or `true`: the same-origin path the SDK derives from the DSN (SDK 11.10+). */
+  tunnel: string | true;
   sdkPath: string;
 }
 

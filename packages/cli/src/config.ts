@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { DEFAULTS, TUNNEL_DEFAULTS, type RelayOptions, type TunnelOptions } from '@postern/core';
 import { parseDocument } from 'yaml';
-import { engineProblem, resolveTunnel, TUNNEL_EXAMPLE, tunnelProblems } from './tunnel-config.js';
+import { compileTunnelConfig, resolveTunnel, TUNNEL_EXAMPLE, tunnelProblems } from './tunnel-config.js';
 
 /** Everything `postern serve` and the other commands read from postern.yaml, the environment and flags. */
 export interface ServeConfig {
@@ -279,8 +279,9 @@ export async function loadConfig(options: LoadOptions = {}): Promise<ServeConfig
     const tunnelPath = tunnel.path ?? TUNNEL_DEFAULTS.path;
     if (tunnelPath === relayPath) problems.push(`tunnel.path: must differ from the relay's path (${relayPath}). Fix: set tunnel.path: ${TUNNEL_DEFAULTS.path}.`);
     else if (problems.length === 0) {
-      const problem = engineProblem(tunnel, options.tunnelText === undefined ? source : (options.tunnelTextSource ?? 'tunnel configuration text'));
-      if (problem) problems.push(problem);
+      const compiled = compileTunnelConfig(tunnel, options.tunnelText === undefined ? source : (options.tunnelTextSource ?? 'tunnel configuration text'));
+      if ('problem' in compiled) problems.push(compiled.problem);
+      else if (compiled.paths.includes(relayPath)) problems.push(`tunnel.managedPaths: a managed path of the tunnel is the relay's path (${relayPath}). Fix: set tunnel.basePath, or move the relay to another path.`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

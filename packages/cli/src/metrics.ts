@@ -10,7 +10,8 @@ export interface RelayMetrics {
    */
   request(status: number, summary: ResponseSummary | undefined): void;
   /** One answered tunnel request: Sentry's status (or the tunnel's own refusal) and the error code, if any. */
-  tunnelRequest(status: number, code: string): void;
+  /** One tunnel answer, and the envelope items it removed before forwarding (`summary.dropped`). */
+  tunnelRequest(status: number, code: string, dropped?: ResponseSummary['dropped']): void;
   /** One mirror copy of an envelope (a secondary `forwardTo` DSN). */
   mirror(result: MirrorResult): void;
   forward(durationMs: number, ok: boolean): void;
@@ -70,6 +71,12 @@ export function createMetrics(spoolStats?: () => Promise<SpoolStats>, options: {
     registers,
   });
   const tunnelRequests = new Counter({ name: 'postern_tunnel_requests_total', help: 'Sentry tunnel requests answered, by status and error code.', labelNames: ['status', 'code'], registers });
+  const droppedItems = new Counter({
+    name: 'postern_tunnel_items_dropped_total',
+    help: 'Sentry envelope items the tunnel removed before forwarding, by reason: item_type (dropItems, allowItems), error_message or release (eventFilters).',
+    labelNames: ['reason'],
+    registers,
+  });
   const mirrors = new Counter({ name: 'postern_tunnel_mirror_total', help: 'Mirror copies of envelopes, by target project and result (ok, an HTTP status, or an error code).', labelNames: ['target', 'result'], registers });
   const forwardSeconds = new Histogram({
     name: 'postern_upstream_forward_duration_seconds',
@@ -121,8 +128,9 @@ export function createMetrics(spoolStats?: () => Promise<SpoolStats>, options: {
       if (filtered > 0) items.inc({ outcome: 'filtered', code: 'none' }, filtered);
       for (const [itemCode, count] of rejected) if (count) items.inc({ outcome: 'rejected', code: itemCode }, count);
     },
-    tunnelRequest(status, code) {
+    tunnelRequest(status, code, dropped) {
       tunnelRequests.inc({ status: String(status), code });
+      for (const [reason, count] of Object.entries(dropped ?? {})) if (count) droppedItems.inc({ reason }, count);
     },
     mirror(result) {
       mirrors.inc({ target: mirrorTarget(result.dsn), result: result.ok ? 'ok' : (result.code ?? String(result.status)) });

@@ -1,7 +1,7 @@
 import { access, constants } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRelay, createTunnel, DEFAULTS, errorResponse, matchesPath, type Relay } from '@postern/core';
+import { createRelay, createTunnel, DEFAULTS, errorResponse, type Relay } from '@postern/core';
 import { toRelayRequest, withNodeTransport, writeRelayResponse } from '@postern/node';
 import type { Logger } from 'pino';
 import type { ServeConfig } from './config.js';
@@ -160,7 +160,7 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
         writeRelayResponse(req, res, response);
         const { code = 'none', ...items } = response.summary ?? {};
         if (route === 'relay') readyMetrics.request(response.status, response.summary);
-        else readyMetrics.tunnelRequest(response.status, code);
+        else readyMetrics.tunnelRequest(response.status, code, response.summary?.dropped);
         logger.info({ method: req.method, status: response.status, code, ...items, durationMs: Date.now() - started }, `${route} request`);
       })
       .catch((error: unknown) => {
@@ -176,8 +176,8 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
   const server = createServer(serverTimeouts(config), (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     if (req.method === 'GET' && url.split('?')[0] === '/healthz') return send(res, 200, HEALTHY);
-    if (matchesPath(url, relay.path)) return answer(relay, 'relay', req, res);
-    if (tunnel && matchesPath(url, tunnel.path)) return answer(tunnel, 'tunnel', req, res);
+    if (relay.matches(url)) return answer(relay, 'relay', req, res);
+    if (tunnel?.matches(url)) return answer(tunnel, 'tunnel', req, res);
     return writeRelayResponse(req, res, errorResponse('not_found', {}));
   });
 

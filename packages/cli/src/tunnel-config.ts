@@ -4,6 +4,8 @@ import { createTunnel, TUNNEL_DEFAULTS, type TunnelOptions } from '@postern/core
 export const TUNNEL_KEYS = [
   'dsns',
   'path',
+  'managedPaths',
+  'basePath',
   'allowedOrigins',
   'trustProxy',
   'rateLimitPerMinute',
@@ -14,6 +16,10 @@ export const TUNNEL_KEYS = [
   'maxCompressionRatio',
   'upstreamTimeoutMs',
   'scrub',
+  'dropItems',
+  'allowItems',
+  'eventFilters',
+  'serverContext',
 ] as const;
 
 /** The tunnel's settings that fall back to the top-level ones: the same pages send to both routes, through the same proxies. */
@@ -23,6 +29,10 @@ export const TUNNEL_EXAMPLE = '{ dsns: [https://0123abcd@o1.ingest.sentry.io/42]
 
 /** What the config checker needs to check one value as it checks a top-level key; returns the problem or undefined. */
 export type CheckAs = (key: string, spec: { kind: string; example: string; min?: number }, value: unknown) => string | undefined;
+
+function isMapping(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 /**
  * Problems with a `tunnel:` mapping, each naming `tunnel.<key>` and the fix. The value kinds are the
@@ -41,7 +51,13 @@ export function tunnelProblems(value: unknown, where: string, checkAs: CheckAs):
         case 'dsns':
           return Array.isArray(item) && item.length > 0 ? undefined : `${where}tunnel.dsns: must be a non-empty list of Sentry DSNs, got ${JSON.stringify(item)}. Fix: set tunnel: ${TUNNEL_EXAMPLE}.`;
         case 'path':
-          return typeof item === 'string' && item.startsWith('/') ? undefined : `${where}tunnel.path: must be a path starting with /, got ${JSON.stringify(item)}. Fix: set tunnel.path: ${TUNNEL_DEFAULTS.path}.`;
+          return (typeof item === 'string' && item.startsWith('/')) || item === false
+            ? undefined
+            : `${where}tunnel.path: must be a path starting with /, or false to serve only the managed paths, got ${JSON.stringify(item)}. Fix: set tunnel.path: ${TUNNEL_DEFAULTS.path}.`;
+        case 'managedPaths':
+          return typeof item === 'boolean' ? undefined : `${where}tunnel.managedPaths: must be true or false, got ${JSON.stringify(item)}. Fix: set tunnel.managedPaths: true to answer Sentry.init({ tunnel: true }).`;
+        case 'basePath':
+          return typeof item === 'string' ? undefined : `${where}tunnel.basePath: must be a path prefix such as /monitoring, got ${JSON.stringify(item)}. Fix: set tunnel.basePath: /monitoring, or remove it.`;
         case 'allowedOrigins':
           return checkAs('tunnel.allowedOrigins', { kind: 'origins', example: '[https://app.example.com]' }, item);
         case 'trustProxy':
@@ -62,6 +78,15 @@ export function tunnelProblems(value: unknown, where: string, checkAs: CheckAs):
           return checkAs('tunnel.upstreamTimeoutMs', { kind: 'integer', example: String(TUNNEL_DEFAULTS.upstreamTimeoutMs), min: 1 }, item);
         case 'scrub':
           return typeof item === 'object' && item !== null && !Array.isArray(item) ? undefined : `${where}tunnel.scrub: must be a mapping of scrub rules, got ${JSON.stringify(item)}. Fix: remove it, or see the @postern/core README for the rules.`;
+        case 'dropItems':
+        case 'allowItems':
+          return Array.isArray(item) && item.every((entry) => typeof entry === 'string')
+            ? undefined
+            : `${where}tunnel.${key}: must be a list of Sentry item types, got ${JSON.stringify(item)}. Fix: set tunnel.${key}: ${key === 'dropItems' ? '[replay_event, replay_recording, client_report]' : '[event, transaction, span]'}.`;
+        case 'eventFilters':
+          return isMapping(item) ? undefined : `${where}tunnel.eventFilters: must be a mapping with errorMessages and/or releases (lists of globs), got ${JSON.stringify(item)}. Fix: set tunnel.eventFilters: { errorMessages: ["*ResizeObserver loop*"] }.`;
+        case 'serverContext':
+          return isMapping(item) ? undefined : `${where}tunnel.serverContext: must be a mapping with release, serverName and/or environment, got ${JSON.stringify(item)}. Fix: set tunnel.serverContext: { release: web@1.0.0, environment: production }.`;
         default:
           return `${where}tunnel.${key}: is not a tunnel setting. Fix: remove it or correct the spelling (tunnel settings: ${TUNNEL_KEYS.join(', ')}).`;
       }
@@ -83,12 +108,22 @@ export function resolveTunnel(tunnel: Record<string, unknown>, top: Record<strin
   return resolved as unknown as TunnelOptions;
 }
 
-/** What the engine itself refuses in resolved tunnel options (a malformed DSN, a bad scrub rule), as `tunnel.<key>` problems. */
-export function engineProblem(options: TunnelOptions, source: string): string | undefined {
+/**
+ * What the engine itself refuses in resolved tunnel options (a malformed DSN, a bad scrub rule, `path: false`
+ * without managed paths), as `tunnel.<key>` problems; or the paths the tunnel will answer.
+ */
+export function compileTunnelConfig(options: TunnelOptions, source: string): { problem: string } | { paths: readonly string[] } {
   try {
-    void createTunnel({ ...options, fetch: () => Promise.reject(new Error('not sending while checking the configuration')) }).close();
-    return undefined;
+    const tunnel = createTunnel({ ...options, fetch: () => Promise.reject(new Error('not sending while checking the configuration')) });
+    void tunnel.close();
+    return { paths: tunnel.paths };
   } catch (error) {
-    return `${source}: tunnel.${error instanceof Error ? error.message : String(error)}`;
+    return { problem: `${source}: tunnel.${error instanceof Error ? error.message : String(error)}` };
   }
+}
+
+/** What the engine itself refuses in resolved tunnel options, as a `tunnel.<key>` problem, or undefined. */
+export function engineProblem(options: TunnelOptions, source: string): string | undefined {
+  const compiled = compileTunnelConfig(options, source);
+  return 'problem' in compiled ? compiled.problem : undefined;
 }

@@ -29,6 +29,19 @@ describe('the tunnel: key', () => {
     expect(await problemsOf({ text: 'projectMode: local-only\ntunnel: yes\n' })).toEqual([expect.stringMatching(/tunnel: must be a mapping with at least dsns/)]);
   });
 
+  it('takes managedPaths, basePath and path: false, and refuses what would serve nothing', async () => {
+    const text = (tunnel: string) => `projectMode: local-only\ntunnel:\n  dsns: [https://public@o1.ingest.sentry.io/42]\n${tunnel}`;
+    const config = await loadConfig({ env: {}, text: text('  managedPaths: true\n  basePath: monitoring/\n  path: false\n') });
+    expect(config.tunnel).toEqual({ dsns: ['https://public@o1.ingest.sentry.io/42'], managedPaths: true, basePath: 'monitoring/', path: false });
+    expect(await problemsOf({ text: text('  path: false\n') })).toEqual([expect.stringMatching(/tunnel\.path: false switches the fixed path off.*Set managedPaths: true/)]);
+    expect(await problemsOf({ text: text('  basePath: /m\n') })).toEqual([expect.stringMatching(/tunnel\.basePath prefixes the managed paths/)]);
+    expect(await problemsOf({ text: text('  managedPaths: yes please\n  basePath: 3\n  path: true\n') })).toEqual([
+      expect.stringMatching(/tunnel\.managedPaths: must be true or false/),
+      expect.stringMatching(/tunnel\.basePath: must be a path prefix/),
+      expect.stringMatching(/tunnel\.path: must be a path starting with \/, or false/),
+    ]);
+  });
+
   it('takes allowedOrigins and trustProxy from the top level unless the tunnel sets its own; --tunnel-config-env text replaces the key', async () => {
     const config = await loadConfig({ env: {}, text: 'projectMode: local-only\nallowedOrigins: [https://a.example]\ntrustProxy: [loopback]\ntunnel:\n  dsns: [https://k@o1.ingest.sentry.io/42]\n  trustProxy: false\n' });
     expect(config.tunnel).toEqual({ dsns: ['https://k@o1.ingest.sentry.io/42'], allowedOrigins: ['https://a.example'], trustProxy: false });
@@ -71,5 +84,21 @@ describe('postern serve with a tunnel', () => {
     expect(metrics).toContain('postern_tunnel_requests_total{status="403",code="dsn_not_allowed"} 1');
     expect(metrics).toMatch(/postern_tunnel_mirror_total\{target="127\.0\.0\.1:\d+\/43",result="ok"\} 1/);
     expect((await fetch(`${base}/debugbundle/browser`, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST' } })).status).toBe(204);
+  });
+
+  it('serves the managed path of each DSN with managedPaths, and not the fixed path with path: false', async () => {
+    sink = await startSink();
+    const dsn = sink.dsn('42');
+    const config = await loadConfig({ env: {}, text: JSON.stringify({ projectMode: 'local-only', port: 0, allowedOrigins: [ORIGIN], logLevel: 'silent', tunnel: { dsns: [dsn], managedPaths: true, basePath: '/monitoring', path: false } }) });
+    server = createRelayServer(config, createLogger('silent'));
+    const { port } = (await server.listen()) as AddressInfo;
+    const managed = server.tunnel?.paths[0] as string;
+    expect(server.tunnel?.paths).toEqual([managed]);
+    expect(managed).toMatch(/^\/monitoring\/[0-9a-z]{1,7}$/);
+    const post = (path: string) => fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'text/plain;charset=UTF-8' }, body: new Uint8Array(envelope(dsn)) });
+    expect((await post(managed)).status).toBe(200);
+    expect((await post(`${managed}/`)).status).toBe(200);
+    expect((await post('/postern/tunnel')).status).toBe(404);
+    expect(sink.received.filter((request) => request.url.startsWith('/api/42/'))).toHaveLength(2);
   });
 });

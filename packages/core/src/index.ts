@@ -1,5 +1,5 @@
 export { createRelay, type Relay } from './relay.js';
-export type { RelayBody, RelayRequest, RelayResponse, ResponseSummary } from './request.js';
+export type { DropReason, RelayBody, RelayRequest, RelayResponse, ResponseSummary } from './request.js';
 export type { EventContext, EventHook, ProjectMode, RateLimitOptions, RelayLogger, RelayOptions, SharedOptions, SpoolEvent } from './options.js';
 export type { Delivery, DeliveryOutcome } from './delivery/delivery.js';
 export { createDirectDelivery, type DirectDeliveryOptions } from './delivery/direct.js';
@@ -14,6 +14,10 @@ export { errorResponse } from './respond.js';
 export { VERSION } from './version.js';
 export { createTunnel, TUNNEL_DEFAULTS, type MirrorResult, type Tunnel, type TunnelOptions, type TunnelRoute } from './tunnel/index.js';
 export type { InFlightView } from './tunnel/budget.js';
+export { ITEM_TYPES, type DroppedItems, type TunnelItemOptions } from './tunnel/item-rules.js';
+export type { EventFilters } from './tunnel/event-filter.js';
+export type { ServerContext } from './tunnel/enrich.js';
+export { managedTunnelPath } from './tunnel/managed-paths.js';
 export { compileScrubber, type Scrubber } from './scrub/scrubber.js';
 export type { ScrubMethod, ScrubOptions, ScrubRule } from './scrub/options.js';
 export { createMemoryDedupStore, type MemoryDedupStoreOptions } from './dedup/memory-store.js';

@@ -155,6 +155,10 @@ describe('createRelay options', () => {
   it('takes the path from the options, with the contract default', () => {
     expect(createRelay({ projectToken: TOKEN }).path).toBe('/debugbundle/browser');
     expect(createRelay({ projectToken: TOKEN, path: '/t' }).path).toBe('/t');
+    const relay = createRelay({ projectToken: TOKEN, path: '/t' });
+    expect(relay.paths).toEqual(['/t']);
+    expect(['/t', '/t/', '/t?x=1'].map((target) => relay.matches(target))).toEqual([true, true, true]);
+    expect(['/t//', '/tt', '/debugbundle/browser'].map((target) => relay.matches(target))).toEqual([false, false, false]);
   });
 });
 

@@ -11,6 +11,7 @@ import { createDirectDelivery } from './delivery/direct.js';
 import { resolveTransport } from './delivery/transport.js';
 import type { EventErrorCode } from './errors.js';
 import { compileGate } from './gate.js';
+import { matchesPath } from './path.js';
 import { compileScrubber } from './scrub/scrubber.js';
 import { DEFAULTS, resolveDeliverySettings, resolveEndpoint, resolveLimits, type EventContext, type RelayOptions } from './options.js';
 import type { RelayRequest, RelayResponse, ResponseSummary } from './request.js';
@@ -18,8 +19,15 @@ import { errorResponse, jsonResponse, neverThrows } from './respond.js';
 import { VERSION } from './version.js';
 
 export interface Relay {
-  /** The route this relay answers on, for adapters that route requests themselves. */
+  /** The route this relay answers on, for adapters that route requests themselves: the first of `paths`. */
   readonly path: string;
+  /**
+   * Every path this engine answers, computed once at construction: the relay's one route; the tunnel's fixed
+   * path and, with `managedPaths`, the managed path of each inbound DSN.
+   */
+  readonly paths: readonly string[];
+  /** Whether a request target (a path with an optional query) is one of `paths`; one trailing slash is tolerated. */
+  matches(target: string): boolean;
   /** Runs one request through the contract and returns the answer; never throws. */
   handle(request: RelayRequest): Promise<RelayResponse>;
   /** Stops the redelivery worker and waits for spool writes and forwards in progress; a no-op for direct delivery. */
@@ -195,8 +203,11 @@ export function createRelay(options: RelayOptions): Relay {
     return response;
   }
 
+  const path = options.path ?? DEFAULTS.path;
   return {
-    path: options.path ?? DEFAULTS.path,
+    path,
+    paths: [path],
+    matches: (target) => matchesPath(target, path),
     handle: neverThrows(handle, logger, 'relay'),
     async close() {
       await delivery.close?.();

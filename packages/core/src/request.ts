@@ -17,6 +17,11 @@ export interface RelayRequest {
   /** The address of the peer on the socket, never taken from a header by the adapter. */
   clientAddress: string | undefined;
   body: RelayBody;
+  /**
+   * The request target's path (a query may follow), as the adapter routed it, e.g. `/16ym0ib`. The tunnel
+   * uses it to keep a managed path to its own DSN; without it, every configured DSN is served.
+   */
+  path?: string;
 }
 
 export interface RelayResponse {
@@ -39,4 +44,12 @@ export interface ResponseSummary {
   filtered?: number;
   /** Rejected items by item code. */
   rejected?: Partial<Record<EventErrorCode, number>>;
+  /**
+   * Tunnel: envelope items removed before forwarding, by reason: `item_type` (`dropItems`, `allowItems`),
+   * `error_message` and `release` (`eventFilters`; an event's attachments count with it).
+   */
+  dropped?: Partial<Record<DropReason, number>>;
 }
+
+/** Why the tunnel removed an envelope item. */
+export type DropReason = 'item_type' | 'error_message' | 'release';

@@ -27,12 +27,14 @@ const envelopeBody = (req: Request): RelayBody =>
   });
 
 /**
- * The Express glue shared by the relay and the tunnel. Mounted with `app.use(path, …)`, only the mount
- * path itself is the engine's route; as a route handler (`app.all`), the route decides.
+ * The Express glue shared by the relay and the tunnel. As a route handler (`app.all`), the route decides.
+ * As middleware it answers the engine's own paths (`engine.matches`, against the whole request path), so
+ * `app.use(posternTunnel(…))` at the app root serves the tunnel's fixed path and its managed paths; mounted
+ * with `app.use(path, …)`, it also answers that mount path itself, as before. Everything else goes to `next`.
  */
 function expressHandler(engine: Relay, bodyOf: (req: Request) => RelayBody): RequestHandler {
   return (req, res, next) => {
-    if (req.route === undefined && req.path !== '/') return next();
+    if (req.route === undefined && !(req.baseUrl !== '' && req.path === '/') && !engine.matches(req.originalUrl)) return next();
     let body: RelayBody;
     try {
       body = bodyOf(req);
@@ -67,7 +69,9 @@ export interface ExpressTunnelOptions extends TunnelOptions {}
 
 /**
  * Express middleware for the Sentry envelope tunnel: point the browser SDK's `tunnel` option at its path.
- * Mount it like the relay, with `app.use(path, …)` or `app.all`, and before body parsers: the engine reads
+ * Mount it at the app root with `app.use(posternTunnel(…))` (it answers its own paths: `path`, and with
+ * `managedPaths: true` the path `Sentry.init({ dsn, tunnel: true })` derives from each DSN), or like the
+ * relay with `app.use(path, …)` or `app.all`. Mount it before body parsers: the engine reads
  * the raw envelope under `maxEnvelopeBytes` (20 MiB by default). If a parser ran first, a Buffer body
  * (`express.raw()`) is forwarded as read and a string (`express.text()`) as its UTF-8 bytes; a parsed
  * object cannot be turned back into an envelope, so the request goes to `next(error)`.
@@ -77,9 +81,9 @@ export interface ExpressTunnelOptions extends TunnelOptions {}
  * import { posternTunnel } from '@postern/express';
  *
  * const app = express();
- * app.use('/postern/tunnel', posternTunnel({ dsns: [process.env.SENTRY_DSN!], allowedOrigins: ['https://app.example.com'] }));
+ * app.use(posternTunnel({ dsns: [process.env.SENTRY_DSN!], managedPaths: true }));
  * app.listen(3000);
- * // in the browser: Sentry.init({ dsn, tunnel: '/postern/tunnel' })
+ * // in the page served by this app: Sentry.init({ dsn, tunnel: true })
  */
 export function posternTunnel(options: ExpressTunnelOptions): RequestHandler {
   return expressHandler(createTunnel(withNodeTransport(options)), envelopeBody);

@@ -11,7 +11,10 @@ describe('@postern/express against the Relay Contract', () => {
       targets: [
         serverTarget('express', (options, config) => {
           const app = express();
-          app.use(options.path, config.protocol === 'sentry-tunnel' ? posternTunnel(options as unknown as ExpressTunnelOptions) : posternRelay(options as unknown as ExpressRelayOptions));
+          if (config.protocol !== 'sentry-tunnel') app.use(options.path as string, posternRelay(options as unknown as ExpressRelayOptions));
+          // A tunnel with managed paths at the app root, where it answers its own paths; otherwise on its mount path.
+          else if (options.managedPaths === true) app.use(posternTunnel(options as unknown as ExpressTunnelOptions));
+          else app.use(options.path as string, posternTunnel(options as unknown as ExpressTunnelOptions));
           app.use(express.json());
           return createServer(app);
         }),
@@ -38,7 +41,7 @@ describe('@postern/express against the Relay Contract', () => {
         serverTarget('express+json', (options) => {
           const app = express();
           app.use(express.json());
-          app.use(options.path, posternRelay(options as unknown as ExpressRelayOptions));
+          app.use(options.path as string, posternRelay(options as unknown as ExpressRelayOptions));
           return createServer(app);
         }),
       ],
@@ -54,7 +57,7 @@ describe('@postern/express against the Relay Contract', () => {
       targets: [
         serverTarget('express-route', (options) => {
           const app = express();
-          app.all(options.path, posternRelay(options as unknown as ExpressRelayOptions));
+          app.all(options.path as string, posternRelay(options as unknown as ExpressRelayOptions));
           return createServer(app);
         }),
       ],

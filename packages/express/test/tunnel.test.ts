@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { posternTunnel } from '../src/index.js';
-import { envelope, expectTunnel, listen, ORIGIN, startSink, tunnelOptionsFor, type Sink } from '../../node/test/tunnel-helpers.js';
+import { envelope, expectManagedTunnel, expectTunnel, listen, ORIGIN, startSink, tunnelOptionsFor, type Sink } from '../../node/test/tunnel-helpers.js';
 
 async function withApp(app: express.Express, run: (base: string) => Promise<void>): Promise<void> {
   const server = createServer(app);
@@ -25,6 +25,21 @@ describe('posternTunnel (Express)', () => {
     app.use('/postern/tunnel', posternTunnel(tunnelOptionsFor(sink)));
     app.use(express.json());
     await withApp(app, (base) => expectTunnel(`${base}/postern/tunnel`, sink as Sink));
+  });
+
+  it('at the app root, answers its fixed and managed paths and leaves every other request to the app', async () => {
+    sink = await startSink();
+    const app = express();
+    app.use(posternTunnel({ ...tunnelOptionsFor(sink), managedPaths: true }));
+    app.use(express.json());
+    app.post('/app-route', (req, res) => res.json({ got: req.body }));
+    await withApp(app, async (base) => {
+      await expectManagedTunnel(base, sink as Sink);
+      sink!.received.length = 0;
+      await expectTunnel(`${base}/postern/tunnel`, sink as Sink);
+      const own = await fetch(`${base}/app-route`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+      expect(await own.json()).toEqual({ got: { a: 1 } });
+    });
   });
 
   it('forwards the Buffer express.raw() read, byte for byte', async () => {

@@ -11,7 +11,7 @@ export type { RelayOptions, TunnelOptions } from '@postern/core';
  * stream through is never subject to Fastify's `bodyLimit` (1 MiB by default), so the engine's cap is the
  * only one: 20 MiB envelopes reach the tunnel.
  */
-function mount(fastify: FastifyInstance, engine: Relay, routePath: string | undefined): void {
+function mount(fastify: FastifyInstance, engine: Relay, routes: readonly string[]): void {
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
   const answer = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
@@ -19,7 +19,16 @@ function mount(fastify: FastifyInstance, engine: Relay, routePath: string | unde
     reply.raw.once('finish', () => discardUnreadBody(request.raw));
     return reply.code(response.status).headers(response.headers).send(response.body ?? undefined);
   };
-  fastify.all(routePath ?? engine.path, answer);
+  for (const route of routes) {
+    fastify.all(route, answer);
+    // One trailing slash is the same route (Sentry's `tunnel: { trailingSlash: true }` sends it), unless the
+    // app's router already ignores trailing slashes, which makes the second route a duplicate.
+    try {
+      fastify.all(`${route}/`, answer);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'FST_ERR_DUPLICATED_ROUTE') throw error;
+    }
+  }
   // Fastify refuses some Content-Type headers (e.g. "text/html, application/json") before any parser runs;
   // the engine answers those itself, so the refusal carries the contract's order of checks and error code.
   fastify.setErrorHandler(async (error: FastifyError, request, reply) => {
@@ -48,25 +57,37 @@ export interface FastifyRelayOptions extends RelayOptions {
  * await app.register(posternRelay, { projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] });
  * await app.listen({ port: 3000 });
  */
-export const posternRelay: FastifyPluginAsync<FastifyRelayOptions> = async (fastify, { routePath, ...options }) => mount(fastify, createRelay(withNodeTransport(options)), routePath);
+export const posternRelay: FastifyPluginAsync<FastifyRelayOptions> = async (fastify, { routePath, ...options }) => {
+  const relay = createRelay(withNodeTransport(options));
+  mount(fastify, relay, [routePath ?? relay.path]);
+};
 
 export interface FastifyTunnelOptions extends TunnelOptions {
-  /** The route to answer on. Default: `path`, which defaults to `/postern/tunnel`. */
+  /** The route to answer on instead of the fixed `path` (default `/postern/tunnel`). The managed paths (`managedPaths: true`) are registered beside it. */
   routePath?: string;
 }
 
 /**
- * An encapsulated Fastify plugin for the Sentry envelope tunnel, registered like `posternRelay`: its route
- * for every method, and its own content-type parser handing the raw stream to the engine, which reads it
- * under `maxEnvelopeBytes` (20 MiB by default; Fastify's `bodyLimit` does not apply to a passed-through stream).
+ * An encapsulated Fastify plugin for the Sentry envelope tunnel, registered like `posternRelay`: its routes
+ * for every method (the fixed `path` and, with `managedPaths: true`, the path `Sentry.init({ dsn, tunnel:
+ * true })` derives from each DSN, each also with one trailing slash), and its own content-type parser handing
+ * the raw stream to the engine, which reads it under `maxEnvelopeBytes` (20 MiB by default; Fastify's
+ * `bodyLimit` does not apply to a passed-through stream). Put managed paths under a prefix with `basePath`,
+ * not the plugin's `prefix`: the engine matches whole request paths.
  *
  * @example
  * import Fastify from 'fastify';
  * import { posternTunnel } from '@postern/fastify';
  *
  * const app = Fastify();
- * await app.register(posternTunnel, { dsns: [process.env.SENTRY_DSN!], allowedOrigins: ['https://app.example.com'] });
+ * await app.register(posternTunnel, { dsns: [process.env.SENTRY_DSN!], managedPaths: true });
  * await app.listen({ port: 3000 });
- * // in the browser: Sentry.init({ dsn, tunnel: '/postern/tunnel' })
+ * // in the page served by this app: Sentry.init({ dsn, tunnel: true })
  */
-export const posternTunnel: FastifyPluginAsync<FastifyTunnelOptions> = async (fastify, { routePath, ...options }) => mount(fastify, createTunnel(withNodeTransport(options)), routePath);
+export const posternTunnel: FastifyPluginAsync<FastifyTunnelOptions> = async (fastify, { routePath, ...options }) => {
+  const tunnel = createTunnel(withNodeTransport(options));
+  // `paths` is the fixed path (unless `path: false`), then the managed paths.
+  const managed = options.path === false ? tunnel.paths : tunnel.paths.slice(1);
+  const fixed = routePath ?? (options.path === false ? undefined : tunnel.path);
+  mount(fastify, tunnel, fixed === undefined ? managed : [fixed, ...managed]);
+};

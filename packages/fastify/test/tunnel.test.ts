@@ -1,7 +1,7 @@
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { posternRelay, posternTunnel } from '../src/index.js';
-import { expectTunnel, ORIGIN, startSink, tunnelOptionsFor, type Sink } from '../../node/test/tunnel-helpers.js';
+import { expectManagedTunnel, expectTunnel, ORIGIN, startSink, tunnelOptionsFor, type Sink } from '../../node/test/tunnel-helpers.js';
 
 describe('posternTunnel (Fastify)', () => {
   let sink: Sink | undefined;
@@ -17,6 +17,22 @@ describe('posternTunnel (Fastify)', () => {
       await expectTunnel(`${address}/postern/tunnel`, sink);
     } finally {
       await app.close();
+    }
+  });
+
+  it('registers the managed paths, each with a trailing slash, also when the router already ignores trailing slashes', async () => {
+    for (const options of [{}, { routerOptions: { ignoreTrailingSlash: true } }]) {
+      sink = await startSink();
+      const app = Fastify(options);
+      await app.register(posternTunnel, { ...tunnelOptionsFor(sink), managedPaths: true });
+      const address = await app.listen({ port: 0, host: '127.0.0.1' });
+      try {
+        await expectManagedTunnel(address, sink);
+      } finally {
+        await app.close();
+        await sink.close();
+        sink = undefined;
+      }
     }
   });
 

@@ -1,4 +1,4 @@
-import type { Context, Handler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { GetConnInfo } from 'hono/conninfo';
 import { createRelay, createTunnel, type Relay, type RelayOptions, type RelayRequest, type TunnelOptions } from '@postern/core';
 
@@ -25,17 +25,24 @@ function toRelayRequest(c: Context, getConnInfo: GetConnInfo): RelayRequest {
     header: (name) => request.headers.get(name) ?? undefined,
     clientAddress: getConnInfo(c).remote.address,
     body: request.body,
+    path: c.req.path,
   };
 }
 
-/** The Hono glue shared by the relay and the tunnel: checks `getConnInfo`, then compiles the engine with the rest of the options. */
-function honoHandler<O>(options: O & HonoConnInfo, create: (options: O) => Relay): Handler {
+/**
+ * The Hono glue shared by the relay and the tunnel: checks `getConnInfo`, then compiles the engine with the
+ * rest of the options. On a route of its own (`app.all('/postern/tunnel', …)`) the route decides; as
+ * middleware or on a wildcard route (`app.use(…)`, `app.all('/monitoring/*', …)`) the engine's own paths
+ * do (`engine.matches`), and every other request goes on to `next`.
+ */
+function honoHandler<O>(options: O & HonoConnInfo, create: (options: O) => Relay): MiddlewareHandler {
   const { getConnInfo, ...engineOptions } = options;
   if (typeof getConnInfo !== 'function') {
     throw new TypeError("getConnInfo is required: pass getConnInfo from '@hono/node-server/conninfo' (or hono/bun, hono/deno, hono/cloudflare-workers) so the relay knows the client's address.");
   }
   const engine = create(engineOptions as O);
-  return async (c) => {
+  return async (c, next) => {
+    if (!engine.matches(c.req.path) && /[*:]/.test(c.req.routePath)) return next();
     const response = await engine.handle(toRelayRequest(c, getConnInfo));
     return new Response(response.body, { status: response.status, headers: response.headers });
   };
@@ -55,14 +62,16 @@ function honoHandler<O>(options: O & HonoConnInfo, create: (options: O) => Relay
  * app.all('/debugbundle/browser', posternRelay({ projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'], getConnInfo }));
  * serve({ fetch: app.fetch, port: 3000 });
  */
-export function posternRelay(options: HonoRelayOptions): Handler {
+export function posternRelay(options: HonoRelayOptions): MiddlewareHandler {
   return honoHandler(options, createRelay);
 }
 
 /**
  * A Hono handler for the Sentry envelope tunnel: point the browser SDK's `tunnel` option at its route.
- * Register it like the relay, with `app.all`, before any middleware that reads the body; the engine reads
- * the envelope stream itself under `maxEnvelopeBytes`.
+ * Register it as middleware with `app.use(…)`, where it answers its own paths (`path`, and with
+ * `managedPaths: true` the path `Sentry.init({ dsn, tunnel: true })` derives from each DSN) and passes
+ * every other request on; or on a route of its own with `app.all`. Either way before any middleware that
+ * reads the body: the engine reads the envelope stream itself under `maxEnvelopeBytes`.
  *
  * @example
  * import { Hono } from 'hono';
@@ -71,10 +80,10 @@ export function posternRelay(options: HonoRelayOptions): Handler {
  * import { posternTunnel } from '@postern/hono';
  *
  * const app = new Hono();
- * app.all('/postern/tunnel', posternTunnel({ dsns: [process.env.SENTRY_DSN!], allowedOrigins: ['https://app.example.com'], getConnInfo }));
+ * app.use(posternTunnel({ dsns: [process.env.SENTRY_DSN!], managedPaths: true, getConnInfo }));
  * serve({ fetch: app.fetch, port: 3000 });
- * // in the browser: Sentry.init({ dsn, tunnel: '/postern/tunnel' })
+ * // in the page served by this app: Sentry.init({ dsn, tunnel: true })
  */
-export function posternTunnel(options: HonoTunnelOptions): Handler {
+export function posternTunnel(options: HonoTunnelOptions): MiddlewareHandler {
   return honoHandler(options, createTunnel);
 }

@@ -14,7 +14,9 @@ describe('@postern/hono against the Relay Contract', () => {
         serverTarget('hono', (options, config) => {
           const app = new Hono();
           const handler = config.protocol === 'sentry-tunnel' ? posternTunnel({ ...(options as unknown as HonoTunnelOptions), getConnInfo }) : posternRelay({ ...(options as unknown as HonoRelayOptions), getConnInfo });
-          app.all(options.path, handler);
+          // A tunnel with managed paths as middleware, where it answers its own paths; otherwise on its route.
+          if (options.managedPaths === true) app.use(handler);
+          else app.all(options.path as string, handler);
           return createAdaptorServer({ fetch: app.fetch }) as Server;
         }),
       ],

@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { posternTunnel } from '../src/index.js';
-import { expectTunnel, startSink, tunnelOptionsFor, type Sink } from '../../node/test/tunnel-helpers.js';
+import { expectManagedTunnel, expectTunnel, startSink, tunnelOptionsFor, type Sink } from '../../node/test/tunnel-helpers.js';
 
 describe('posternTunnel (Hono)', () => {
   let sink: Sink | undefined;
@@ -19,6 +19,28 @@ describe('posternTunnel (Hono)', () => {
     });
     try {
       await expectTunnel(`http://127.0.0.1:${(server.address() as AddressInfo).port}/postern/tunnel`, sink);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('as middleware, answers its fixed and managed paths and passes every other request on; on a route of its own, the route decides', async () => {
+    sink = await startSink();
+    const app = new Hono();
+    app.use(posternTunnel({ ...tunnelOptionsFor(sink), managedPaths: true, getConnInfo }));
+    app.all('/custom', posternTunnel({ ...tunnelOptionsFor(sink), getConnInfo }));
+    app.get('/hello', (c) => c.text('the app itself'));
+    const server = await new Promise<ServerType>((resolve) => {
+      const started: ServerType = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await expectManagedTunnel(base, sink);
+      sink.received.length = 0;
+      await expectTunnel(`${base}/postern/tunnel`, sink);
+      sink.received.length = 0;
+      await expectTunnel(`${base}/custom`, sink);
+      expect(await (await fetch(`${base}/hello`)).text()).toBe('the app itself');
     } finally {
       server.close();
     }

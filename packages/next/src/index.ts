@@ -1,4 +1,4 @@
-import { createRelay, createTunnel, type Relay, type RelayOptions, type RelayRequest, type TunnelOptions } from '@postern/core';
+import { createRelay, createTunnel, errorResponse, type Relay, type RelayOptions, type RelayRequest, type TunnelOptions } from '@postern/core';
 
 export type { RelayOptions, TunnelOptions } from '@postern/core';
 
@@ -38,19 +38,22 @@ function peerAddressOf(request: Request, peer: PeerAddress): string | undefined 
 }
 
 /** The engine's view of a route handler's request: headers from the Web request, the body as its stream. */
-function toRelayRequest(request: Request, peer: PeerAddress): RelayRequest {
+function toRelayRequest(request: Request, peer: PeerAddress, path: string): RelayRequest {
   return {
     method: request.method,
     header: (name) => request.headers.get(name) ?? undefined,
     clientAddress: peerAddressOf(request, peer),
     body: request.body,
+    path,
   };
 }
 
 /**
  * The Next.js glue shared by the relay and the tunnel: one handler for every method. The engine is compiled
  * on the first request, not at import: `next build` imports every route module, usually without the
- * runtime's secrets, so a wrong option shows up as an error on the first request.
+ * runtime's secrets, so a wrong option shows up as an error on the first request. The route file decides
+ * which path is answered, except for a tunnel with `managedPaths`: its handlers sit in a dynamic segment
+ * (`app/[tunnel]/route.ts`), so they answer only the engine's own paths and 404 `not_found` elsewhere.
  */
 function routeHandlers<O>(options: O & NextPeerOptions, create: (options: O) => Relay): RelayRouteHandlers {
   const { peerAddress, ...engineOptions } = options;
@@ -59,10 +62,12 @@ function routeHandlers<O>(options: O & NextPeerOptions, create: (options: O) => 
       'peerAddress is required: Next.js does not give route handlers the socket address. Pass the address of your proxy (and name it in trustProxy), or a function returning the address your platform vouches for.',
     );
   }
+  const ownPathsOnly = (engineOptions as { managedPaths?: unknown }).managedPaths === true;
   let engine: Relay | undefined;
   const handler: RelayRouteHandler = async (request) => {
     engine ??= create(engineOptions as O);
-    const response = await engine.handle(toRelayRequest(request, peerAddress));
+    const path = new URL(request.url).pathname;
+    const response = ownPathsOnly && !engine.matches(path) ? errorResponse('not_found', {}) : await engine.handle(toRelayRequest(request, peerAddress, path));
     return new Response(response.body, { status: response.status, headers: response.headers });
   };
   return { GET: handler, POST: handler, PUT: handler, PATCH: handler, DELETE: handler, OPTIONS: handler };
@@ -90,7 +95,11 @@ export function posternRelay(options: NextRelayOptions): RelayRouteHandlers {
 /**
  * Route handlers for the Sentry envelope tunnel in `app/postern/tunnel/route.ts` (Node.js runtime): point
  * the browser SDK's `tunnel` option at that route. Like the relay, the tunnel is compiled on the first
- * request, so `next build` needs no DSN.
+ * request, so `next build` needs no DSN. For `Sentry.init({ dsn, tunnel: true })`, put the handlers with
+ * `managedPaths: true` in a dynamic segment where the SDK posts: `app/[tunnel]/route.ts`, or with
+ * `basePath: '/monitoring'` (given to the SDK too) `app/monitoring/[tunnel]/route.ts`; they answer only the
+ * tunnel's own paths there. A trailing slash (`tunnel: { trailingSlash: true }`) needs
+ * `skipTrailingSlashRedirect: true` in `next.config`, or Next.js redirects the POST first.
  *
  * @example
  * // app/postern/tunnel/route.ts, with Next.js listening only behind a proxy at 10.0.0.2

@@ -3,15 +3,16 @@ import { createAdaptorServer } from '@hono/node-server';
 import { loadContract, renderConsole, runConformance, sampleEvent, serverTarget } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
 import { posternRelay, posternTunnel, type NextRelayOptions, type NextTunnelOptions, type RelayRouteHandlers } from '../src/index.js';
-import { expectTunnel, startSink, tunnelOptionsFor } from '../../node/test/tunnel-helpers.js';
+import { expectManagedTunnel, expectTunnel, startSink, tunnelOptionsFor } from '../../node/test/tunnel-helpers.js';
 
 // The route handlers in process, behind a Node-to-Web-Request bridge listening on loopback (the peer is
 // always a local process, as with `next start -H 127.0.0.1`). The production build of examples/next runs
-// the same fixtures through `next build` + `next start`.
-function routeServer(handlers: RelayRouteHandlers, path: string): Server {
+// the same fixtures through `next build` + `next start`. Without `path`, every request reaches the handlers,
+// as in a dynamic segment (`app/[tunnel]/route.ts`).
+function routeServer(handlers: RelayRouteHandlers, path: string | undefined): Server {
   return createAdaptorServer({
     fetch: (request: Request) => {
-      if (new URL(request.url).pathname !== path) return new Response('not found', { status: 404 });
+      if (path !== undefined && new URL(request.url).pathname !== path) return new Response('not found', { status: 404 });
       const handler = handlers[request.method as keyof RelayRouteHandlers];
       return handler ? handler(request) : new Response(null, { status: 405 });
     },
@@ -34,7 +35,7 @@ describe('@postern/next against the Relay Contract', () => {
             config.protocol === 'sentry-tunnel'
               ? posternTunnel({ ...(options as unknown as NextTunnelOptions), peerAddress: '127.0.0.1' })
               : posternRelay({ ...(options as unknown as NextRelayOptions), peerAddress: '127.0.0.1' });
-          return routeServer(handlers, options.path);
+          return routeServer(handlers, options.managedPaths === true ? undefined : (options.path as string));
         }),
       ],
     });
@@ -66,6 +67,23 @@ describe('@postern/next against the Relay Contract', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       await expectTunnel(`http://127.0.0.1:${(server.address() as { port: number }).port}/postern/tunnel`, sink);
+    } finally {
+      server.close();
+      await sink.close();
+    }
+  });
+
+  it('with managedPaths, in a dynamic segment, answers only the tunnel\'s own paths and 404s the rest', async () => {
+    const sink = await startSink();
+    const handlers = posternTunnel({ ...tunnelOptionsFor(sink), managedPaths: true, peerAddress: '127.0.0.1' });
+    const server = routeServer(handlers, undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      await expectManagedTunnel(base, sink);
+      const elsewhere = await fetch(`${base}/somewhere/else`, { method: 'POST', body: 'x' });
+      expect(elsewhere.status).toBe(404);
+      expect(await elsewhere.json()).toMatchObject({ error: 'not_found' });
     } finally {
       server.close();
       await sink.close();

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { withNodeTransport } from './transport.js';
-import { createRelay, createTunnel, errorResponse, matchesPath, type Relay, type RelayBody, type RelayOptions, type RelayRequest, type RelayResponse, type TunnelOptions } from '@postern/core';
+import { createRelay, createTunnel, errorResponse, type Relay, type RelayBody, type RelayOptions, type RelayRequest, type RelayResponse, type TunnelOptions } from '@postern/core';
 
 export type { RelayOptions, TunnelOptions } from '@postern/core';
 export { undiciTransport, withNodeTransport } from './transport.js';
@@ -13,6 +13,8 @@ export { undiciTransport, withNodeTransport } from './transport.js';
 export function toRelayRequest(req: IncomingMessage, body?: RelayBody): RelayRequest {
   return {
     method: req.method ?? 'GET',
+    // Express rewrites `url` under a mount path and keeps the whole target in `originalUrl`.
+    path: (req as { originalUrl?: string }).originalUrl ?? req.url,
     header(name) {
       const value = req.headers[name];
       return Array.isArray(value) ? value.join(', ') : value;
@@ -42,12 +44,13 @@ export function discardUnreadBody(req: IncomingMessage): void {
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
 
 /**
- * The node:http glue shared by the relay and the tunnel: answers the engine's `path` and nothing else;
- * other paths go to `next` when given (so it can sit in front of an app), or get a 404.
+ * The node:http glue shared by the relay and the tunnel: answers the engine's paths (`engine.matches`: the
+ * relay's route; the tunnel's fixed path and managed paths) and nothing else; other paths go to `next` when
+ * given (so it can sit in front of an app), or get a 404.
  */
 export function createNodeHandler(engine: Relay): NodeHandler {
   return (req, res, next) => {
-    if (!matchesPath(req.url ?? '/', engine.path)) {
+    if (!engine.matches(req.url ?? '/')) {
       if (next) return next();
       return writeRelayResponse(req, res, errorResponse('not_found', {}));
     }
@@ -76,8 +79,9 @@ export interface NodeTunnelOptions extends TunnelOptions {}
 
 /**
  * A `node:http` request listener for the Sentry envelope tunnel (`path`, default `/postern/tunnel`): point
- * the browser SDK's `tunnel` option at it. Other paths go to `next` when given, or get a 404, so it chains
- * with `createNodeRelay`.
+ * the browser SDK's `tunnel` option at it. With `managedPaths: true` it also answers the path
+ * `Sentry.init({ dsn, tunnel: true })` derives from each DSN. Other paths go to `next` when given, or get a
+ * 404, so it chains with `createNodeRelay`.
  *
  * @example
  * import { createServer } from 'node:http';

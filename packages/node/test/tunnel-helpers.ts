@@ -2,6 +2,7 @@
 // it, and the two checks each adapter must pass on a real listening server.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getTunnelPath } from '@sentry/core';
 import { expect } from 'vitest';
 
 export const ORIGIN = 'https://app.example';
@@ -77,4 +78,26 @@ export function tunnelOptionsFor(sink: Sink): { dsns: string[]; allowedOrigins: 
 export async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** The path `Sentry.init({ dsn, tunnel: true })` posts to, as the installed @sentry/core derives it. */
+export function sdkTunnelPath(dsn: string): string {
+  const path = getTunnelPath(dsn);
+  if (path === undefined) throw new Error(`@sentry/core derives no tunnel path from ${dsn}`);
+  return path;
+}
+
+/**
+ * What every adapter's tunnel with `managedPaths: true` must do on `base` (allowing only project 42 of
+ * `sink`): forward on the path the SDK derives from the DSN, with and without a trailing slash; and not
+ * serve the path of another DSN, which gets `elsewhere` (the app's own answer, 404 by default).
+ */
+export async function expectManagedTunnel(base: string, sink: Sink, elsewhere = 404): Promise<void> {
+  const dsn = sink.dsn('42');
+  const path = sdkTunnelPath(dsn);
+  for (const target of [path, `${path}/`]) expect((await post(`${base}${target}`, envelope(dsn))).status, target).toBe(200);
+  expect(sink.received.map((request) => request.url.split('?')[0])).toEqual(['/api/42/envelope/', '/api/42/envelope/']);
+  const other = sink.dsn('43');
+  expect((await post(`${base}${sdkTunnelPath(other)}`, envelope(other))).status).toBe(elsewhere);
+  expect(sink.received).toHaveLength(2);
 }

@@ -1,5 +1,5 @@
 import type { Handle, RequestEvent, RequestHandler } from '@sveltejs/kit';
-import { createRelay, createTunnel, DEFAULTS, matchesPath, TUNNEL_DEFAULTS, type Relay, type RelayBody, type RelayOptions, type RelayRequest, type TunnelOptions } from '@postern/core';
+import { createRelay, createTunnel, DEFAULTS, errorResponse, matchesPath, TUNNEL_DEFAULTS, type Relay, type RelayBody, type RelayOptions, type RelayRequest, type TunnelOptions } from '@postern/core';
 
 export type { RelayOptions, TunnelOptions } from '@postern/core';
 
@@ -73,28 +73,42 @@ function toRelayRequest(event: RequestEvent): RelayRequest {
     get body() {
       return bodyOf(event);
     },
+    path: event.url.pathname,
   };
 }
 
 /**
  * The SvelteKit glue shared by the relay and the tunnel: answers a request through the engine, compiled
  * on the first request rather than at import (`vite build` imports server routes to analyse them, usually
- * without the runtime's secrets).
+ * without the runtime's secrets). With `ownPathsOnly` (a tunnel with `managedPaths`, whose `+server.ts`
+ * sits in a dynamic segment such as `src/routes/[tunnel]/`) it answers only the engine's own paths, and
+ * 404 `not_found` elsewhere; otherwise the route decides.
  */
-function engineAnswer(create: () => Relay): (event: RequestEvent) => Promise<Response> {
+function engineAnswer(create: () => Relay, ownPathsOnly: () => boolean = () => false): (event: RequestEvent) => Promise<Response> {
   let engine: Relay | undefined;
   return async (event) => {
     engine ??= create();
-    const response = await engine.handle(toRelayRequest(event));
+    const response = ownPathsOnly() && !engine.matches(event.url.pathname) ? errorResponse('not_found', {}) : await engine.handle(toRelayRequest(event));
     return new Response(response.body, { status: response.status, headers: response.headers });
   };
 }
 
-/** A `handle` hook that answers `path` through the engine and resolves every other request as usual. */
-function engineHandle(path: string, create: () => Relay): Handle {
-  const answer = engineAnswer(create);
-  return ({ event, resolve }) => (matchesPath(event.url.pathname, path) ? answer(event) : resolve(event));
+/**
+ * A `handle` hook that answers the engine's paths and resolves every other request as usual. With a fixed
+ * `path` nothing is compiled until a request comes for it. Without one (a tunnel with `managedPaths`, whose
+ * paths come from its DSNs) the engine is compiled on the first request, whatever its path, so a
+ * configuration error fails every request until it is fixed rather than losing telemetry unnoticed.
+ */
+function engineHandle(path: string | undefined, create: () => Relay): Handle {
+  let engine: Relay | undefined;
+  const compiled = (): Relay => (engine ??= create());
+  const answer = engineAnswer(compiled);
+  if (path !== undefined) return ({ event, resolve }) => (matchesPath(event.url.pathname, path) ? answer(event) : resolve(event));
+  return ({ event, resolve }) => (compiled().matches(event.url.pathname) ? answer(event) : resolve(event));
 }
+
+/** Whether tunnel options put the managed paths in play, read only when a request comes (the options may be incomplete at build time). */
+const servesManagedPaths = (options: SvelteKitTunnelOptions | undefined): boolean => options?.managedPaths === true || options?.path === false;
 
 /**
  * A request handler for `src/routes/<route>/+server.ts`. Export it as `fallback` so every method reaches
@@ -130,7 +144,10 @@ export function posternHandle(options: SvelteKitRelayOptions): Handle {
  * A request handler for the Sentry envelope tunnel in `src/routes/postern/tunnel/+server.ts`: point the
  * browser SDK's `tunnel` option at that route. Export it as `fallback`, like the relay. With adapter-node,
  * raise `BODY_SIZE_LIMIT` to at least `maxEnvelopeBytes` (20 MiB by default), or larger envelopes get
- * adapter-node's own 413.
+ * adapter-node's own 413. With `managedPaths: true`, put it in a dynamic segment where
+ * `Sentry.init({ dsn, tunnel: true })` posts (`src/routes/[tunnel]/+server.ts`, or with `basePath`
+ * `src/routes/monitoring/[tunnel]/+server.ts`): it then answers only the tunnel's own paths, 404 elsewhere.
+ * `posternTunnelHandle` needs no route file at all.
  *
  * @example
  * // src/routes/postern/tunnel/+server.ts
@@ -141,12 +158,15 @@ export function posternHandle(options: SvelteKitRelayOptions): Handle {
  * // in the browser: Sentry.init({ dsn, tunnel: '/postern/tunnel' })
  */
 export function posternTunnel(options: SvelteKitTunnelOptions): RequestHandler {
-  return engineAnswer(() => createTunnel(options));
+  return engineAnswer(() => createTunnel(options), () => servesManagedPaths(options));
 }
 
 /**
- * A `handle` hook that answers the tunnel route (`path`, default `/postern/tunnel`) before the app's own
- * hooks and routes run. Combine it with `posternHandle` and yours via `sequence`.
+ * A `handle` hook that answers the tunnel's paths (`path`, default `/postern/tunnel`, and with
+ * `managedPaths: true` the path `Sentry.init({ dsn, tunnel: true })` derives from each DSN) before the app's
+ * own hooks and routes run. Combine it with `posternHandle` and yours via `sequence`. With `managedPaths`,
+ * the tunnel is compiled on the first request whatever its path (its paths come from the DSNs), so a
+ * configuration error fails every request until it is fixed.
  *
  * @example
  * // src/hooks.server.ts
@@ -156,9 +176,10 @@ export function posternTunnel(options: SvelteKitTunnelOptions): RequestHandler {
  *
  * export const handle = sequence(
  *   posternHandle({ projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] }),
- *   posternTunnelHandle({ dsns: [env.SENTRY_DSN!], allowedOrigins: ['https://app.example.com'] }),
+ *   posternTunnelHandle({ dsns: [env.SENTRY_DSN!], managedPaths: true }),
  * );
+ * // in the page: Sentry.init({ dsn, tunnel: true })
  */
 export function posternTunnelHandle(options: SvelteKitTunnelOptions): Handle {
-  return engineHandle(options.path ?? TUNNEL_DEFAULTS.path, () => createTunnel(options));
+  return engineHandle(servesManagedPaths(options) ? undefined : ((options.path as string | undefined) ?? TUNNEL_DEFAULTS.path), () => createTunnel(options));
 }

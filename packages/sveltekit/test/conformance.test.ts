@@ -4,7 +4,7 @@ import { getRequest, setResponse } from '@sveltejs/kit/node';
 import { loadContract, renderConsole, runConformance, serverTarget } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
 import { posternHandle, posternRelay, posternTunnel, posternTunnelHandle, type SvelteKitRelayOptions, type SvelteKitTunnelOptions } from '../src/index.js';
-import { expectTunnel, listen, startSink, tunnelOptionsFor } from '../../node/test/tunnel-helpers.js';
+import { expectManagedTunnel, expectTunnel, listen, startSink, tunnelOptionsFor } from '../../node/test/tunnel-helpers.js';
 
 // adapter-node's request path, in process: SvelteKit's own Node bridge (getRequest/setResponse, the 512 kB
 // BODY_SIZE_LIMIT default), getClientAddress() as adapter-node answers it without ADDRESS_HEADER, and
@@ -74,6 +74,28 @@ describe('@postern/sveltekit against the Relay Contract', () => {
       } as unknown as Parameters<RequestHandler>[0]);
     expect((await send('198.51.100.1')).status).toBe(415);
     expect((await send('198.51.100.2')).status).toBe(429);
+  });
+
+  it('with managedPaths, the hook answers the tunnel\'s own paths and resolves the rest; the fallback 404s the rest', async () => {
+    const sink = await startSink();
+    const options = { ...tunnelOptionsFor(sink), managedPaths: true };
+    const fallback = posternTunnel(options);
+    const handle = posternTunnelHandle(options);
+    const resolved: string[] = [];
+    const servers = [
+      kitServer((event) => fallback(event as Parameters<RequestHandler>[0]), Infinity),
+      kitServer((event) => handle({ event, resolve: async (e) => (resolved.push(e.url.pathname), notFound()) }), Infinity),
+    ];
+    try {
+      for (const server of servers) {
+        sink.received.length = 0;
+        await expectManagedTunnel(await listen(server), sink);
+      }
+      expect(resolved).toHaveLength(1);
+    } finally {
+      for (const server of servers) server.close();
+      await sink.close();
+    }
   });
 
   it('posternTunnel and posternTunnelHandle forward a valid envelope byte for byte and refuse an unknown DSN', async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULTS, resolveDeliverySettings, TUNNEL_DEFAULTS } from '@postern/core';
+import { createTunnel, DEFAULTS, resolveDeliverySettings } from '@postern/core';
 import { openFileSpool } from '@postern/core/spool';
 import { ADMIN_DEFAULTS, ConfigError, type ServeConfig } from '../config.js';
 import type { Output } from '../output.js';
@@ -206,7 +206,8 @@ export async function doctor(options: DoctorOptions, out: Output): Promise<numbe
     if (config.tunnel) {
       // The DSNs were compiled by the engine when the config loaded; say what the tunnel will accept.
       const routes = config.tunnel.dsns.length;
-      checks.push({ name: 'sentry tunnel', verdict: 'pass', detail: `${config.tunnel.path ?? TUNNEL_DEFAULTS.path} forwards envelopes for ${routes} DSN${routes === 1 ? '' : 's'}` });
+      const paths = createTunnel({ ...config.tunnel, fetch: () => Promise.reject(new Error('doctor sends nothing through the tunnel')) }).paths;
+      checks.push({ name: 'sentry tunnel', verdict: 'pass', detail: `${paths.join(', ')} forward${paths.length === 1 ? 's' : ''} envelopes for ${routes} DSN${routes === 1 ? '' : 's'}` });
     }
   }
   if (options.url) {

@@ -103,9 +103,11 @@ headersTimeoutMs: 10000
 requestTimeoutMs: 30000
 
 # A Sentry tunnel beside the relay (the browser SDK's \`tunnel: '/postern/tunnel'\`): uncomment and list
-# the DSNs it may forward to. See the README for mirrors (forwardTo) and PII scrubbing (scrub).
+# the DSNs it may forward to. managedPaths also answers \`tunnel: true\` (Sentry SDK 11.10+), on the path
+# the SDK derives from each DSN. See the README for mirrors (forwardTo) and PII scrubbing (scrub).
 # tunnel:
 #   dsns: [https://<public key>@o0.ingest.sentry.io/<project id>]
+#   managedPaths: true
 `;
 }
 

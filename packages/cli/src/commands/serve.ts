@@ -20,7 +20,13 @@ export async function serve(config: ServeConfig): Promise<number> {
   logger.info(
     {
       url: `http://${address.address}:${address.port}${relayServer.relay.path}`,
-      ...(relayServer.tunnel ? { tunnelUrl: `http://${address.address}:${address.port}${relayServer.tunnel.path}` } : {}),
+      ...(relayServer.tunnel
+        ? {
+            tunnelUrl: `http://${address.address}:${address.port}${relayServer.tunnel.path}`,
+            // The fixed path and, with managedPaths, the path Sentry.init({ tunnel: true }) posts to for each DSN.
+            tunnelPaths: relayServer.tunnel.paths,
+          }
+        : {}),
       // Health, readiness and metrics are only on the admin listener; without adminPort there is none.
       admin: adminUrl(relayServer.adminAddress()),
       mode: relayServer.delivery.mode,

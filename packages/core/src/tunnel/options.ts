@@ -1,5 +1,6 @@
 import type { SharedOptions } from '../options.js';
 import type { ScrubOptions } from '../scrub/options.js';
+import type { TunnelItemOptions } from './item-rules.js';
 
 /** One allowed inbound DSN, and where its envelopes go: itself (the default) or other projects (mirror fan-out). */
 export interface TunnelRoute {
@@ -21,11 +22,31 @@ export interface MirrorResult {
   code?: string;
 }
 
-export interface TunnelOptions extends SharedOptions {
+/** `dropItems`, `allowItems`, `eventFilters` and `serverContext` (item-rules.ts) apply to every envelope after the DSN check, before any copy is made. */
+export interface TunnelOptions extends SharedOptions, TunnelItemOptions {
   /** The DSNs envelopes may name, as strings or routes with mirror targets. Required and non-empty. */
   dsns: readonly (string | TunnelRoute)[];
-  /** The route the tunnel answers on, for adapters that route themselves. Default `/postern/tunnel`. */
-  path?: string;
+  /**
+   * The fixed route the tunnel answers on, for adapters that route themselves (`Sentry.init({ tunnel:
+   * '/postern/tunnel' })`). Default `/postern/tunnel`. `false` switches it off, so only the managed paths
+   * are served (needs `managedPaths: true`).
+   */
+  path?: string | false;
+  /**
+   * Also answer the managed path of every inbound DSN: the same-origin path `Sentry.init({ dsn, tunnel: true })`
+   * posts to (Sentry SDK 11.10 and later), `basePath + "/" + base36(FNV-1a-32(dsn))`, e.g. `/16ym0ib`. List
+   * each DSN as the browser SDK is given it: the path is derived from the DSN as written (an explicit port
+   * changes it). A managed path forwards only envelopes for its own DSN (403 `dsn_not_allowed` otherwise).
+   * Computed once, at construction. Default `false`.
+   */
+  managedPaths?: boolean;
+  /**
+   * The prefix the managed paths sit under, as the browser SDK is given it (`tunnel: { basePath }`) and as
+   * the server sees requests: `/monitoring` serves `/monitoring/16ym0ib`. Normalised as the SDK does
+   * (`monitoring/`, `./monitoring` and `/monitoring` are the same). Only with `managedPaths: true`; the
+   * fixed `path` is used as written.
+   */
+  basePath?: string;
   /**
    * Envelopes per client IP per minute. Default 300: one tab with replay sends a segment every few seconds
    * besides sessions, errors and spans, and a 429 here tells the SDK to stop every category (replay stops

@@ -6,15 +6,15 @@ import { positiveInteger } from '../options.js';
 import type { Relay } from '../relay.js';
 import type { RelayRequest, RelayResponse } from '../request.js';
 import { errorResponse, neverThrows } from '../respond.js';
-import { compileScrubber } from '../scrub/scrubber.js';
-import { scrubEnvelope } from '../scrub/envelope.js';
 import { VERSION } from '../version.js';
 import { createInFlightBudget, type InFlightView, type Lease } from './budget.js';
 import { parseDsn } from './dsn.js';
 import { readEnvelopeHeader, rewriteForTarget } from './envelope-header.js';
-import { forwardEnvelope, type ForwardOptions } from './forward.js';
+import { compileItemRules, emptiedEnvelopeAnswer, withDropped, type DroppedItems } from './item-rules.js';
+import { forwardEnvelope, upstreamClient, type ForwardOptions, type UpstreamClient } from './forward.js';
 import { TUNNEL_DEFAULTS, type TunnelOptions } from './options.js';
 import { compileRoutes, type Target } from './routes.js';
+import { compileServedPaths } from './managed-paths.js';
 
 /** What a cross-origin page may read, so the SDK's own back-off sees Sentry's limits and the relay's. */
 const EXPOSED_HEADERS = 'Retry-After, X-Sentry-Rate-Limits, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset';
@@ -79,6 +79,7 @@ export interface Tunnel extends Relay {
  */
 export function createTunnel(options: TunnelOptions): Tunnel {
   const routes = compileRoutes(options?.dsns);
+  const served = compileServedPaths(options);
   const limits = resolveTunnelLimits(options);
   const maxBytes = limits.maxEnvelopeBytes;
   const budget = createInFlightBudget({ maxBytes: limits.maxDecodedBytesInFlight, maxBytesPerClient: limits.maxDecodedBytesPerClient });
@@ -91,13 +92,14 @@ export function createTunnel(options: TunnelOptions): Tunnel {
       windowMs: positiveInteger('rateLimit.windowMs', rateLimit.windowMs),
     },
     rateLimitStore: options.rateLimitStore,
-    rateLimitScope: `tunnel:${options.path ?? TUNNEL_DEFAULTS.path}`,
+    rateLimitScope: `tunnel:${served.path}`,
     exposedHeaders: EXPOSED_HEADERS,
     allowedRequestHeaders: 'content-type, content-encoding',
     // All categories, organization scope: the SDK drops everything until the window has passed.
     rateLimitedHeaders: (seconds) => ({ 'x-sentry-rate-limits': `${seconds}::organization` }),
   });
-  const scrubber = options.scrub ? compileScrubber(options.scrub) : undefined;
+  // scrub, dropItems / allowItems, eventFilters, serverContext: one pass over the items (item-rules.ts).
+  const rewriteItems = compileItemRules(options);
   const forward: ForwardOptions = {
     transport: resolveTransport(options),
     timeoutMs: positiveInteger('upstreamTimeoutMs', options.upstreamTimeoutMs ?? TUNNEL_DEFAULTS.upstreamTimeoutMs),
@@ -107,7 +109,7 @@ export function createTunnel(options: TunnelOptions): Tunnel {
   const copies = new Set<Promise<void>>();
 
   /** One copy to a secondary; the promise settles once the copy has been answered or has failed (and `onMirrorResult` has run). */
-  function sendCopy(target: Target, body: Uint8Array, client: string): Promise<void> {
+  function sendCopy(target: Target, body: Uint8Array, client: UpstreamClient): Promise<void> {
     const copy = forwardEnvelope(target.url, body, client, forward).then((answer) => {
       const ok = answer.ok && answer.status >= 200 && answer.status < 300;
       const result = answer.ok ? { dsn: target.written, ok, status: answer.status } : { dsn: target.written, ok, code: answer.code };
@@ -148,7 +150,7 @@ export function createTunnel(options: TunnelOptions): Tunnel {
     const lease = budget.lease(rateLimitKey(client));
     const forwards: Promise<unknown>[] = [];
     try {
-      return await relayEnvelope(request, headers, client, encoding, declaredLength, lease, forwards);
+      return await relayEnvelope(request, headers, upstreamClient(request, gate.value), encoding, declaredLength, lease, forwards);
     } finally {
       if (forwards.length === 0) lease.release();
       else void Promise.allSettled(forwards).then(() => lease.release());
@@ -158,7 +160,7 @@ export function createTunnel(options: TunnelOptions): Tunnel {
   async function relayEnvelope(
     request: RelayRequest,
     headers: Record<string, string>,
-    client: string,
+    client: UpstreamClient,
     encoding: 'identity' | 'gzip' | 'deflate',
     declaredLength: number | undefined,
     lease: Lease,
@@ -193,11 +195,18 @@ export function createTunnel(options: TunnelOptions): Tunnel {
     if (dsn === null) return errorResponse('dsn_invalid', headers);
     const route = routes.get(dsn.key);
     if (route === undefined) return errorResponse('dsn_not_allowed', headers);
+    const otherPath = served.refuses(request.path, dsn.key);
+    if (otherPath !== undefined) return errorResponse('dsn_not_allowed', headers, otherPath);
 
-    if (scrubber) {
-      const scrubbed = await scrubEnvelope(envelope, scrubber);
-      if (!scrubbed.ok) return errorResponse(scrubbed.code, headers, scrubbed.detail);
-      envelope = scrubbed.bytes;
+    let dropped: DroppedItems | undefined;
+    if (rewriteItems) {
+      const rewritten = await rewriteItems(envelope);
+      if (!rewritten.ok) return errorResponse(rewritten.code, headers, rewritten.detail);
+      if (rewritten.changed) lease.force(rewritten.bytes.length);
+      envelope = rewritten.bytes;
+      dropped = rewritten.dropped;
+      // Every item was removed: nothing goes upstream, and the SDK hears what Sentry answers an envelope with no items.
+      if (rewritten.emptied) return emptiedEnvelopeAnswer(head.header, headers, dropped);
     }
     const bodyFor = (target: Target): Uint8Array => {
       if (!target.rewrite) return envelope;
@@ -211,15 +220,17 @@ export function createTunnel(options: TunnelOptions): Tunnel {
     const answer = await primary;
     if (!answer.ok) {
       logger?.warn('postern: envelope delivery failed', { code: answer.code });
-      return errorResponse(answer.code, headers, answer.detail);
+      return withDropped(errorResponse(answer.code, headers, answer.detail), dropped);
     }
     Object.assign(headers, answer.headers);
     headers['cache-control'] = 'no-store';
-    return { status: answer.status, headers, body: answer.body };
+    return withDropped({ status: answer.status, headers, body: answer.body }, dropped);
   }
 
   return {
-    path: options.path ?? TUNNEL_DEFAULTS.path,
+    path: served.path,
+    paths: served.paths,
+    matches: served.matches,
     handle: neverThrows(handle, logger, 'tunnel'),
     async close() {
       await Promise.allSettled([...copies]);

@@ -1,5 +1,6 @@
 import { optionsFromEnv } from '../../../../options.mjs';
 
-// Both routes always exist (they are files); the one whose options are not configured (the relay under a
-// sentry-tunnel profile, the tunnel without SENTRY_DSN) fails on its first request with the engine's error.
+// The relay's route always exists (it is a file), and fails on its first request with the engine's error
+// when its options are not configured (under a sentry-tunnel profile). The tunnel is a handle hook
+// (src/hooks.server.ts), installed only when its options are (a sentry-tunnel profile, or SENTRY_DSN).
 export const { relayOptions, tunnelOptions } = optionsFromEnv();

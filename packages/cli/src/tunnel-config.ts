@@ -121,9 +121,3 @@ export function compileTunnelConfig(options: TunnelOptions, source: string): { p
     return { problem: `${source}: tunnel.${error instanceof Error ? error.message : String(error)}` };
   }
 }
-
-/** What the engine itself refuses in resolved tunnel options, as a `tunnel.<key>` problem, or undefined. */
-export function engineProblem(options: TunnelOptions, source: string): string | undefined {
-  const compiled = compileTunnelConfig(options, source);
-  return 'problem' in compiled ? compiled.problem : undefined;
-}

@@ -30,11 +30,12 @@ const envelopeBody = (req: Request): RelayBody =>
  * The Express glue shared by the relay and the tunnel. As a route handler (`app.all`), the route decides.
  * As middleware it answers the engine's own paths (`engine.matches`, against the whole request path), so
  * `app.use(posternTunnel(…))` at the app root serves the tunnel's fixed path and its managed paths; mounted
- * with `app.use(path, …)`, it also answers that mount path itself, as before. Everything else goes to `next`.
+ * with `app.use(path, …)`, it also answers that mount path itself (unless it serves managed paths, whose
+ * base alone is not a route). Everything else goes to `next`.
  */
-function expressHandler(engine: Relay, bodyOf: (req: Request) => RelayBody): RequestHandler {
+function expressHandler(engine: Relay, bodyOf: (req: Request) => RelayBody, answersMountPath: boolean): RequestHandler {
   return (req, res, next) => {
-    if (req.route === undefined && !(req.baseUrl !== '' && req.path === '/') && !engine.matches(req.originalUrl)) return next();
+    if (req.route === undefined && !(answersMountPath && req.baseUrl !== '' && req.path === '/') && !engine.matches(req.originalUrl)) return next();
     let body: RelayBody;
     try {
       body = bodyOf(req);
@@ -62,7 +63,7 @@ export interface ExpressRelayOptions extends RelayOptions {}
  * app.listen(3000);
  */
 export function posternRelay(options: ExpressRelayOptions): RequestHandler {
-  return expressHandler(createRelay(withNodeTransport(options)), batchBody);
+  return expressHandler(createRelay(withNodeTransport(options)), batchBody, true);
 }
 
 export interface ExpressTunnelOptions extends TunnelOptions {}
@@ -86,5 +87,6 @@ export interface ExpressTunnelOptions extends TunnelOptions {}
  * // in the page served by this app: Sentry.init({ dsn, tunnel: true })
  */
 export function posternTunnel(options: ExpressTunnelOptions): RequestHandler {
-  return expressHandler(createTunnel(withNodeTransport(options)), envelopeBody);
+  // With managed paths the tunnel answers only its own paths: a mount path alone is not one (R-MANAGED-7).
+  return expressHandler(createTunnel(withNodeTransport(options)), envelopeBody, options.managedPaths !== true);
 }

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { posternTunnel } from '../src/index.js';
-import { envelope, expectManagedTunnel, expectTunnel, listen, ORIGIN, startSink, tunnelOptionsFor, type Sink } from '../../node/test/tunnel-helpers.js';
+import { envelope, expectBoundUnderSpelling, expectManagedTunnel, expectTunnel, listen, ORIGIN, sdkTunnelPath, startSink, tunnelOptionsFor, twoProjectOptionsFor, type Sink } from '../../node/test/tunnel-helpers.js';
 
 async function withApp(app: express.Express, run: (base: string) => Promise<void>): Promise<void> {
   const server = createServer(app);
@@ -39,6 +39,24 @@ describe('posternTunnel (Express)', () => {
       await expectTunnel(`${base}/postern/tunnel`, sink as Sink);
       const own = await fetch(`${base}/app-route`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
       expect(await own.json()).toEqual({ got: { a: 1 } });
+    });
+  });
+
+  it("keeps a managed path to its DSN on an app route, which Express matches in any case", async () => {
+    sink = await startSink();
+    const app = express();
+    app.all(sdkTunnelPath(sink.dsn('42')), posternTunnel(twoProjectOptionsFor(sink)));
+    await withApp(app, (base) => expectBoundUnderSpelling(base, sink as Sink, (path) => path.toUpperCase()));
+  });
+
+  it('does not serve its mount path for every DSN when it serves managed paths', async () => {
+    sink = await startSink();
+    const app = express();
+    app.use('/monitoring', posternTunnel({ ...twoProjectOptionsFor(sink), basePath: '/monitoring', path: false }));
+    await withApp(app, async (base) => {
+      const response = await fetch(`${base}/monitoring`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'text/plain' }, body: new Uint8Array(envelope(sink!.dsn('43'))) });
+      expect(response.status).toBe(404);
+      expect(sink!.received).toHaveLength(0);
     });
   });
 

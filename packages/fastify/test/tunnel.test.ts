@@ -1,7 +1,7 @@
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { posternRelay, posternTunnel } from '../src/index.js';
-import { expectManagedTunnel, expectTunnel, ORIGIN, startSink, tunnelOptionsFor, type Sink } from '../../node/test/tunnel-helpers.js';
+import { expectBoundUnderSpelling, expectManagedTunnel, expectTunnel, ORIGIN, startSink, tunnelOptionsFor, twoProjectOptionsFor, type Sink } from '../../node/test/tunnel-helpers.js';
 
 describe('posternTunnel (Fastify)', () => {
   let sink: Sink | undefined;
@@ -28,6 +28,27 @@ describe('posternTunnel (Fastify)', () => {
       const address = await app.listen({ port: 0, host: '127.0.0.1' });
       try {
         await expectManagedTunnel(address, sink);
+      } finally {
+        await app.close();
+        await sink.close();
+        sink = undefined;
+      }
+    }
+  });
+
+  it('keeps a managed path to its DSN when the router decodes a percent-escape, ignores case or adds a prefix', async () => {
+    const spellings: [{ routerOptions?: { caseSensitive: boolean } }, string | undefined, (path: string) => string][] = [
+      [{}, undefined, (path) => `/%${path.charCodeAt(1).toString(16)}${path.slice(2)}`],
+      [{ routerOptions: { caseSensitive: false } }, undefined, (path) => path.toUpperCase()],
+      [{}, '/prefix', (path) => `/prefix${path}`],
+    ];
+    for (const [options, prefix, spell] of spellings) {
+      sink = await startSink();
+      const app = Fastify(options);
+      await app.register(posternTunnel, { ...twoProjectOptionsFor(sink), ...(prefix ? { prefix } : {}) });
+      const address = await app.listen({ port: 0, host: '127.0.0.1' });
+      try {
+        await expectBoundUnderSpelling(address, sink, spell);
       } finally {
         await app.close();
         await sink.close();

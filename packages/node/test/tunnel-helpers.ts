@@ -101,3 +101,24 @@ export async function expectManagedTunnel(base: string, sink: Sink, elsewhere = 
   expect((await post(`${base}${sdkTunnelPath(other)}`, envelope(other))).status).toBe(elsewhere);
   expect(sink.received).toHaveLength(2);
 }
+
+/**
+ * A managed path stays bound to its own DSN (R-MANAGED-6) under a spelling the framework's router still routes
+ * to the tunnel (`spell` turns the path into it): with projects 42 and 43 both configured, an envelope for 43
+ * sent to 42's path so spelled is 403 and goes nowhere, while one for 42 is forwarded.
+ */
+export async function expectBoundUnderSpelling(base: string, sink: Sink, spell: (path: string) => string): Promise<void> {
+  const own = sink.dsn('42');
+  const target = spell(sdkTunnelPath(own));
+  const refused = await post(`${base}${target}`, envelope(sink.dsn('43')));
+  expect(refused.status, target).toBe(403);
+  expect(await refused.json()).toMatchObject({ error: 'dsn_not_allowed' });
+  expect(sink.received).toHaveLength(0);
+  expect((await post(`${base}${target}`, envelope(own))).status, target).toBe(200);
+  expect(sink.received.map((request) => request.url.split('?')[0])).toEqual(['/api/42/envelope/']);
+}
+
+/** Tunnel options for projects 42 and 43 of the sink with managed paths, from the test origin. */
+export function twoProjectOptionsFor(sink: Sink): { dsns: string[]; allowedOrigins: string[]; managedPaths: true } {
+  return { dsns: [sink.dsn('42'), sink.dsn('43')], allowedOrigins: [ORIGIN], managedPaths: true };
+}

@@ -50,7 +50,13 @@ describe('readEnvelopeHeader', () => {
     ['forwarded_for', `{"dsn":"${DSN}","forwarded_for":"198.51.100.7"}`],
     ['remote_addr', `{"dsn":"${DSN}","remote_addr":"198.51.100.7"}`],
     ['an escaped spelling of forwarded_for', `{"dsn":"${DSN}","forwarded\\u005ffor":"198.51.100.7"}`],
-  ])('refuses a header holding %s, which Relay would read over X-Sentry-Forwarded-For', (_name, line) => {
+    ['origin', `{"dsn":"${DSN}","origin":"https://evil.example"}`],
+    ['user_agent', `{"dsn":"${DSN}","user_agent":"${'x'.repeat(2000)}"}`],
+    ['client_hints', `{"dsn":"${DSN}","client_hints":{"sec_ch_ua":"x"}}`],
+    ['client', `{"dsn":"${DSN}","client":"sentry.python/1.0"}`],
+    ['version', `{"dsn":"${DSN}","version":7}`],
+    ['no_cache', `{"dsn":"${DSN}","no_cache":true}`],
+  ])('refuses a header holding %s, which Relay would read over the request the tunnel sends', (_name, line) => {
     const read = readEnvelopeHeader(encoder.encode(`${line}\n{"type":"event"}\n{}`));
     expect(read).toMatchObject({ ok: false, code: 'envelope_invalid' });
   });

@@ -11,11 +11,13 @@ export type HeaderRead =
   | { ok: false; code: 'envelope_invalid' | 'dsn_missing'; detail?: string };
 
 /**
- * Relay reads these from the envelope header ahead of the request's own meta (`PartialMeta::copy_to`,
- * relay-server `extractors/request_meta.rs`), so either would put a client's own claim over the address the
- * tunnel vouches for in `X-Sentry-Forwarded-For` (R-FORWARD-8).
+ * The request meta Relay reads from the envelope header ahead of the request's own (`PartialMeta::copy_to`,
+ * relay-server `extractors/request_meta.rs`): the client's address, the origin, user agent and client hints
+ * the tunnel checked or bounded, and Relay's own bookkeeping. No Sentry SDK writes them (its headers hold
+ * `event_id`, `sent_at`, `sdk`, `dsn`, `trace`), so one in a browser's envelope is a client speaking for the
+ * tunnel (R-FORWARD-8).
  */
-const CLIENT_ADDRESS_KEYS = ['forwarded_for', 'remote_addr'] as const;
+const REQUEST_META_KEYS = ['forwarded_for', 'remote_addr', 'origin', 'user_agent', 'client_hints', 'client', 'version', 'no_cache'] as const;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -83,8 +85,8 @@ export function readEnvelopeHeader(bytes: Uint8Array): HeaderRead {
   const twice = repeatedTopLevelKey(text);
   if (twice !== undefined) return { ok: false, code: 'envelope_invalid', detail: `The header names ${JSON.stringify(twice)} more than once.` };
   const record = header as Record<string, unknown>;
-  for (const key of CLIENT_ADDRESS_KEYS) {
-    if (Object.hasOwn(record, key)) return { ok: false, code: 'envelope_invalid', detail: `The header holds ${JSON.stringify(key)}: the client's address is the tunnel's to say.` };
+  for (const key of REQUEST_META_KEYS) {
+    if (Object.hasOwn(record, key)) return { ok: false, code: 'envelope_invalid', detail: `The header holds ${JSON.stringify(key)}, request meta that only the tunnel may state.` };
   }
   if (!Object.hasOwn(record, 'dsn') || record.dsn === null || record.dsn === '') return { ok: false, code: 'dsn_missing' };
   return { ok: true, header: record, dsn: record.dsn, end };

@@ -8,7 +8,8 @@ describe('eventMessages: what Sentry\'s error-message filter reads', () => {
     ['logentry.formatted before logentry.message', { logentry: { formatted: 'Hello Ann', message: 'Hello %s' } }, ['Hello Ann']],
     ['logentry.message without formatted', { logentry: { message: 'Hello %s', params: ['Ann'] } }, ['Hello %s']],
     ['a message object (the legacy key for logentry)', { message: { formatted: 'x' } }, ['x']],
-    ['logentry over message', { logentry: { formatted: 'a' }, message: 'b' }, ['a']],
+    ['every spelling of logentry, so no alias hides a message', { logentry: { formatted: 'a' }, 'sentry.interfaces.Message': { message: 'c' }, message: 'b' }, ['a', 'c', 'b']],
+    ['the legacy name of exception', { 'sentry.interfaces.Exception': { values: [{ type: 'E', value: 'v' }] } }, ['E: v']],
     [
       'type: value of every exception',
       { exception: { values: [{ type: 'TypeError', value: 'x is undefined' }, { type: 'Error' }, { value: 'only a value' }, { type: '', value: '' }] } },

@@ -29,26 +29,35 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
+const LOGENTRY_KEYS = ['logentry', 'sentry.interfaces.Message', 'message'] as const;
+const EXCEPTION_KEYS = ['exception', 'sentry.interfaces.Exception'] as const;
+
 /**
- * The strings Sentry's error-message filter matches for one event, in its order. Relay reads the legacy
- * `message` key as `logentry`, and a plain string there as the formatted message.
+ * The strings Sentry's error-message filter matches for one event, in its order. Relay also reads
+ * `logentry` under its legacy names `sentry.interfaces.Message` and `message` (a plain string there being the
+ * formatted message), and `exception` as `sentry.interfaces.Exception` (relay-event-schema `Event`'s
+ * `legacy_alias`es); every spelling present is read, so no alias slips an event past a pattern.
  */
 export function eventMessages(event: Record<string, unknown>): string[] {
   const messages: string[] = [];
-  const logentry = event.logentry ?? event.message;
-  if (typeof logentry === 'string') messages.push(logentry);
-  else if (isObject(logentry)) {
-    if (typeof logentry.formatted === 'string') messages.push(logentry.formatted);
-    else if (typeof logentry.message === 'string') messages.push(logentry.message);
+  for (const key of LOGENTRY_KEYS) {
+    const logentry = event[key];
+    if (typeof logentry === 'string') messages.push(logentry);
+    else if (isObject(logentry)) {
+      if (typeof logentry.formatted === 'string') messages.push(logentry.formatted);
+      else if (typeof logentry.message === 'string') messages.push(logentry.message);
+    }
   }
-  const exception = event.exception;
-  // Relay takes `exception` as `{values: [...]}` or, in the legacy form, as the list itself.
-  const values = Array.isArray(exception) ? exception : isObject(exception) && Array.isArray(exception.values) ? exception.values : [];
-  for (const value of values) {
-    if (!isObject(value)) continue;
-    const type = text(value.type);
-    const description = text(value.value);
-    messages.push(type === '' ? description : description === '' ? type : `${type}: ${description}`);
+  for (const key of EXCEPTION_KEYS) {
+    const exception = event[key];
+    // Relay takes `exception` as `{values: [...]}` or, in the legacy form, as the list itself.
+    const values = Array.isArray(exception) ? exception : isObject(exception) && Array.isArray(exception.values) ? exception.values : [];
+    for (const value of values) {
+      if (!isObject(value)) continue;
+      const type = text(value.type);
+      const description = text(value.value);
+      messages.push(type === '' ? description : description === '' ? type : `${type}: ${description}`);
+    }
   }
   return messages;
 }

@@ -96,6 +96,12 @@ describe('upstreamClient', () => {
 });
 
 describe('forwardableUserAgent', () => {
+  it('drops a value with a non-ASCII byte at either end instead of trimming it to ASCII', () => {
+    expect(forwardableUserAgent('\u00a0Mozilla/5.0\u00a0')).toBeUndefined();
+    expect(forwardableClientHint('sec-ch-ua-platform', '\u00a0"Linux"')).toBeUndefined();
+    expect(forwardableUserAgent(' \tMozilla/5.0 \t')).toBe('Mozilla/5.0');
+  });
+
   it('takes a browser user agent, up to MAX_USER_AGENT_BYTES', () => {
     expect(forwardableUserAgent(CHROME_UA)).toBe(CHROME_UA);
     expect(forwardableUserAgent(`Mozilla/5.0 ${'x'.repeat(MAX_USER_AGENT_BYTES - 12)}`)).toHaveLength(MAX_USER_AGENT_BYTES);

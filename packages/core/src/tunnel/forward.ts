@@ -131,17 +131,30 @@ function addressHeaders(address: string): Record<string, string> {
   return forwarded === undefined ? {} : { 'x-sentry-forwarded-for': forwarded, 'x-forwarded-for': forwarded };
 }
 
+/**
+ * HTTP's optional whitespace only: `String#trim` would also strip U+00A0, which is how a raw 0xA0 byte
+ * arrives, and so let a value that held one pass the ASCII checks below. A loop, not a regex: `[ \t]+$`
+ * backtracks quadratically over a long run of inner spaces.
+ */
+function trimOws(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && (value[start] === ' ' || value[start] === '\t')) start++;
+  while (end > start && (value[end - 1] === ' ' || value[end - 1] === '\t')) end--;
+  return value.slice(start, end);
+}
+
 /** The client's `User-Agent` when a browser could have sent it, else undefined (and the relay's own is sent). */
 export function forwardableUserAgent(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  const trimmed = value.trim();
+  const trimmed = trimOws(value);
   return trimmed.length <= MAX_USER_AGENT_BYTES && USER_AGENT.test(trimmed) ? trimmed : undefined;
 }
 
 /** A client hint when it has its structured-field shape and at most MAX_CLIENT_HINT_BYTES, else undefined. */
 export function forwardableClientHint(name: (typeof FORWARDED_CLIENT_HINTS)[number], value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  const trimmed = value.trim();
+  const trimmed = trimOws(value);
   return trimmed.length <= MAX_CLIENT_HINT_BYTES && CLIENT_HINT_SHAPE[name](trimmed) ? trimmed : undefined;
 }
 

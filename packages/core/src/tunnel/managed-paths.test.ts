@@ -87,6 +87,17 @@ describe('the paths a tunnel serves', () => {
     expect(served.refuses(undefined, keyOf(b))).toBeUndefined();
   });
 
+  it('keeps a managed path to its DSN under every spelling a lenient router routes to it', () => {
+    const served = compileServedPaths({ dsns: [a, b], managedPaths: true });
+    // Express ignores case, find-my-way decodes escapes, a Fastify prefix or an Express mount path sits in front.
+    for (const target of ['/16YM0IB', '/%31%36ym0ib', '/16ym0ib//', '/prefix/16ym0ib', '/prefix/16ym0ib/?x=1']) {
+      expect(served.refuses(target, keyOf(b)), target).toMatch(/another configured DSN/);
+      expect(served.refuses(target, keyOf(a)), target).toBeUndefined();
+    }
+    // The fixed path in any spelling, and a path of the app's own, take every configured DSN.
+    for (const target of ['/POSTERN/TUNNEL', '/postern/tunnel/', '/custom', '/%E0%A4%A']) expect(served.refuses(target, keyOf(b)), target).toBeUndefined();
+  });
+
   it('puts the managed paths under basePath, and can switch the fixed path off', () => {
     const served = compileServedPaths({ dsns: [a], managedPaths: true, basePath: 'monitoring/', path: false });
     expect(served.paths).toEqual(['/monitoring/16ym0ib']);
@@ -100,9 +111,11 @@ describe('the paths a tunnel serves', () => {
     expect(() => compileServedPaths({ dsns: [a], path: false })).toThrow(/managedPaths: true/);
     expect(() => compileServedPaths({ dsns: [a], basePath: '/monitoring' })).toThrow(/managedPaths is not on/);
     expect(() => compileServedPaths({ dsns: [a], managedPaths: true, basePath: '/m?x' })).toThrow(/basePath/);
+    expect(() => compileServedPaths({ dsns: [a], managedPaths: true, basePath: '//' })).toThrow(/basePath/);
     expect(() => compileServedPaths({ dsns: [a], managedPaths: 'yes' as unknown as boolean })).toThrow(/managedPaths must be/);
     expect(() => compileServedPaths({ dsns: [a], path: true as unknown as string })).toThrow(/path must be/);
     expect(() => compileServedPaths({ dsns: [a], managedPaths: true, path: '/16ym0ib' })).toThrow(/also the fixed path/);
+    expect(() => compileServedPaths({ dsns: [a], managedPaths: true, path: '/16ym0ib/' })).toThrow(/also the fixed path/);
     expect(() => createTunnel({ dsns: [a], path: false })).toThrow(/managedPaths: true/);
   });
 

@@ -94,6 +94,22 @@ function pathnameOf(target: string): string {
 }
 
 /**
+ * A path as a lenient router may route it (Express ignores case, find-my-way decodes percent escapes, a
+ * plugin prefix or a mount path sits in front): decoded, lower case, without trailing slashes.
+ */
+function looseSpelling(pathname: string): string {
+  let decoded = pathname;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    // A malformed escape is routed as written.
+  }
+  let end = decoded.length;
+  while (end > 0 && decoded[end - 1] === '/') end--;
+  return decoded.slice(0, end).toLowerCase();
+}
+
+/**
  * Checks `path`, `managedPaths` and `basePath` and computes every path the tunnel answers. Called once at
  * construction, after `dsns` has been checked: the lookups per request are two map reads.
  */
@@ -107,10 +123,15 @@ export function compileServedPaths(options: Pick<TunnelOptions, 'dsns' | 'path' 
     throw new TypeError('path: false switches the fixed path off, and without managedPaths: true the tunnel would answer no path at all. Set managedPaths: true, or remove path: false.');
   }
   if (basePath !== undefined) {
-    if (typeof basePath !== 'string' || /[?#\s]/.test(basePath)) throw new TypeError(`basePath must be a path prefix such as "/monitoring", got ${JSON.stringify(basePath)}.`);
+    // `//` too: the SDK would post to a protocol-relative URL (`//<hash>` names a host).
+    if (typeof basePath !== 'string' || /[?#\s]|\/\//.test(basePath)) throw new TypeError(`basePath must be a path prefix such as "/monitoring", got ${JSON.stringify(basePath)}.`);
     if (managedPaths !== true) throw new TypeError('basePath prefixes the managed paths, and managedPaths is not on. Set managedPaths: true, or put the prefix into path.');
   }
   const fixed = path === false ? undefined : (path ?? TUNNEL_DEFAULTS.path);
+  const fixedLoose = fixed === undefined ? undefined : looseSpelling(fixed);
+  // The hash segment of each managed path, and the DSN it serves: a request a router sent here under another
+  // spelling of a managed path (or under a prefix) is still bound to that path's DSN (R-MANAGED-6).
+  const byHash = new Map<string, string>();
   // Accepted request paths (each path, and each with one trailing slash) and, for a managed path, the DSN it serves.
   const accepted = new Map<string, string | undefined>();
   const paths: string[] = [];
@@ -129,11 +150,12 @@ export function compileServedPaths(options: Pick<TunnelOptions, 'dsns' | 'path' 
       if (key === undefined || served === null) {
         throw new TypeError(`dsns[${index}]: ${JSON.stringify(dsn)} has no managed path: write it as scheme://public_key@host[:port]/[path/]project_id, as the browser SDK is given it.`);
       }
-      if (served === fixed) throw new TypeError(`dsns[${index}]: its managed path is ${served}, which is also the fixed path. Choose another path.`);
+      if (looseSpelling(served) === fixedLoose) throw new TypeError(`dsns[${index}]: its managed path is ${served}, which is also the fixed path. Choose another path.`);
       const other = owners.get(served);
       if (other !== undefined) throw new TypeError(`dsns[${index}] and dsns[${other}] have the same managed path ${served}; serve one of them on the fixed path instead.`);
       owners.set(served, index);
       add(served, key);
+      byHash.set(served.slice(served.lastIndexOf('/') + 1), key);
     });
   }
   return {
@@ -142,7 +164,13 @@ export function compileServedPaths(options: Pick<TunnelOptions, 'dsns' | 'path' 
     matches: (target) => accepted.has(pathnameOf(target)),
     refuses(target, dsnKey) {
       if (target === undefined) return undefined;
-      const owner = accepted.get(pathnameOf(target));
+      const pathname = pathnameOf(target);
+      let owner: string | undefined;
+      if (accepted.has(pathname)) owner = accepted.get(pathname);
+      else if (byHash.size > 0) {
+        const loose = looseSpelling(pathname);
+        if (loose !== fixedLoose) owner = byHash.get(loose.slice(loose.lastIndexOf('/') + 1));
+      }
       return owner === undefined || owner === dsnKey ? undefined : 'This path is the managed path of another configured DSN: the SDK posts each DSN to its own path.';
     },
   };

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sampleEvent } from '@postern/conformance';
 import autocannon from 'autocannon';
+import { workerBundleSize } from './worker-bundle.mjs';
 import { renderChart } from './chart.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -285,6 +286,7 @@ const slowRss = await slowClients('node.mjs', { UPSTREAM, VARIANT: 'relay' });
 const huge = await hugeBodies('node.mjs', { UPSTREAM, VARIANT: 'relay' });
 upstream.kill('SIGKILL');
 
+const bundle = await workerBundleSize();
 const byName = Object.fromEntries(rows.map((row) => [row.name, row]));
 const targets = [
   ...ADAPTERS.flatMap((adapter) =>
@@ -317,6 +319,7 @@ const targets = [
     const ratio = many.cpuUsPerRequest / few.cpuUsPerRequest;
     return { target: `rate limit with 100 000 clients and a new one per request ≤ 2× the cost with 10 (server CPU ${many.cpuUsPerRequest} vs ${few.cpuUsPerRequest} µs per request; req/s ${many.rps} vs ${few.rps})`, value: `${ratio.toFixed(2)}×`, met: ratio <= 2 };
   })(),
+  { target: `@postern/core as a Worker bundle, both engines (esbuild, minified: ${(bundle.minifiedBytes / 1024).toFixed(1)} KiB), gzip (reported)`, value: `${(bundle.gzipBytes / 1024).toFixed(1)} KiB`, met: null },
   { target: 'RSS < 150 MB with 1000 slow clients', value: `${slowRss} MB`, met: slowRss < 150 },
   { target: `RSS < 150 MB refusing 20 × 20 MiB bodies (${huge.statuses})`, value: `${huge.rssMb} MB`, met: huge.rssMb < 150 && huge.statuses === '413' },
 ];

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { loadContract, renderConsole, runConformance } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLES, exampleTargets } from '../targets.mjs';
+import { snippetAfterMarker } from './snippets.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -29,13 +30,6 @@ const TUNNEL_EXPORTS: Record<string, string> = {
   next: 'posternTunnel(',
   sveltekit: 'posternTunnelHandle(',
 };
-
-/** The code block that follows `<!-- example: <path> -->` in a README. */
-function snippetAfterMarker(readme: string, path: string): string | undefined {
-  const marker = readme.indexOf(`<!-- example: ${path} -->`);
-  if (marker === -1) return undefined;
-  return /```(?:js|ts)\n([\s\S]*?)```/.exec(readme.slice(marker))?.[1];
-}
 
 describe('examples', () => {
   it('every example has a mount file', () => {

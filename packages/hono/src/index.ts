@@ -1,6 +1,6 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import type { GetConnInfo } from 'hono/conninfo';
-import { createRelay, createTunnel, type Relay, type RelayOptions, type RelayRequest, type TunnelOptions } from '@postern/core';
+import { answerWebRequest, createRelay, createTunnel, type Relay, type RelayOptions, type TunnelOptions } from '@postern/core';
 
 export type { RelayOptions, TunnelOptions } from '@postern/core';
 
@@ -17,18 +17,6 @@ export interface HonoRelayOptions extends RelayOptions, HonoConnInfo {}
 
 export interface HonoTunnelOptions extends TunnelOptions, HonoConnInfo {}
 
-/** The engine's view of a Hono request: headers read from the Web request, the body as its stream. */
-function toRelayRequest(c: Context, getConnInfo: GetConnInfo): RelayRequest {
-  const request = c.req.raw;
-  return {
-    method: request.method,
-    header: (name) => request.headers.get(name) ?? undefined,
-    clientAddress: getConnInfo(c).remote.address,
-    body: request.body,
-    path: c.req.path,
-  };
-}
-
 /**
  * The Hono glue shared by the relay and the tunnel: checks `getConnInfo`, then compiles the engine with the
  * rest of the options. On a route of its own (`app.all('/postern/tunnel', …)`) the route decides; as
@@ -43,8 +31,7 @@ function honoHandler<O>(options: O & HonoConnInfo, create: (options: O) => Relay
   const engine = create(engineOptions as O);
   return async (c, next) => {
     if (!engine.matches(c.req.path) && /[*:]/.test(c.req.routePath)) return next();
-    const response = await engine.handle(toRelayRequest(c, getConnInfo));
-    return new Response(response.body, { status: response.status, headers: response.headers });
+    return answerWebRequest(engine, c.req.raw, getConnInfo(c).remote.address);
   };
 }
 

@@ -1,4 +1,4 @@
-import { createRelay, createTunnel, errorResponse, type Relay, type RelayOptions, type RelayRequest, type TunnelOptions } from '@postern/core';
+import { answerWebRequest, createRelay, createTunnel, errorResponse, toWebResponse, type Relay, type RelayOptions, type TunnelOptions } from '@postern/core';
 
 export type { RelayOptions, TunnelOptions } from '@postern/core';
 
@@ -37,17 +37,6 @@ function peerAddressOf(request: Request, peer: PeerAddress): string | undefined 
   return typeof peer === 'string' ? peer : peer(request);
 }
 
-/** The engine's view of a route handler's request: headers from the Web request, the body as its stream. */
-function toRelayRequest(request: Request, peer: PeerAddress, path: string): RelayRequest {
-  return {
-    method: request.method,
-    header: (name) => request.headers.get(name) ?? undefined,
-    clientAddress: peerAddressOf(request, peer),
-    body: request.body,
-    path,
-  };
-}
-
 /**
  * The Next.js glue shared by the relay and the tunnel: one handler for every method. The engine is compiled
  * on the first request, not at import: `next build` imports every route module, usually without the
@@ -66,9 +55,8 @@ function routeHandlers<O>(options: O & NextPeerOptions, create: (options: O) => 
   let engine: Relay | undefined;
   const handler: RelayRouteHandler = async (request) => {
     engine ??= create(engineOptions as O);
-    const path = new URL(request.url).pathname;
-    const response = ownPathsOnly && !engine.matches(path) ? errorResponse('not_found', {}) : await engine.handle(toRelayRequest(request, peerAddress, path));
-    return new Response(response.body, { status: response.status, headers: response.headers });
+    if (ownPathsOnly && !engine.matches(new URL(request.url).pathname)) return toWebResponse(errorResponse('not_found', {}));
+    return answerWebRequest(engine, request, peerAddressOf(request, peerAddress));
   };
   return { GET: handler, POST: handler, PUT: handler, PATCH: handler, DELETE: handler, OPTIONS: handler };
 }

@@ -1,5 +1,5 @@
 import type { Handle, RequestEvent, RequestHandler } from '@sveltejs/kit';
-import { createRelay, createTunnel, DEFAULTS, errorResponse, matchesPath, TUNNEL_DEFAULTS, type Relay, type RelayBody, type RelayOptions, type RelayRequest, type TunnelOptions } from '@postern/core';
+import { answerWebRequest, createRelay, createTunnel, DEFAULTS, errorResponse, matchesPath, toWebResponse, TUNNEL_DEFAULTS, type Relay, type RelayBody, type RelayOptions, type TunnelOptions } from '@postern/core';
 
 export type { RelayOptions, TunnelOptions } from '@postern/core';
 
@@ -61,23 +61,6 @@ function bodyOf(event: RequestEvent): RelayBody {
 }
 
 /**
- * The engine's view of a SvelteKit request. The client address is `event.getClientAddress()`: with
- * adapter-node that is the socket peer, or the address its `ADDRESS_HEADER` / `XFF_DEPTH` settings vouch for.
- */
-function toRelayRequest(event: RequestEvent): RelayRequest {
-  const { request } = event;
-  return {
-    method: request.method,
-    header: (name) => request.headers.get(name) ?? undefined,
-    clientAddress: event.getClientAddress(),
-    get body() {
-      return bodyOf(event);
-    },
-    path: event.url.pathname,
-  };
-}
-
-/**
  * The SvelteKit glue shared by the relay and the tunnel: answers a request through the engine, compiled
  * on the first request rather than at import (`vite build` imports server routes to analyse them, usually
  * without the runtime's secrets). With `ownPathsOnly` (a tunnel with `managedPaths`, whose `+server.ts`
@@ -88,8 +71,10 @@ function engineAnswer(create: () => Relay, ownPathsOnly: () => boolean = () => f
   let engine: Relay | undefined;
   return async (event) => {
     engine ??= create();
-    const response = ownPathsOnly() && !engine.matches(event.url.pathname) ? errorResponse('not_found', {}) : await engine.handle(toRelayRequest(event));
-    return new Response(response.body, { status: response.status, headers: response.headers });
+    if (ownPathsOnly() && !engine.matches(event.url.pathname)) return toWebResponse(errorResponse('not_found', {}));
+    // The client address is `event.getClientAddress()`: with adapter-node that is the socket peer, or the
+    // address its `ADDRESS_HEADER` / `XFF_DEPTH` settings vouch for.
+    return answerWebRequest(engine, event.request, event.getClientAddress(), () => bodyOf(event));
   };
 }
 

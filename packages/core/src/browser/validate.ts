@@ -1,32 +1,24 @@
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { EventErrorCode } from '../errors.js';
-import { BROWSER_EVENT_SCHEMAS, COMMON_SCHEMA, SERVER_ONLY_EVENT_TYPES, isBrowserEventType, type BrowserEventType } from './event-types.js';
+import { SERVER_ONLY_EVENT_TYPES, isBrowserEventType, type BrowserEventType } from './event-types.js';
 import { prepareEvent, type SanitiseConfig } from './sanitise.js';
+import * as generated from './validators.generated.js';
 
 export type BrowserEvent = Record<string, unknown> & { event_type: BrowserEventType; event_id: string };
 
 export type EventCheck = { ok: true; event: BrowserEvent } | { ok: false; code: EventErrorCode; message: string };
 
-let validators: Record<BrowserEventType, ValidateFunction> | undefined;
-
 /**
- * Compiled on first use and shared by every relay in the process: compilation costs milliseconds, checking
- * microseconds. `removeAdditional` makes the check and the removal of unknown keys one pass: each closed
- * object of a schema (`additionalProperties: false`) loses the keys it does not list, at any depth, so what
- * passes is what DebugBundle's ingestion accepts (R-SANITIZE-1, R-SANITIZE-5).
+ * Ajv's validators for the contract's event schemas, compiled when the package is built
+ * (scripts/generate-validators.mjs), so nothing is compiled at run time: Cloudflare Workers and Vercel Edge
+ * refuse code generation from strings. `removeAdditional` makes the check and the removal of unknown keys one
+ * pass: each closed object of a schema (`additionalProperties: false`) loses the keys it does not list, at
+ * any depth, so what passes is what DebugBundle's ingestion accepts (R-SANITIZE-1, R-SANITIZE-5).
  */
-function compiled(): Record<BrowserEventType, ValidateFunction> {
-  if (validators) return validators;
-  const ajv = new Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true, removeAdditional: true });
-  ajv.addSchema(COMMON_SCHEMA);
-  const entries = Object.entries(BROWSER_EVENT_SCHEMAS).map(([type, schema]) => [type, ajv.compile(schema)]);
-  validators = Object.fromEntries(entries) as Record<BrowserEventType, ValidateFunction>;
-  return validators;
-}
+const validators: Record<BrowserEventType, typeof generated.frontend_exception> = generated;
 
 /** Checks an event against its type's schema, removing the keys it does not list (in place). */
 export function validateEvent(event: Record<string, unknown>, type: BrowserEventType): EventCheck {
-  const validate = compiled()[type];
+  const validate = validators[type];
   if (validate(event)) return { ok: true, event: event as BrowserEvent };
   const first = validate.errors?.[0];
   // Ajv's message names the rule (a type, a limit), never the value that broke it; a pattern is named by

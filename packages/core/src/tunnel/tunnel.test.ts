@@ -87,6 +87,23 @@ describe('createTunnel', () => {
     expect(header).toEqual({ dsn: `http://k2@${sink.host}/43`, trace: { public_key: 'k2', trace_id: 't' } });
   });
 
+  it('refuses an encoded body with 415 on a runtime without DecompressionStream, and takes it unencoded', async () => {
+    const sink = await upstream();
+    const dsn = `http://k1@${sink.host}/42`;
+    const original = globalThis.DecompressionStream;
+    Reflect.deleteProperty(globalThis, 'DecompressionStream');
+    try {
+      const tunnel = createTunnel({ dsns: [dsn], allowedOrigins: ['https://app.example'] });
+      const refused = await tunnel.handle(post(gzipSync(Buffer.from(envelope(dsn))), { 'content-encoding': 'gzip' }));
+      expect(refused.status).toBe(415);
+      expect(JSON.parse(refused.body ?? '{}')).toMatchObject({ error: 'unsupported_media_type' });
+      expect((await tunnel.handle(post(envelope(dsn)))).status).toBe(200);
+      expect(sink.received).toHaveLength(1);
+    } finally {
+      globalThis.DecompressionStream = original;
+    }
+  });
+
   it('stops inflating a gzip bomb at the limit and refuses a truncated gzip body', async () => {
     const sink = await upstream();
     const dsn = `http://k1@${sink.host}/42`;

@@ -80,6 +80,9 @@ export interface Tunnel extends Relay {
 export function createTunnel(options: TunnelOptions): Tunnel {
   const routes = compileRoutes(options?.dsns);
   const served = compileServedPaths(options);
+  // Vercel's Edge runtime has no DecompressionStream: there an encoded body is refused like an unknown
+  // encoding (415), never a 500. (Sentry's browser SDKs send envelopes without a Content-Encoding.)
+  const canDecode = typeof DecompressionStream === 'function';
   const limits = resolveTunnelLimits(options);
   const maxBytes = limits.maxEnvelopeBytes;
   const budget = createInFlightBudget({ maxBytes: limits.maxDecodedBytesInFlight, maxBytesPerClient: limits.maxDecodedBytesPerClient });
@@ -141,6 +144,7 @@ export function createTunnel(options: TunnelOptions): Tunnel {
     }
     const encoding = contentEncodingOf(request.header('content-encoding'));
     if (encoding === undefined) return errorResponse('unsupported_media_type', headers, 'Content-Encoding may be gzip, deflate or identity.');
+    if (encoding !== 'identity' && !canDecode) return errorResponse('unsupported_media_type', headers, 'This runtime cannot decode a Content-Encoding: send the envelope without one.');
     const declared = request.header('content-length');
     const declaredLength = declared !== undefined && /^\d+$/.test(declared.trim()) ? Number(declared) : undefined;
     if (declaredLength !== undefined && declaredLength > maxBytes) return errorResponse('payload_too_large', headers, `The limit is ${maxBytes} bytes.`);

@@ -1,0 +1,29 @@
+import { cloudflareClientAddress, createRelay, createTunnel, createWebHandler } from '@postern/core';
+
+/**
+ * The relay on /debugbundle/browser and the Sentry tunnel on /postern/tunnel and the path
+ * `Sentry.init({ dsn, tunnel: true })` posts to. Compiled on the first request, since a Worker's secrets
+ * and vars arrive in `env`. The client's address is CF-Connecting-IP, which Cloudflare sets on every request.
+ */
+function compile(env) {
+  const allowedOrigins = env.ALLOWED_ORIGINS.split(',');
+  const relay = createRelay({ projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN, endpoint: env.DEBUGBUNDLE_ENDPOINT, allowedOrigins });
+  const tunnel = createTunnel({ dsns: [env.SENTRY_DSN], managedPaths: true, allowedOrigins });
+  const answerRelay = createWebHandler(relay, { clientAddress: cloudflareClientAddress });
+  const answerTunnel = createWebHandler(tunnel, { clientAddress: cloudflareClientAddress });
+  return (request) => {
+    const { pathname } = new URL(request.url);
+    if (tunnel.matches(pathname)) return answerTunnel(request);
+    if (relay.matches(pathname)) return answerRelay(request);
+    return new Response('not found', { status: 404 });
+  };
+}
+
+let handle;
+
+export default {
+  fetch(request, env) {
+    handle ??= compile(env);
+    return handle(request);
+  },
+};

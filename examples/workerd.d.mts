@@ -1,0 +1,9 @@
+export interface RunningWorker {
+  base: string;
+  /** What workerd printed on stderr so far: uncaught errors land here. */
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+export declare function bundleWorker(input: string | { contents: string; resolveDir: string }, alias?: Record<string, string>): Promise<string>;
+export declare function startWorkerd(code: string, bindings: Record<string, string>, port?: number): Promise<RunningWorker>;

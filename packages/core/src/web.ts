@@ -1,0 +1,76 @@
+import type { Relay } from './relay.js';
+import type { RelayBody, RelayResponse } from './request.js';
+
+/**
+ * Who connected, as the platform vouches for it: never a header a client can set, unless the platform
+ * itself overwrites that header on every request (Cloudflare's `CF-Connecting-IP` on Workers).
+ */
+export type WebClientAddress<P> = (request: Request, platform: P | undefined) => string | undefined;
+
+/** A Web runtime's request handler: a Worker's `fetch`, `Deno.serve`'s and `Bun.serve`'s handler alike. */
+export type WebHandler<P = unknown> = (request: Request, platform?: P) => Promise<Response>;
+
+/** The engine's answer as a Web `Response`. */
+export function toWebResponse(response: RelayResponse): Response {
+  return new Response(response.body, { status: response.status, headers: response.headers });
+}
+
+/**
+ * Answers a Web `Request` with an engine: the one conversion every Web adapter (Hono, Next.js, SvelteKit)
+ * and `createWebHandler` share. `bodyOf` replaces `request.body` where the framework hands the stream over
+ * another way (SvelteKit on adapter-node); it is called only if the engine reads the body, so a request
+ * refused before that leaves the stream untouched.
+ */
+export async function answerWebRequest(engine: Relay, request: Request, clientAddress: string | undefined, bodyOf?: () => RelayBody): Promise<Response> {
+  const response = await engine.handle({
+    method: request.method,
+    header: (name) => request.headers.get(name) ?? undefined,
+    clientAddress,
+    get body() {
+      return bodyOf ? bodyOf() : request.body;
+    },
+    path: new URL(request.url).pathname,
+  });
+  return toWebResponse(response);
+}
+
+/**
+ * A `(request, platform?) => Promise<Response>` handler for the relay or the tunnel on any runtime with
+ * `Request`, `Response` and `fetch`. It answers every request it is given (mount it on the engine's path, or
+ * check `engine.matches` first). `clientAddress` says where the peer's address comes from on that runtime:
+ * `cloudflareClientAddress`, `vercelClientAddress`, or your own (with Deno, `info.remoteAddr.hostname` from
+ * `Deno.serve`'s second argument; with Bun, `server.requestIP(request)?.address`).
+ *
+ * @example
+ * // A Cloudflare Worker (module syntax)
+ * import { cloudflareClientAddress, createRelay, createWebHandler } from '@postern/core';
+ *
+ * let fetchHandler;
+ * export default {
+ *   fetch(request, env) {
+ *     fetchHandler ??= createWebHandler(createRelay({ projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN }), { clientAddress: cloudflareClientAddress });
+ *     return fetchHandler(request);
+ *   },
+ * };
+ */
+export function createWebHandler<P = unknown>(engine: Relay, options: { clientAddress: WebClientAddress<P> }): WebHandler<P> {
+  const clientAddress = options?.clientAddress;
+  if (typeof clientAddress !== 'function') {
+    throw new TypeError('clientAddress is required: pass cloudflareClientAddress or vercelClientAddress for your platform, or a function returning the address it vouches for (never a header a client can set).');
+  }
+  return (request, platform) => answerWebRequest(engine, request, clientAddress(request, platform));
+}
+
+/**
+ * On Cloudflare Workers: `CF-Connecting-IP`, the client's address as Cloudflare's edge sets it on every
+ * request it proxies (developers.cloudflare.com/fundamentals/reference/http-headers/). Anywhere else
+ * (workerd or `wrangler dev` without Cloudflare in front) a client can send that header, so use this only in
+ * a Worker deployed behind Cloudflare.
+ */
+export const cloudflareClientAddress: WebClientAddress<unknown> = (request) => request.headers.get('cf-connecting-ip') ?? undefined;
+
+/**
+ * On Vercel: `X-Real-IP`, the client's public address as Vercel's edge sets it (Vercel also overwrites
+ * `X-Forwarded-For` "to prevent IP spoofing": vercel.com/docs/headers/request-headers). Only on Vercel.
+ */
+export const vercelClientAddress: WebClientAddress<unknown> = (request) => request.headers.get('x-real-ip') ?? undefined;

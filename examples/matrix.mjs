@@ -1,12 +1,12 @@
-// `npm start`: every example relay × every fixture, the console matrix, and reports/ with the badge.
+// `npm start`: every example relay (the adapters', the Web runtimes' and `postern serve`) × every fixture, the console matrix, and reports/ with the badge.
 // Runs from the repository root (reports/ lands there).
 import { copyFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createProgressPrinter, renderConsole, runConformance, writeReports } from '@postern/conformance';
-import { exampleTargets, standaloneTarget } from './targets.mjs';
+import { exampleTargets, runtimeTargets, standaloneTarget } from './targets.mjs';
 
 const reports = resolve('reports');
-const result = await runConformance({ targets: [...exampleTargets(), standaloneTarget()], onProgress: createProgressPrinter() });
+const result = await runConformance({ targets: [...exampleTargets(), ...runtimeTargets(), standaloneTarget()], onProgress: createProgressPrinter() });
 const written = await writeReports(result, reports);
 process.stdout.write(renderConsole(result, { color: process.stdout.isTTY === true }));
 process.stdout.write(`\n${result.summary.total} cases in ${(result.durationMs / 1000).toFixed(1)} s; ${written.length} report files in ${reports} (report.html, junit.xml, report.md, badge.svg, badge.json, index.json)\n`);

@@ -33,4 +33,6 @@ export function optionsFromEnv(env = process.env) {
   return options;
 }
 
-export const listen = { port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' };
+// A Worker has no `process` (its environment arrives as `fetch`'s `env`), and the matrix's Worker bundles this file.
+const processEnv = globalThis.process?.env ?? {};
+export const listen = { port: Number(processEnv.PORT ?? 3000), host: processEnv.HOST ?? '127.0.0.1' };

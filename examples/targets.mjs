@@ -6,9 +6,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandTarget } from '@postern/conformance';
+import { startVercelEdge } from './edge-runtime.mjs';
+import { bundleWorker, startCloudflareEdge, startWorkerd } from './workerd.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const node = `"${process.execPath}"`;
+// Bun and Deno come from their packages on npm (root devDependencies), never from the machine.
+const bin = (name) => `"${join(here, '..', 'node_modules', '.bin', name)}"`;
 
 /** How each example starts once built, from its own folder; PORT and HOST come from the runner. */
 const START_COMMANDS = {
@@ -18,6 +22,10 @@ const START_COMMANDS = {
   hono: `${node} server.mjs`,
   next: `${node} "${createRequire(join(here, 'next', 'package.json')).resolve('next/dist/bin/next')}" start -H 127.0.0.1`,
   sveltekit: `${node} build`,
+  bun: `${bin('bun')} server.mjs`,
+  // What the relay needs from Deno's permissions: the network, its environment, the spool directory
+  // (durable and local-only delivery) and the host name (the spool's claim names it).
+  deno: `${bin('deno')} run --allow-net --allow-env --allow-read --allow-write --allow-sys=hostname server.mjs`,
 };
 
 /**
@@ -30,7 +38,13 @@ const START_ENV = {
   sveltekit: { BODY_SIZE_LIMIT: 'Infinity' },
 };
 
-export const EXAMPLES = Object.keys(START_COMMANDS);
+/** The adapters' examples, one per package (packages/<name>). */
+export const EXAMPLES = ['node', 'express', 'fastify', 'hono', 'next', 'sveltekit'];
+/**
+ * The Web runtimes, each running @postern/core's Web handler: examples/bun, examples/deno, examples/worker
+ * (in workerd) and examples/vercel-edge (in edge-runtime).
+ */
+export const RUNTIMES = ['bun', 'deno', 'workerd', 'vercel-edge'];
 
 export function exampleTargets(names = EXAMPLES) {
   return names.map((name) => commandTarget({ name, command: START_COMMANDS[name], cwd: join(here, name), env: START_ENV[name] ?? {} }));
@@ -53,4 +67,68 @@ export function standaloneTarget() {
     env: { ...env, POSTERN_PROJECT_MODE: 'local-only', POSTERN_LOCAL_EVENTS_DIR: join(tmpdir(), 'postern-standalone-tunnel-events') },
   });
   return { name: 'standalone', start: (config) => (config.protocol === 'sentry-tunnel' ? tunnel : browser).start(config) };
+}
+
+/**
+ * What cannot apply on a Web runtime without a filesystem: the spool of durable delivery and the files of
+ * local-only mode (createRelay refuses both there at construction).
+ */
+const NO_FILESYSTEM = 'no filesystem on this runtime: durable and local-only delivery are refused at construction';
+const NO_FILESYSTEM_PROFILES = { durable: NO_FILESYSTEM, 'durable-full': NO_FILESYSTEM, 'spool-unwritable': NO_FILESYSTEM, 'local-only': NO_FILESYSTEM };
+/**
+ * Vercel's Edge runtime has no `DecompressionStream` either: the tunnel refuses gzip and deflate envelopes
+ * there with 415 (SPEC section 22), so the cases that send one cannot apply.
+ */
+const NO_DECOMPRESSION = 'no DecompressionStream in this runtime: gzip and deflate envelopes are refused 415 unsupported_media_type (SPEC section 22)';
+const ENCODED_CASES = ['tunnel/22/4', 'tunnel/22/5', 'tunnel/22/6', 'tunnel/22/7', 'tunnel/22/11', 'tunnel/22/12'];
+
+/** A Web runtime's example: its entry bundled once, then served per profile with the profile as its environment. */
+function bundledTarget({ name, entry, format, notApplicable, serve }) {
+  let code;
+  return {
+    name,
+    notApplicable,
+    async start(config) {
+      code ??= bundleWorker(join(here, entry), {}, format);
+      const running = await serve(await code, { POSTERN_PROTOCOL: config.protocol, POSTERN_PROFILE: JSON.stringify(config.options) });
+      return { url: `${running.base}${config.route}`, close: () => running.stop() };
+    },
+  };
+}
+
+const RUNTIME_TARGETS = {
+  // The Worker example's handler inside workerd, Cloudflare's runtime, bundled as Wrangler would, the profile
+  // as bindings, behind a stand-in for Cloudflare's edge that sets CF-Connecting-IP from the TCP peer.
+  workerd: () =>
+    bundledTarget({
+      name: 'workerd',
+      entry: 'worker/src/conformance.js',
+      format: 'esm',
+      notApplicable: NO_FILESYSTEM_PROFILES,
+      async serve(code, env) {
+        const worker = await startWorkerd(code, env);
+        const edge = await startCloudflareEdge(worker.base);
+        return {
+          base: edge.base,
+          async stop() {
+            await edge.stop();
+            await worker.stop();
+          },
+        };
+      },
+    }),
+  // The Vercel Edge Function example's handler in edge-runtime, the profile as its process.env, behind a
+  // stand-in for Vercel's edge that sets X-Real-IP from the TCP peer.
+  'vercel-edge': () =>
+    bundledTarget({
+      name: 'vercel-edge',
+      entry: 'vercel-edge/conformance.js',
+      format: 'iife',
+      notApplicable: { ...NO_FILESYSTEM_PROFILES, ...Object.fromEntries(ENCODED_CASES.map((id) => [id, NO_DECOMPRESSION])) },
+      serve: startVercelEdge,
+    }),
+};
+
+export function runtimeTargets(names = RUNTIMES) {
+  return names.map((name) => RUNTIME_TARGETS[name]?.() ?? exampleTargets([name])[0]);
 }

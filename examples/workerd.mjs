@@ -3,6 +3,7 @@
 // text bindings and outbound fetch allowed to loopback (where the upstreams under test listen).
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer as createNetServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,14 +12,18 @@ import { freePort, waitForPort } from '@postern/conformance';
 
 const workerd = createRequire(import.meta.url).resolve('workerd/bin/workerd');
 
-/** Bundles a Worker for a Web runtime: ESM, minified, the `worker`/`browser` conditions, no Node built-ins. */
-export async function bundleWorker(input, alias = {}) {
+/**
+ * Bundles a Worker for a Web runtime: minified, the `worker`/`browser` conditions, no Node built-ins; ESM, or
+ * `iife` for a runtime that evaluates a script (edge-runtime), its exports then in `globalThis.edgeFunction`.
+ */
+export async function bundleWorker(input, alias = {}, format = 'esm') {
   const entry = typeof input === 'string' ? { entryPoints: [input] } : { stdin: { ...input, loader: 'js' } };
   const result = await build({
     ...entry,
     bundle: true,
     minify: true,
-    format: 'esm',
+    format,
+    ...(format === 'iife' ? { globalName: 'edgeFunction' } : {}),
     platform: 'neutral',
     mainFields: ['module', 'main'],
     conditions: ['worker', 'browser'],
@@ -71,6 +76,78 @@ const worker :Workerd.Worker = (
         await gone;
       }
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * What Cloudflare's edge does in front of a Worker, as far as the client's address goes: the request is
+ * passed on with `CF-Connecting-IP` set to the TCP peer, whatever the client sent in that header
+ * (developers.cloudflare.com/fundamentals/reference/http-headers/). Everything else goes through byte for
+ * byte, framing included, one request per connection (`Connection: close`, so no later request on it could
+ * pass unrewritten). Listens on a free loopback port, or `port`.
+ */
+export async function startCloudflareEdge(origin, port = 0) {
+  const { hostname, port: originPort } = new URL(origin);
+  const server = createNetServer((client) => {
+    let head = Buffer.alloc(0);
+    client.on('error', () => client.destroy());
+    const readHead = (chunk) => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end === -1) return head.length > 65_536 ? client.destroy() : undefined;
+      client.off('data', readHead);
+      client.pause();
+      const lines = head.subarray(0, end).toString('latin1').split('\r\n');
+      const [requestLine, ...fields] = lines;
+      const kept = fields.filter((line) => !/^(cf-connecting-ip|connection)\s*:/i.test(line));
+      const rewritten = [requestLine, ...kept, `CF-Connecting-IP: ${client.remoteAddress}`, 'Connection: close', '', ''].join('\r\n');
+      // The body is passed on in bursts: what arrived until the client paused (or ended) goes in one write,
+      // as a client writing straight to workerd would send it. Streamed piece by piece, a write could meet
+      // the close workerd makes right after answering a body it will not read (413), and the answer
+      // waiting in the socket would be lost with it.
+      let pending = [head.subarray(end + 4)];
+      let timer;
+      let answered = false;
+      const flush = () => {
+        timer = undefined;
+        if (!answered && pending.length > 0) upstream.write(Buffer.concat(pending));
+        pending = [];
+      };
+      const upstream = connect(Number(originPort), hostname, () => {
+        upstream.write(Buffer.from(rewritten, 'latin1'));
+        flush();
+        client.on('data', (chunk) => {
+          pending.push(chunk);
+          clearTimeout(timer);
+          timer = setTimeout(flush, 20);
+        });
+        client.on('end', () => {
+          clearTimeout(timer);
+          flush();
+        });
+        client.resume();
+      });
+      upstream.once('data', () => {
+        answered = true;
+        clearTimeout(timer);
+      });
+      upstream.on('error', () => client.end());
+      upstream.pipe(client);
+    };
+    client.on('data', readHead);
+  });
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const sockets = new Set();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  return {
+    base: `http://127.0.0.1:${server.address().port}`,
+    async stop() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
     },
   };
 }

@@ -57,6 +57,13 @@ function usesTempDir(value: JsonValue): boolean {
   return value !== null && typeof value === 'object' && Object.values(value).some(usesTempDir);
 }
 
+/** Why a target declared this case not applicable to it: by its profile's name, or a selector that picks it. */
+function notApplicableReason(target: RelayTarget, testCase: FixtureCase): string | undefined {
+  const declared = target.notApplicable;
+  if (declared === undefined) return undefined;
+  return declared[testCase.profile] ?? Object.entries(declared).find(([selector]) => selects(selector, testCase))?.[1];
+}
+
 /** A tunnel whose fixed path is off (`path: false`) is addressed on the managed path of its first DSN (SPEC section 25). */
 function managedRoute(relay: Record<string, JsonValue>): string {
   const first = (relay.dsns as JsonValue[] | undefined)?.[0];
@@ -101,6 +108,28 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     const sink = await startSink(options.sinkPort);
     try {
       for (const [profileName, profileCases] of byProfile) {
+        const record = (testCase: FixtureCase, outcome: Outcome, fields: Pick<CaseResult, 'durationMs' | 'failures' | 'exchanges' | 'reason'>): void => {
+          const result: CaseResult = {
+            relay: target.name,
+            id: testCase.id,
+            group: groupOf(testCase.requirements[0] as string),
+            requirements: testCase.requirements,
+            level: levelOf(testCase, contract),
+            description: testCase.description,
+            profile: profileName,
+            outcome,
+            ...fields,
+          };
+          results.push(result);
+          options.onProgress?.({ type: 'case', result, done: results.length, total });
+        };
+        const applicable: FixtureCase[] = [];
+        for (const testCase of profileCases) {
+          const reason = notApplicableReason(target, testCase);
+          if (reason === undefined) applicable.push(testCase);
+          else record(testCase, 'skipped', { reason: `does not apply to ${target.name}: ${reason}`, durationMs: 0, failures: [], exchanges: [] });
+        }
+        if (applicable.length === 0) continue;
         const profile = contract.profiles.get(profileName) as Profile;
         let relay: RunningRelay | undefined;
         let startError: string | undefined;
@@ -112,27 +141,13 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
           startError = `the relay did not start for profile "${profileName}": ${error instanceof Error ? error.message : String(error)}`;
         }
         try {
-          for (const testCase of profileCases) {
+          for (const testCase of applicable) {
             const began = Date.now();
             const level = levelOf(testCase, contract);
             const outcome = relay ? await runCase(testCase, relay.url, sink, contract.schemas, places, level) : { failures: [{ step: 0, level, message: startError ?? 'not started' }], exchanges: [] };
             const failed = outcome.failures.some((failure) => failure.level === 'MUST');
             const warned = outcome.failures.length > 0;
-            const result: CaseResult = {
-              relay: target.name,
-              id: testCase.id,
-              group: groupOf(testCase.requirements[0] as string),
-              requirements: testCase.requirements,
-              level,
-              description: testCase.description,
-              profile: profileName,
-              outcome: failed || (warned && options.strict) ? 'failed' : warned ? 'warned' : 'passed',
-              durationMs: Date.now() - began,
-              failures: outcome.failures,
-              exchanges: outcome.exchanges,
-            };
-            results.push(result);
-            options.onProgress?.({ type: 'case', result, done: results.length, total });
+            record(testCase, failed || (warned && options.strict) ? 'failed' : warned ? 'warned' : 'passed', { durationMs: Date.now() - began, ...outcome });
           }
         } finally {
           await relay?.close();

@@ -32,6 +32,12 @@ export interface RunningRelay {
 export interface RelayTarget {
   name: string;
   start(config: RelayConfig): Promise<RunningRelay>;
+  /**
+   * Cases that cannot apply to this relay, each with the reason (a spool on a runtime without a filesystem),
+   * keyed by a profile's name or a selector as `--grep` takes it (an id, a section, a requirement id, a
+   * /regex/): they are reported as skipped with that reason, never run and never counted as passed.
+   */
+  notApplicable?: Readonly<Record<string, string>>;
 }
 
 /** A port free on loopback right now. */
@@ -73,6 +79,7 @@ export interface CommandTargetOptions {
   startTimeoutMs?: number;
   /** Where the command's output goes; by default it is kept and shown only if the relay fails to start. */
   onOutput?: (chunk: string) => void;
+  notApplicable?: RelayTarget['notApplicable'];
 }
 
 /**
@@ -84,6 +91,7 @@ export interface CommandTargetOptions {
 export function commandTarget(options: CommandTargetOptions): RelayTarget {
   return {
     name: options.name,
+    ...(options.notApplicable === undefined ? {} : { notApplicable: options.notApplicable }),
     async start(config) {
       const port = await freePort();
       const child = spawn(options.command, {

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadContract, renderConsole, runConformance } from '@postern/conformance';
+import { loadContract, renderConsole, runConformance, type RelayTarget } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLES, exampleTargets } from '../targets.mjs';
+import { EXAMPLES, RUNTIMES, exampleTargets, runtimeTargets } from '../targets.mjs';
 import { snippetAfterMarker } from './snippets.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -53,11 +53,32 @@ describe('examples', () => {
     expect(snippets.some((source) => source.includes(TUNNEL_EXPORTS[name] as string)), `no example snippet in packages/${name}/README.md mounts the tunnel`).toBe(true);
   });
 
+  it.each(['examples/bun/app.mjs', 'examples/deno/app.mjs'])('the @postern/core README shows exactly the code %s runs', async (path) => {
+    const readme = await readFile(join(root, 'packages', 'core', 'README.md'), 'utf8');
+    expect(snippetAfterMarker(readme, path)).toBe(await readFile(join(root, path), 'utf8'));
+  });
+
   // Next.js and SvelteKit run their production builds (`turbo run build` makes them before the tests).
   it.each(EXAMPLES)('the %s example passes every fixture as a separate process (black-box mode)', async (name) => {
     const contract = await loadContract();
     const result = await runConformance({ targets: exampleTargets([name]) });
     expect(result.summary.total).toBe(contract.cases.length);
     expect(result.summary.failed, renderConsole(result, { color: false })).toBe(0);
+  }, 120_000);
+
+  // Bun and Deno (from npm) run every case, spool included. workerd and edge-runtime have no filesystem, so
+  // the profiles of durable and local-only delivery are declared not applicable there, and edge-runtime has
+  // no DecompressionStream, so neither are the cases that send gzip or deflate: skipped, each with its reason.
+  it.each(RUNTIMES)('the %s example passes every fixture that applies to it', async (name) => {
+    const contract = await loadContract();
+    const [target] = runtimeTargets([name]);
+    const declared = target?.notApplicable ?? {};
+    const notApplicable = contract.cases.filter((testCase) => testCase.profile in declared || testCase.id in declared).length;
+    if (name === 'bun' || name === 'deno') expect(notApplicable).toBe(0);
+    const result = await runConformance({ targets: [target as RelayTarget] });
+    expect(result.summary.total).toBe(contract.cases.length);
+    expect(result.summary.failed, renderConsole(result, { color: false })).toBe(0);
+    expect(result.summary.skipped).toBe(notApplicable);
+    expect(result.summary.passed).toBe(contract.cases.length - notApplicable);
   }, 120_000);
 });

@@ -9,14 +9,7 @@ function compile(env) {
   const allowedOrigins = env.ALLOWED_ORIGINS.split(',');
   const relay = createRelay({ projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN, endpoint: env.DEBUGBUNDLE_ENDPOINT, allowedOrigins });
   const tunnel = createTunnel({ dsns: [env.SENTRY_DSN], managedPaths: true, allowedOrigins });
-  const answerRelay = createWebHandler(relay, { clientAddress: cloudflareClientAddress });
-  const answerTunnel = createWebHandler(tunnel, { clientAddress: cloudflareClientAddress });
-  return (request) => {
-    const { pathname } = new URL(request.url);
-    if (tunnel.matches(pathname)) return answerTunnel(request);
-    if (relay.matches(pathname)) return answerRelay(request);
-    return new Response('not found', { status: 404 });
-  };
+  return createWebHandler([relay, tunnel], { clientAddress: cloudflareClientAddress });
 }
 
 let handle;

@@ -4,11 +4,11 @@ import type { RelayRequest } from './request.js';
 import { answerWebRequest, cloudflareClientAddress, createWebHandler, vercelClientAddress } from './web.js';
 
 /** An engine that records what it was asked and answers 202 with a header. */
-function recordingEngine(seen: RelayRequest[], readBody = true): Relay {
+function recordingEngine(seen: RelayRequest[], readBody = true, path = '/r'): Relay {
   return {
-    path: '/r',
-    paths: ['/r'],
-    matches: () => true,
+    path,
+    paths: [path],
+    matches: (target) => target === path,
     async handle(request) {
       seen.push(request);
       if (readBody) void request.body;
@@ -31,6 +31,18 @@ describe('the Web handler', () => {
     expect(seen[0]?.header('origin')).toBe('https://app.example');
     expect(seen[0]?.header('cookie')).toBeUndefined();
     expect(seen[0]?.clientAddress).toBe('198.51.100.4');
+  });
+
+  it('routes each request to the engine whose path it is on, and answers 404 not_found elsewhere', async () => {
+    const relaySeen: RelayRequest[] = [];
+    const tunnelSeen: RelayRequest[] = [];
+    const handler = createWebHandler([recordingEngine(relaySeen), recordingEngine(tunnelSeen, true, '/t')], { clientAddress: () => '198.51.100.4' });
+    expect((await handler(new Request('http://relay.example/t', { method: 'POST', body: 'x' }))).status).toBe(202);
+    expect((await handler(new Request('http://relay.example/r?q=1', { method: 'POST', body: 'x' }))).status).toBe(202);
+    expect([relaySeen.map((r) => r.path), tunnelSeen.map((r) => r.path)]).toEqual([['/r'], ['/t']]);
+    const elsewhere = await handler(new Request('http://relay.example/other', { method: 'POST', body: 'x' }));
+    expect(elsewhere.status).toBe(404);
+    expect(await elsewhere.json()).toMatchObject({ error: 'not_found' });
   });
 
   it('refuses to be built without a way to learn the client address', () => {

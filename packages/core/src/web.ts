@@ -1,5 +1,6 @@
 import type { Relay } from './relay.js';
 import type { RelayBody, RelayResponse } from './request.js';
+import { errorResponse } from './respond.js';
 
 /**
  * Who connected, as the platform vouches for it: never a header a client can set, unless the platform
@@ -22,6 +23,10 @@ export function toWebResponse(response: RelayResponse): Response {
  * refused before that leaves the stream untouched.
  */
 export async function answerWebRequest(engine: Relay, request: Request, clientAddress: string | undefined, bodyOf?: () => RelayBody): Promise<Response> {
+  return answer(engine, request, new URL(request.url).pathname, clientAddress, bodyOf);
+}
+
+async function answer(engine: Relay, request: Request, path: string, clientAddress: string | undefined, bodyOf?: () => RelayBody): Promise<Response> {
   const response = await engine.handle({
     method: request.method,
     header: (name) => request.headers.get(name) ?? undefined,
@@ -29,15 +34,15 @@ export async function answerWebRequest(engine: Relay, request: Request, clientAd
     get body() {
       return bodyOf ? bodyOf() : request.body;
     },
-    path: new URL(request.url).pathname,
+    path,
   });
   return toWebResponse(response);
 }
 
 /**
- * A `(request, platform?) => Promise<Response>` handler for the relay or the tunnel on any runtime with
- * `Request`, `Response` and `fetch`. It answers every request it is given (mount it on the engine's path, or
- * check `engine.matches` first). `clientAddress` says where the peer's address comes from on that runtime:
+ * A `(request, platform?) => Promise<Response>` handler for the relay, the tunnel or both, on any runtime with
+ * `Request`, `Response` and `fetch`: a request on an engine's paths goes to the first engine that matches it,
+ * any other gets `404 not_found`. `clientAddress` says where the peer's address comes from on that runtime:
  * `cloudflareClientAddress`, `vercelClientAddress`, or your own (with Deno, `info.remoteAddr.hostname` from
  * `Deno.serve`'s second argument; with Bun, `server.requestIP(request)?.address`).
  *
@@ -53,12 +58,17 @@ export async function answerWebRequest(engine: Relay, request: Request, clientAd
  *   },
  * };
  */
-export function createWebHandler<P = unknown>(engine: Relay, options: { clientAddress: WebClientAddress<P> }): WebHandler<P> {
+export function createWebHandler<P = unknown>(engines: Relay | readonly Relay[], options: { clientAddress: WebClientAddress<P> }): WebHandler<P> {
   const clientAddress = options?.clientAddress;
   if (typeof clientAddress !== 'function') {
     throw new TypeError('clientAddress is required: pass cloudflareClientAddress or vercelClientAddress for your platform, or a function returning the address it vouches for (never a header a client can set).');
   }
-  return (request, platform) => answerWebRequest(engine, request, clientAddress(request, platform));
+  const list: readonly Relay[] = Array.isArray(engines) ? engines : [engines as Relay];
+  return async (request, platform) => {
+    const path = new URL(request.url).pathname;
+    const engine = list.find((candidate) => candidate.matches(path));
+    return engine === undefined ? toWebResponse(errorResponse('not_found', {})) : answer(engine, request, path, clientAddress(request, platform), undefined);
+  };
 }
 
 /**

@@ -21,6 +21,7 @@ const START_COMMANDS = {
   fastify: `${node} server.mjs`,
   hono: `${node} server.mjs`,
   next: `${node} "${createRequire(join(here, 'next', 'package.json')).resolve('next/dist/bin/next')}" start -H 127.0.0.1`,
+  'next-edge': `${node} "${createRequire(join(here, 'next-edge', 'package.json')).resolve('next/dist/bin/next')}" start -H 127.0.0.1`,
   sveltekit: `${node} build`,
   bun: `${bin('bun')} server.mjs`,
   // What the relay needs from Deno's permissions: the network, its environment, the spool directory
@@ -35,6 +36,7 @@ const START_COMMANDS = {
  */
 const START_ENV = {
   next: { NEXT_TELEMETRY_DISABLED: '1' },
+  'next-edge': { NEXT_TELEMETRY_DISABLED: '1' },
   sveltekit: { BODY_SIZE_LIMIT: 'Infinity' },
 };
 
@@ -42,12 +44,13 @@ const START_ENV = {
 export const EXAMPLES = ['node', 'express', 'fastify', 'hono', 'next', 'sveltekit'];
 /**
  * The Web runtimes, each running @postern/core's Web handler: examples/bun, examples/deno, examples/worker
- * (in workerd) and examples/vercel-edge (in edge-runtime).
+ * (in workerd), examples/vercel-edge (in edge-runtime) and examples/next-edge (@postern/next's routes with
+ * `runtime = 'edge'`, a production build under `next start`).
  */
-export const RUNTIMES = ['bun', 'deno', 'workerd', 'vercel-edge'];
+export const RUNTIMES = ['bun', 'deno', 'workerd', 'vercel-edge', 'next-edge'];
 
 export function exampleTargets(names = EXAMPLES) {
-  return names.map((name) => commandTarget({ name, command: START_COMMANDS[name], cwd: join(here, name), env: START_ENV[name] ?? {} }));
+  return names.map((name) => commandTarget({ name, command: START_COMMANDS[name], cwd: join(here, name), env: START_ENV[name] ?? {}, ...(NOT_APPLICABLE[name] ? { notApplicable: NOT_APPLICABLE[name] } : {}) }));
 }
 
 // The standalone relay (`postern serve`, packages/cli) as one more black-box target. Add
@@ -81,6 +84,7 @@ const NO_FILESYSTEM_PROFILES = { durable: NO_FILESYSTEM, 'durable-full': NO_FILE
  */
 const NO_DECOMPRESSION = 'no DecompressionStream in this runtime: gzip and deflate envelopes are refused 415 unsupported_media_type (SPEC section 22)';
 const ENCODED_CASES = ['tunnel/22/4', 'tunnel/22/5', 'tunnel/22/6', 'tunnel/22/7', 'tunnel/22/11', 'tunnel/22/12'];
+const EDGE_RUNTIME_NOT_APPLICABLE = { ...NO_FILESYSTEM_PROFILES, ...Object.fromEntries(ENCODED_CASES.map((id) => [id, NO_DECOMPRESSION])) };
 
 /** A Web runtime's example: its entry bundled once, then served per profile with the profile as its environment. */
 function bundledTarget({ name, entry, format, notApplicable, serve }) {
@@ -95,6 +99,20 @@ function bundledTarget({ name, entry, format, notApplicable, serve }) {
     },
   };
 }
+
+/**
+ * Next.js's Edge runtime (a route with `export const runtime = 'edge'`) has neither, as Vercel's. And under
+ * `next start` an Edge route's answer reaches the client only once the request body has ended, so the cases
+ * that look for a refusal while the body is still being sent cannot see one there (the same engine answers
+ * them early on Node, Next.js's Node runtime, workerd and edge-runtime).
+ */
+const ANSWER_AFTER_BODY = "next start answers an Edge route only after the request body has ended, so a refusal while it is still sent can't be seen";
+const NOT_APPLICABLE = {
+  'next-edge': {
+    ...EDGE_RUNTIME_NOT_APPLICABLE,
+    ...Object.fromEntries(['browser/6/5', 'browser/8/4', 'browser/8/5', 'tunnel/22/2', 'tunnel/22/3'].map((id) => [id, ANSWER_AFTER_BODY])),
+  },
+};
 
 const RUNTIME_TARGETS = {
   // The Worker example's handler inside workerd, Cloudflare's runtime, bundled as Wrangler would, the profile
@@ -124,7 +142,7 @@ const RUNTIME_TARGETS = {
       name: 'vercel-edge',
       entry: 'vercel-edge/conformance.js',
       format: 'iife',
-      notApplicable: { ...NO_FILESYSTEM_PROFILES, ...Object.fromEntries(ENCODED_CASES.map((id) => [id, NO_DECOMPRESSION])) },
+      notApplicable: EDGE_RUNTIME_NOT_APPLICABLE,
       serve: startVercelEdge,
     }),
 };

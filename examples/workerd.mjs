@@ -28,6 +28,8 @@ export async function bundleWorker(input, alias = {}, format = 'esm') {
     mainFields: ['module', 'main'],
     conditions: ['worker', 'browser'],
     alias,
+    // The runtime's own modules (`cloudflare:workers`), as Wrangler leaves them.
+    external: ['cloudflare:*'],
     write: false,
     logLevel: 'silent',
   });

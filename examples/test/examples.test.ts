@@ -53,8 +53,12 @@ describe('examples', () => {
     expect(snippets.some((source) => source.includes(TUNNEL_EXPORTS[name] as string)), `no example snippet in packages/${name}/README.md mounts the tunnel`).toBe(true);
   });
 
-  it.each(['examples/bun/app.mjs', 'examples/deno/app.mjs'])('the @postern/core README shows exactly the code %s runs', async (path) => {
-    const readme = await readFile(join(root, 'packages', 'core', 'README.md'), 'utf8');
+  it.each([
+    ['examples/bun/app.mjs', 'core'],
+    ['examples/deno/app.mjs', 'core'],
+    ['examples/next-edge/app/debugbundle/browser/route.ts', 'next'],
+  ])('the README shows exactly the code %s runs (@postern/%s)', async (path, name) => {
+    const readme = await readFile(join(root, 'packages', name, 'README.md'), 'utf8');
     expect(snippetAfterMarker(readme, path)).toBe(await readFile(join(root, path), 'utf8'));
   });
 

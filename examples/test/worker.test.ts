@@ -3,29 +3,37 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getTunnelPath } from '@sentry/core';
+import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorker, startWorkerd, type RunningWorker } from '../workerd.mjs';
 import { startSink, type Sink } from './sentry/sink.js';
 import { snippetAfterMarker } from './snippets.js';
 
-// The Cloudflare Worker example (examples/worker), bundled as Wrangler bundles it and run inside workerd,
-// Cloudflare's runtime from npm, with the vars and secret its wrangler.toml names. Locally nothing sets
-// CF-Connecting-IP, so the test sends it as Cloudflare's edge would.
+// The Cloudflare Worker examples (core's Web handler in examples/worker, Hono in examples/hono-worker),
+// bundled as Wrangler bundles them and run inside workerd, Cloudflare's runtime from npm, with the vars and
+// secret their wrangler.toml names. Locally nothing sets CF-Connecting-IP, so the test sends it as
+// Cloudflare's edge would.
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const WORKER = 'examples/worker/src/worker.js';
 const ORIGIN = 'https://app.example';
+const WORKERS = [
+  { WORKER: 'examples/worker/src/worker.js', README: 'packages/core/README.md' },
+  { WORKER: 'examples/hono-worker/src/worker.js', README: 'packages/hono/README.md' },
+];
 
-describe('the Cloudflare Worker example', () => {
+describe.each(WORKERS)('the Cloudflare Worker example $WORKER', ({ WORKER, README }) => {
   let upstream: Sink;
   let worker: RunningWorker;
   let dsn: string;
+  let code: string;
+  let bindings: Record<string, string>;
 
   beforeAll(async () => {
     upstream = await startSink();
     const host = `127.0.0.1:${upstream.port}`;
     dsn = `http://public@${host}/42`;
-    const code = await bundleWorker(join(root, WORKER));
-    worker = await startWorkerd(code, { ALLOWED_ORIGINS: ORIGIN, SENTRY_DSN: dsn, DEBUGBUNDLE_PROJECT_TOKEN: 'srv-token', DEBUGBUNDLE_ENDPOINT: `http://${host}/v1/events` });
+    code = await bundleWorker(join(root, WORKER));
+    bindings = { ALLOWED_ORIGINS: ORIGIN, SENTRY_DSN: dsn, DEBUGBUNDLE_PROJECT_TOKEN: 'srv-token', DEBUGBUNDLE_ENDPOINT: `http://${host}/v1/events` };
+    worker = await startWorkerd(code, bindings);
   }, 30_000);
 
   afterAll(async () => {
@@ -33,8 +41,8 @@ describe('the Cloudflare Worker example', () => {
     await upstream?.close();
   });
 
-  it('is what the @postern/core README shows', async () => {
-    const readme = await readFile(join(root, 'packages', 'core', 'README.md'), 'utf8');
+  it(`is what ${README} shows`, async () => {
+    const readme = await readFile(join(root, README), 'utf8');
     expect(snippetAfterMarker(readme, WORKER)).toBe(await readFile(join(root, WORKER), 'utf8'));
   });
 
@@ -58,4 +66,19 @@ describe('the Cloudflare Worker example', () => {
     expect((await fetch(`${worker.base}/elsewhere`, { method: 'POST', body: envelope })).status).toBe(404);
     expect(upstream.requests).toHaveLength(before + 1);
   });
+
+  // Miniflare is what `wrangler dev` runs the Worker in; it refuses a bundle holding an import() it cannot resolve.
+  it('runs under Miniflare as wrangler dev runs it', async () => {
+    const miniflare = new Miniflare({ modules: true, script: code, bindings });
+    try {
+      const before = upstream.requests.length;
+      const fixture = JSON.parse(await readFile(join(root, 'conformance', 'fixtures', 'browser', '02-route.json'), 'utf8'));
+      const body = JSON.stringify(fixture.cases[0].steps[0].request.json).replaceAll('{{run}}', randomBytes(4).toString('hex'));
+      const answer = await miniflare.dispatchFetch('http://localhost/debugbundle/browser', { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json', 'cf-connecting-ip': '203.0.113.9' }, body });
+      expect(answer.status).toBe(202);
+      expect(upstream.requests.slice(before).map((request) => request.url)).toEqual(['/v1/events']);
+    } finally {
+      await miniflare.dispose();
+    }
+  }, 30_000);
 });

@@ -1,18 +1,6 @@
 import type { RelayLogger, RelayOptions, DeliverySettings } from '../options.js';
-import type * as SpoolModule from '../spool/index.js';
 import type { Delivery } from './delivery.js';
-
-// A specifier bundlers cannot follow, so a Web bundle of the main entry never contains node:fs; on Node
-// the package resolves its own export (`exports["./spool"]`), ESM or CommonJS alike.
-const SPOOL_MODULE = '@postern/core/spool';
-
-function loadSpoolModule(): Promise<typeof SpoolModule> {
-  return import(/* webpackIgnore: true */ /* @vite-ignore */ SPOOL_MODULE) as Promise<typeof SpoolModule>;
-}
-
-function isNodeRuntime(): boolean {
-  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-}
+import { loadSpoolModule, spoolUnavailableReason } from './spool-loader.js';
 
 /**
  * A delivery whose implementation arrives asynchronously (the spool module). Loading starts at once, so
@@ -48,9 +36,10 @@ function deferredDelivery(load: () => Promise<Delivery>, logger: RelayLogger | u
 export function chooseDelivery(options: RelayOptions, settings: DeliverySettings, forward: Delivery | undefined, upstreamTimeoutMs: number): Delivery {
   if (options.delivery) return options.delivery;
   if (settings.mode === 'direct') return forward as Delivery;
-  if (!isNodeRuntime()) {
+  const unavailable = spoolUnavailableReason();
+  if (unavailable !== undefined) {
     const option = settings.mode === 'durable' ? 'durableWrite: true' : 'projectMode: "local-only"';
-    throw new TypeError(`${option} writes files and needs a Node runtime with a writable directory; on this runtime use durableWrite: false.`);
+    throw new TypeError(`${option} writes files and needs a Node runtime with a writable directory (${unavailable}); on this runtime use durableWrite: false.`);
   }
   const { logger, onSpoolEvent } = options;
   return deferredDelivery(async () => {

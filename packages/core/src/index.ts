@@ -11,7 +11,7 @@ export type { RateLimitDecision, RateLimitStore } from './rate-limit/store.js';
 export type { TrustProxy } from './client-ip.js';
 export { matchesPath } from './path.js';
 export { errorResponse } from './respond.js';
-export { answerWebRequest, cloudflareClientAddress, createWebHandler, toWebResponse, vercelClientAddress, type WebClientAddress, type WebHandler } from './web.js';
+export { answerWebRequest, cloudflareClientAddress, createWebHandler, toWebResponse, vercelClientAddress, type WebClientAddress, type WebHandler, type WebRequestParts } from './web.js';
 export { VERSION } from './version.js';
 export { createTunnel, TUNNEL_DEFAULTS, type MirrorResult, type Tunnel, type TunnelOptions, type TunnelRoute } from './tunnel/index.js';
 export type { InFlightView } from './tunnel/budget.js';

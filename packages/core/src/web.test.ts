@@ -55,10 +55,16 @@ describe('the Web handler', () => {
       asked++;
       return null;
     };
-    await answerWebRequest(recordingEngine([], false), new Request('http://relay.example/r', { method: 'POST', body: 'x' }), undefined, bodyOf);
+    await answerWebRequest(recordingEngine([], false), new Request('http://relay.example/r', { method: 'POST', body: 'x' }), undefined, { body: bodyOf });
     expect(asked).toBe(0);
-    await answerWebRequest(recordingEngine([], true), new Request('http://relay.example/r', { method: 'POST', body: 'x' }), undefined, bodyOf);
+    await answerWebRequest(recordingEngine([], true), new Request('http://relay.example/r', { method: 'POST', body: 'x' }), undefined, { body: bodyOf });
     expect(asked).toBe(1);
+  });
+
+  it('takes the path the framework already parsed instead of parsing the URL again', async () => {
+    const seen: RelayRequest[] = [];
+    await answerWebRequest(recordingEngine(seen), new Request('http://relay.example/r?x=1', { method: 'POST', body: 'x' }), undefined, { path: '/as-routed' });
+    expect(seen[0]?.path).toBe('/as-routed');
   });
 
   it('reads the platform headers each helper names, and nothing else', () => {

@@ -16,17 +16,24 @@ export function toWebResponse(response: RelayResponse): Response {
   return new Response(response.body, { status: response.status, headers: response.headers });
 }
 
-/**
- * Answers a Web `Request` with an engine: the one conversion every Web adapter (Hono, Next.js, SvelteKit)
- * and `createWebHandler` share. `bodyOf` replaces `request.body` where the framework hands the stream over
- * another way (SvelteKit on adapter-node); it is called only if the engine reads the body, so a request
- * refused before that leaves the stream untouched.
- */
-export async function answerWebRequest(engine: Relay, request: Request, clientAddress: string | undefined, bodyOf?: () => RelayBody): Promise<Response> {
-  return answer(engine, request, new URL(request.url).pathname, clientAddress, bodyOf);
+/** What a framework already knows about a request, so the conversion need not work it out again. */
+export interface WebRequestParts {
+  /** The path the framework parsed (Hono's `c.req.path`, SvelteKit's `event.url.pathname`); else from `request.url`. */
+  path?: string;
+  /**
+   * Replaces `request.body` where the framework hands the stream over another way (SvelteKit on
+   * adapter-node); called only if the engine reads the body, so a request refused before that leaves the
+   * stream untouched.
+   */
+  body?: () => RelayBody;
 }
 
-async function answer(engine: Relay, request: Request, path: string, clientAddress: string | undefined, bodyOf?: () => RelayBody): Promise<Response> {
+/**
+ * Answers a Web `Request` with an engine: the one conversion every Web adapter (Hono, Next.js, SvelteKit)
+ * and `createWebHandler` share.
+ */
+export async function answerWebRequest(engine: Relay, request: Request, clientAddress: string | undefined, parts: WebRequestParts = {}): Promise<Response> {
+  const bodyOf = parts.body;
   const response = await engine.handle({
     method: request.method,
     header: (name) => request.headers.get(name) ?? undefined,
@@ -34,7 +41,7 @@ async function answer(engine: Relay, request: Request, path: string, clientAddre
     get body() {
       return bodyOf ? bodyOf() : request.body;
     },
-    path,
+    path: parts.path ?? new URL(request.url).pathname,
   });
   return toWebResponse(response);
 }
@@ -67,7 +74,7 @@ export function createWebHandler<P = unknown>(engines: Relay | readonly Relay[],
   return async (request, platform) => {
     const path = new URL(request.url).pathname;
     const engine = list.find((candidate) => candidate.matches(path));
-    return engine === undefined ? toWebResponse(errorResponse('not_found', {})) : answer(engine, request, path, clientAddress(request, platform), undefined);
+    return engine === undefined ? toWebResponse(errorResponse('not_found', {})) : answerWebRequest(engine, request, clientAddress(request, platform), { path });
   };
 }
 

@@ -31,7 +31,7 @@ function honoHandler<O>(options: O & HonoConnInfo, create: (options: O) => Relay
   const engine = create(engineOptions as O);
   return async (c, next) => {
     if (!engine.matches(c.req.path) && /[*:]/.test(c.req.routePath)) return next();
-    return answerWebRequest(engine, c.req.raw, getConnInfo(c).remote.address);
+    return answerWebRequest(engine, c.req.raw, getConnInfo(c).remote.address, { path: c.req.path });
   };
 }
 

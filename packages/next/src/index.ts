@@ -55,8 +55,9 @@ function routeHandlers<O>(options: O & NextPeerOptions, create: (options: O) => 
   let engine: Relay | undefined;
   const handler: RelayRouteHandler = async (request) => {
     engine ??= create(engineOptions as O);
-    if (ownPathsOnly && !engine.matches(new URL(request.url).pathname)) return toWebResponse(errorResponse('not_found', {}));
-    return answerWebRequest(engine, request, peerAddressOf(request, peerAddress));
+    const path = new URL(request.url).pathname;
+    if (ownPathsOnly && !engine.matches(path)) return toWebResponse(errorResponse('not_found', {}));
+    return answerWebRequest(engine, request, peerAddressOf(request, peerAddress), { path });
   };
   return { GET: handler, POST: handler, PUT: handler, PATCH: handler, DELETE: handler, OPTIONS: handler };
 }

@@ -74,7 +74,7 @@ function engineAnswer(create: () => Relay, ownPathsOnly: () => boolean = () => f
     if (ownPathsOnly() && !engine.matches(event.url.pathname)) return toWebResponse(errorResponse('not_found', {}));
     // The client address is `event.getClientAddress()`: with adapter-node that is the socket peer, or the
     // address its `ADDRESS_HEADER` / `XFF_DEPTH` settings vouch for.
-    return answerWebRequest(engine, event.request, event.getClientAddress(), () => bodyOf(event));
+    return answerWebRequest(engine, event.request, event.getClientAddress(), { path: event.url.pathname, body: () => bodyOf(event) });
   };
 }
 

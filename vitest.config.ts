@@ -4,12 +4,20 @@ import { defineConfig } from 'vitest/config';
 // binary sits ahead of the system Node on PATH. Fail loudly if that broke rather than test another Node.
 const major = Number(process.versions.node.split('.')[0]);
 if (major !== 22 && major !== 24) {
-  throw new Error(`Tests are running on Node ${process.version}; expected 22 or 24 LTS from the "node" devDependency. Run "npm install" again.`);
+  throw new Error(
+    `Tests are running on Node ${process.version}; expected 22 or 24 LTS from the "node" devDependency. Run "npm install" again.`,
+  );
 }
 
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'conformance/src/**/*.test.ts', 'conformance/test/**/*.test.ts', 'examples/test/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'packages/*/test/**/*.test.ts',
+      'conformance/src/**/*.test.ts',
+      'conformance/test/**/*.test.ts',
+      'examples/test/**/*.test.ts',
+    ],
     testTimeout: 120_000,
     hookTimeout: 60_000,
   },

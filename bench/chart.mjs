@@ -1,5 +1,9 @@
 // A horizontal bar chart of requests per second, as a standalone SVG a person can read at a glance.
-const escape = (text) => String(text).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+const escapeXml = (text) =>
+  String(text).replace(
+    /[&<>"]/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c],
+  );
 
 export function renderChart(rows) {
   const label = 190;
@@ -13,7 +17,7 @@ export function renderChart(rows) {
     const y = top + index * (bar + gap);
     const length = Math.max(1, Math.round(((width - label - 110) * row.rps) / max));
     const fill = /\bbare\b|nginx/.test(row.name) ? '#9aa5b1' : (colour[row.group] ?? '#2f6fdd');
-    return `<text x="${label - 8}" y="${y + 15}" text-anchor="end">${escape(row.name)}</text>
+    return `<text x="${label - 8}" y="${y + 15}" text-anchor="end">${escapeXml(row.name)}</text>
 <rect x="${label}" y="${y}" width="${length}" height="${bar}" rx="3" fill="${fill}"/>
 <text x="${label + length + 6}" y="${y + 15}">${row.rps.toLocaleString('en')} req/s · p99 ${row.p99} ms</text>`;
   });

@@ -5,10 +5,22 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { bundleWorker } from '../examples/workerd.mjs';
 
-const core = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'core', 'dist', 'web.js');
+const core = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'packages',
+  'core',
+  'dist',
+  'web.js',
+);
 
 export async function workerBundleSize() {
-  const code = Buffer.from(await bundleWorker({ contents: `export { createRelay, createTunnel } from ${JSON.stringify(core)};`, resolveDir: dirname(core) }));
+  const code = Buffer.from(
+    await bundleWorker({
+      contents: `export { createRelay, createTunnel } from ${JSON.stringify(core)};`,
+      resolveDir: dirname(core),
+    }),
+  );
   return { minifiedBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
 }
 

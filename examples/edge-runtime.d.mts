@@ -3,4 +3,7 @@ export interface RunningEdgeFunction {
   stop(): Promise<void>;
 }
 
-export declare function startVercelEdge(code: string, env: Record<string, string>): Promise<RunningEdgeFunction>;
+export declare function startVercelEdge(
+  code: string,
+  env: Record<string, string>,
+): Promise<RunningEdgeFunction>;

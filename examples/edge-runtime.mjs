@@ -34,16 +34,20 @@ addEventListener('fetch', (event) => event.respondWith(edgeFunction.default(even
   const server = createServer(async (req, res) => {
     const headers = [];
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      if (req.rawHeaders[i].toLowerCase() !== 'x-real-ip') headers.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
+      if (req.rawHeaders[i].toLowerCase() !== 'x-real-ip')
+        headers.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
     }
     headers.push(['X-Real-IP', req.socket.remoteAddress]);
     const withBody = req.method !== 'GET' && req.method !== 'HEAD';
     try {
-      const response = await runtime.dispatchFetch(`http://${req.headers.host ?? '127.0.0.1'}${req.url}`, {
-        method: req.method,
-        headers,
-        ...(withBody ? { body: bodyOf(req), duplex: 'half' } : {}),
-      });
+      const response = await runtime.dispatchFetch(
+        `http://${req.headers.host ?? '127.0.0.1'}${req.url}`,
+        {
+          method: req.method,
+          headers,
+          ...(withBody ? { body: bodyOf(req), duplex: 'half' } : {}),
+        },
+      );
       res.writeHead(response.status, [...response.headers].flat());
       if (response.body) for await (const chunk of response.body) res.write(chunk);
       res.end();

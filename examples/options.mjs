@@ -20,19 +20,31 @@ export function optionsFromEnv(env = process.env) {
     const protocol = env.POSTERN_PROTOCOL || 'browser';
     if (protocol === 'browser') return { relayOptions: profile };
     if (protocol === 'sentry-tunnel') return { tunnelOptions: profile };
-    throw new Error(`POSTERN_PROTOCOL must be browser or sentry-tunnel, got ${JSON.stringify(protocol)}`);
+    throw new Error(
+      `POSTERN_PROTOCOL must be browser or sentry-tunnel, got ${JSON.stringify(protocol)}`,
+    );
   }
-  const allowedOrigins = env.ALLOWED_ORIGINS ? { allowedOrigins: env.ALLOWED_ORIGINS.split(',').map((origin) => origin.trim()) } : {};
+  const allowedOrigins = env.ALLOWED_ORIGINS
+    ? { allowedOrigins: env.ALLOWED_ORIGINS.split(',').map((origin) => origin.trim()) }
+    : {};
   const options = {};
   // Without SENTRY_DSN the relay is mounted even with no token, so its own error says what is missing.
   if (env.DEBUGBUNDLE_PROJECT_TOKEN || !env.SENTRY_DSN) {
     options.relayOptions = { projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN, ...allowedOrigins };
     if (env.DEBUGBUNDLE_ENDPOINT) options.relayOptions.endpoint = env.DEBUGBUNDLE_ENDPOINT;
   }
-  if (env.SENTRY_DSN) options.tunnelOptions = { dsns: env.SENTRY_DSN.split(',').map((dsn) => dsn.trim()), managedPaths: true, ...allowedOrigins };
+  if (env.SENTRY_DSN)
+    options.tunnelOptions = {
+      dsns: env.SENTRY_DSN.split(',').map((dsn) => dsn.trim()),
+      managedPaths: true,
+      ...allowedOrigins,
+    };
   return options;
 }
 
 // A Worker has no `process` (its environment arrives as `fetch`'s `env`), and the matrix's Worker bundles this file.
 const processEnv = globalThis.process?.env ?? {};
-export const listen = { port: Number(processEnv.PORT ?? 3000), host: processEnv.HOST ?? '127.0.0.1' };
+export const listen = {
+  port: Number(processEnv.PORT ?? 3000),
+  host: processEnv.HOST ?? '127.0.0.1',
+};

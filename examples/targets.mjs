@@ -50,7 +50,15 @@ export const EXAMPLES = ['node', 'express', 'fastify', 'hono', 'next', 'svelteki
 export const RUNTIMES = ['bun', 'deno', 'workerd', 'vercel-edge', 'next-edge'];
 
 export function exampleTargets(names = EXAMPLES) {
-  return names.map((name) => commandTarget({ name, command: START_COMMANDS[name], cwd: join(here, name), env: START_ENV[name] ?? {}, ...(NOT_APPLICABLE[name] ? { notApplicable: NOT_APPLICABLE[name] } : {}) }));
+  return names.map((name) =>
+    commandTarget({
+      name,
+      command: START_COMMANDS[name],
+      cwd: join(here, name),
+      env: START_ENV[name] ?? {},
+      ...(NOT_APPLICABLE[name] ? { notApplicable: NOT_APPLICABLE[name] } : {}),
+    }),
+  );
 }
 
 // The standalone relay (`postern serve`, packages/cli) as one more black-box target. Add
@@ -63,28 +71,56 @@ export function standaloneTarget() {
   const bin = join(here, '..', 'packages', 'cli', 'bin', 'postern.mjs');
   const serve = `"${process.execPath}" "${bin}" serve --host "$HOST" --port "$PORT"`;
   const env = { POSTERN_LOG_LEVEL: 'warn' };
-  const browser = commandTarget({ name: 'standalone', command: `${serve} --config-env POSTERN_PROFILE`, env });
+  const browser = commandTarget({
+    name: 'standalone',
+    command: `${serve} --config-env POSTERN_PROFILE`,
+    env,
+  });
   const tunnel = commandTarget({
     name: 'standalone',
     command: `${serve} --tunnel-config-env POSTERN_PROFILE`,
-    env: { ...env, POSTERN_PROJECT_MODE: 'local-only', POSTERN_LOCAL_EVENTS_DIR: join(tmpdir(), 'postern-standalone-tunnel-events') },
+    env: {
+      ...env,
+      POSTERN_PROJECT_MODE: 'local-only',
+      POSTERN_LOCAL_EVENTS_DIR: join(tmpdir(), 'postern-standalone-tunnel-events'),
+    },
   });
-  return { name: 'standalone', start: (config) => (config.protocol === 'sentry-tunnel' ? tunnel : browser).start(config) };
+  return {
+    name: 'standalone',
+    start: (config) => (config.protocol === 'sentry-tunnel' ? tunnel : browser).start(config),
+  };
 }
 
 /**
  * What cannot apply on a Web runtime without a filesystem: the spool of durable delivery and the files of
  * local-only mode (createRelay refuses both there at construction).
  */
-const NO_FILESYSTEM = 'no filesystem on this runtime: durable and local-only delivery are refused at construction';
-const NO_FILESYSTEM_PROFILES = { durable: NO_FILESYSTEM, 'durable-full': NO_FILESYSTEM, 'spool-unwritable': NO_FILESYSTEM, 'local-only': NO_FILESYSTEM };
+const NO_FILESYSTEM =
+  'no filesystem on this runtime: durable and local-only delivery are refused at construction';
+const NO_FILESYSTEM_PROFILES = {
+  durable: NO_FILESYSTEM,
+  'durable-full': NO_FILESYSTEM,
+  'spool-unwritable': NO_FILESYSTEM,
+  'local-only': NO_FILESYSTEM,
+};
 /**
  * Vercel's Edge runtime has no `DecompressionStream` either: the tunnel refuses gzip and deflate envelopes
  * there with 415 (SPEC section 22), so the cases that send one cannot apply.
  */
-const NO_DECOMPRESSION = 'no DecompressionStream in this runtime: gzip and deflate envelopes are refused 415 unsupported_media_type (SPEC section 22)';
-const ENCODED_CASES = ['tunnel/22/4', 'tunnel/22/5', 'tunnel/22/6', 'tunnel/22/7', 'tunnel/22/11', 'tunnel/22/12'];
-const EDGE_RUNTIME_NOT_APPLICABLE = { ...NO_FILESYSTEM_PROFILES, ...Object.fromEntries(ENCODED_CASES.map((id) => [id, NO_DECOMPRESSION])) };
+const NO_DECOMPRESSION =
+  'no DecompressionStream in this runtime: gzip and deflate envelopes are refused 415 unsupported_media_type (SPEC section 22)';
+const ENCODED_CASES = [
+  'tunnel/22/4',
+  'tunnel/22/5',
+  'tunnel/22/6',
+  'tunnel/22/7',
+  'tunnel/22/11',
+  'tunnel/22/12',
+];
+const EDGE_RUNTIME_NOT_APPLICABLE = {
+  ...NO_FILESYSTEM_PROFILES,
+  ...Object.fromEntries(ENCODED_CASES.map((id) => [id, NO_DECOMPRESSION])),
+};
 
 /** A Web runtime's example: its entry bundled once, then served per profile with the profile as its environment. */
 function bundledTarget({ name, entry, format, notApplicable, serve }) {
@@ -94,7 +130,10 @@ function bundledTarget({ name, entry, format, notApplicable, serve }) {
     notApplicable,
     async start(config) {
       code ??= bundleWorker(join(here, entry), {}, format);
-      const running = await serve(await code, { POSTERN_PROTOCOL: config.protocol, POSTERN_PROFILE: JSON.stringify(config.options) });
+      const running = await serve(await code, {
+        POSTERN_PROTOCOL: config.protocol,
+        POSTERN_PROFILE: JSON.stringify(config.options),
+      });
       return { url: `${running.base}${config.route}`, close: () => running.stop() };
     },
   };
@@ -106,11 +145,17 @@ function bundledTarget({ name, entry, format, notApplicable, serve }) {
  * that look for a refusal while the body is still being sent cannot see one there (the same engine answers
  * them early on Node, Next.js's Node runtime, workerd and edge-runtime).
  */
-const ANSWER_AFTER_BODY = "next start answers an Edge route only after the request body has ended, so a refusal while it is still sent can't be seen";
+const ANSWER_AFTER_BODY =
+  "next start answers an Edge route only after the request body has ended, so a refusal while it is still sent can't be seen";
 const NOT_APPLICABLE = {
   'next-edge': {
     ...EDGE_RUNTIME_NOT_APPLICABLE,
-    ...Object.fromEntries(['browser/6/5', 'browser/8/4', 'browser/8/5', 'tunnel/22/2', 'tunnel/22/3'].map((id) => [id, ANSWER_AFTER_BODY])),
+    ...Object.fromEntries(
+      ['browser/6/5', 'browser/8/4', 'browser/8/5', 'tunnel/22/2', 'tunnel/22/3'].map((id) => [
+        id,
+        ANSWER_AFTER_BODY,
+      ]),
+    ),
   },
 };
 

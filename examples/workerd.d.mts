@@ -5,8 +5,16 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-export declare function bundleWorker(input: string | { contents: string; resolveDir: string }, alias?: Record<string, string>, format?: 'esm' | 'iife'): Promise<string>;
-export declare function startWorkerd(code: string, bindings: Record<string, string>, port?: number): Promise<RunningWorker>;
+export declare function bundleWorker(
+  input: string | { contents: string; resolveDir: string },
+  alias?: Record<string, string>,
+  format?: 'esm' | 'iife',
+): Promise<string>;
+export declare function startWorkerd(
+  code: string,
+  bindings: Record<string, string>,
+  port?: number,
+): Promise<RunningWorker>;
 
 export interface RunningEdge {
   base: string;

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer as createNetServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 import { freePort, waitForPort } from '@postern/conformance';
 
@@ -17,7 +17,8 @@ const workerd = createRequire(import.meta.url).resolve('workerd/bin/workerd');
  * `iife` for a runtime that evaluates a script (edge-runtime), its exports then in `globalThis.edgeFunction`.
  */
 export async function bundleWorker(input, alias = {}, format = 'esm') {
-  const entry = typeof input === 'string' ? { entryPoints: [input] } : { stdin: { ...input, loader: 'js' } };
+  const entry =
+    typeof input === 'string' ? { entryPoints: [input] } : { stdin: { ...input, loader: 'js' } };
   const result = await build({
     ...entry,
     bundle: true,
@@ -42,7 +43,9 @@ const capnpText = (value) => JSON.stringify(value);
 export async function startWorkerd(code, bindings, port) {
   port ??= await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'postern-workerd-'));
-  const bindingList = Object.entries(bindings).map(([name, text]) => `(name = ${capnpText(name)}, text = ${capnpText(text)})`);
+  const bindingList = Object.entries(bindings).map(
+    ([name, text]) => `(name = ${capnpText(name)}, text = ${capnpText(text)})`,
+  );
   await writeFile(join(dir, 'worker.js'), code);
   await writeFile(
     join(dir, 'config.capnp'),
@@ -63,7 +66,10 @@ const worker :Workerd.Worker = (
 `,
   );
   let stderr = '';
-  const child = spawn(workerd, ['serve', join(dir, 'config.capnp')], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(workerd, ['serve', join(dir, 'config.capnp')], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   child.stderr.on('data', (chunk) => (stderr += chunk.toString()));
   let exited;
   child.on('exit', (code, signal) => (exited = `workerd exited (${signal ?? code}): ${stderr}`));
@@ -103,7 +109,14 @@ export async function startCloudflareEdge(origin, port = 0) {
       const lines = head.subarray(0, end).toString('latin1').split('\r\n');
       const [requestLine, ...fields] = lines;
       const kept = fields.filter((line) => !/^(cf-connecting-ip|connection)\s*:/i.test(line));
-      const rewritten = [requestLine, ...kept, `CF-Connecting-IP: ${client.remoteAddress}`, 'Connection: close', '', ''].join('\r\n');
+      const rewritten = [
+        requestLine,
+        ...kept,
+        `CF-Connecting-IP: ${client.remoteAddress}`,
+        'Connection: close',
+        '',
+        '',
+      ].join('\r\n');
       // The body is passed on in bursts: what arrived until the client paused (or ended) goes in one write,
       // as a client writing straight to workerd would send it. Streamed piece by piece, a write could meet
       // the close workerd makes right after answering a body it will not read (413), and the answer

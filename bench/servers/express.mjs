@@ -4,7 +4,9 @@ import { forwardBare, listening, path, port, relayOptions, variant } from './com
 
 const app = express();
 if (variant.startsWith('bare')) {
-  app.post(path, express.json(), async (req, res) => res.status((await forwardBare(req.body)) < 300 ? 202 : 502).json({}));
+  app.post(path, express.json(), async (req, res) =>
+    res.status((await forwardBare(req.body)) < 300 ? 202 : 502).json({}),
+  );
 } else {
   app.use(path, posternRelay(relayOptions));
 }

@@ -4,7 +4,9 @@ import { forwardBare, listening, path, port, relayOptions, variant } from './com
 
 const app = Fastify();
 if (variant.startsWith('bare')) {
-  app.post(path, async (request, reply) => reply.code((await forwardBare(request.body)) < 300 ? 202 : 502).send({}));
+  app.post(path, async (request, reply) =>
+    reply.code((await forwardBare(request.body)) < 300 ? 202 : 502).send({}),
+  );
 } else {
   await app.register(posternRelay, relayOptions);
 }

@@ -36,12 +36,19 @@ http {
 }
 `,
 );
-const nginx = spawn('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'inherit' });
+const nginx = spawn(
+  'nginx',
+  ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'],
+  { stdio: 'inherit' },
+);
 process.on('SIGTERM', () => nginx.kill('SIGTERM'));
 nginx.once('exit', (code) => process.exit(code ?? 0));
 const probe = () => {
   const socket = connect(port, '127.0.0.1');
-  socket.once('connect', () => (socket.destroy(), console.log('listening')));
+  socket.once('connect', () => {
+    socket.destroy();
+    console.log('listening');
+  });
   socket.once('error', () => setTimeout(probe, 50));
 };
 probe();

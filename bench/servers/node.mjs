@@ -9,4 +9,8 @@ async function bare(req, res) {
   res.writeHead(status < 300 ? 202 : 502, { 'content-type': 'application/json' }).end('{}');
 }
 
-createServer(variant.startsWith('bare') ? bare : createNodeRelay(relayOptions)).listen(port, '127.0.0.1', listening);
+createServer(variant.startsWith('bare') ? bare : createNodeRelay(relayOptions)).listen(
+  port,
+  '127.0.0.1',
+  listening,
+);

@@ -9,4 +9,6 @@ if (problems.length > 0) {
   process.exit(1);
 }
 const contract = await loadContract();
-console.log(`contract ${contract.version}: ${contract.requirements.length} requirements, ${contract.cases.length} cases, ${contract.profiles.size} profiles, all cited`);
+console.log(
+  `contract ${contract.version}: ${contract.requirements.length} requirements, ${contract.cases.length} cases, ${contract.profiles.size} profiles, all cited`,
+);

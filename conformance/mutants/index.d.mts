@@ -4,7 +4,10 @@ export interface Mutant {
   name: string;
   breaks: string;
   expectedFailures: string[];
-  createServer: (options: Record<string, unknown>, config?: { protocol: 'browser' | 'sentry-tunnel' }) => Server;
+  createServer: (
+    options: Record<string, unknown>,
+    config?: { protocol: 'browser' | 'sentry-tunnel' },
+  ) => Server;
 }
 
 export declare const mutants: Mutant[];

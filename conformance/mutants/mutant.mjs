@@ -29,7 +29,10 @@ export async function buffer(req) {
 export function mutant(breakage) {
   return (options, config) => {
     const create = config?.protocol === 'sentry-tunnel' ? createTunnel : createRelay;
-    const relay = create({ ...options, fetch: breakage.fetch ? breakage.fetch(globalThis.fetch) : undefined });
+    const relay = create({
+      ...options,
+      fetch: breakage.fetch ? breakage.fetch(globalThis.fetch) : undefined,
+    });
     return createServer((req, res) => {
       const context = { req, options };
       perRequest
@@ -51,7 +54,8 @@ export function withHeaders(relayRequest, overrides) {
   return {
     ...relayRequest,
     body: relayRequest.body,
-    header: (name) => (Object.hasOwn(overrides, name) ? overrides[name] : relayRequest.header(name)),
+    header: (name) =>
+      Object.hasOwn(overrides, name) ? overrides[name] : relayRequest.header(name),
   };
 }
 

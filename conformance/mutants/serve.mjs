@@ -4,7 +4,13 @@ import { mutants } from './index.mjs';
 
 const mutant = mutants.find((candidate) => candidate.name === process.argv[2]);
 if (!mutant) {
-  console.error(`unknown mutant "${process.argv[2]}"; one of: ${mutants.map((candidate) => candidate.name).join(', ')}`);
+  console.error(
+    `unknown mutant "${process.argv[2]}"; one of: ${mutants.map((candidate) => candidate.name).join(', ')}`,
+  );
   process.exit(2);
 }
-mutant.createServer(JSON.parse(process.env.POSTERN_PROFILE), { protocol: process.env.POSTERN_PROTOCOL ?? 'browser' }).listen(Number(process.env.PORT), '127.0.0.1');
+mutant
+  .createServer(JSON.parse(process.env.POSTERN_PROFILE), {
+    protocol: process.env.POSTERN_PROTOCOL ?? 'browser',
+  })
+  .listen(Number(process.env.PORT), '127.0.0.1');

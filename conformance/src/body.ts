@@ -9,7 +9,15 @@ import type { EnvelopeItemSpec, EnvelopeSpec, FixtureRequest } from './types.js'
  */
 export function generateBatch(bytes: number): Buffer {
   const eventId = randomUUID();
-  const shell = (padding: string): string => JSON.stringify({ batch: [sampleEvent('frontend_breadcrumb', { event_id: eventId, payload: { breadcrumb_type: 'console_log', route: '/checkout', data: { padding } } })] });
+  const shell = (padding: string): string =>
+    JSON.stringify({
+      batch: [
+        sampleEvent('frontend_breadcrumb', {
+          event_id: eventId,
+          payload: { breadcrumb_type: 'console_log', route: '/checkout', data: { padding } },
+        }),
+      ],
+    });
   const overhead = Buffer.byteLength(shell(''));
   if (bytes < overhead) throw new Error(`generate.bytes must be at least ${overhead}`);
   return Buffer.from(shell('x'.repeat(bytes - overhead)));
@@ -27,7 +35,8 @@ export function buildEnvelope(spec: EnvelopeSpec): Buffer {
   const parts: Buffer[] = [Buffer.from(`${JSON.stringify(spec.header)}\n`)];
   for (const item of spec.items) {
     const payload = itemPayload(item);
-    const header = item.withLength === false ? item.header : { ...item.header, length: payload.length };
+    const header =
+      item.withLength === false ? item.header : { ...item.header, length: payload.length };
     parts.push(Buffer.from(`${JSON.stringify(header)}\n`), payload, Buffer.from('\n'));
   }
   return Buffer.concat(parts);

@@ -70,8 +70,11 @@ async function main(): Promise<number> {
       force: values.force,
     });
     for (const file of written) process.stdout.write(`wrote ${file}\n`);
-    for (const file of skipped) process.stdout.write(`kept ${file} (exists; --force replaces it)\n`);
-    process.stdout.write('Next: edit relay-harness.sh so it starts your relay, then run\n  npx @postern/conformance --cmd ./relay-harness.sh\n');
+    for (const file of skipped)
+      process.stdout.write(`kept ${file} (exists; --force replaces it)\n`);
+    process.stdout.write(
+      'Next: edit relay-harness.sh so it starts your relay, then run\n  npx @postern/conformance --cmd ./relay-harness.sh\n',
+    );
     return 0;
   }
   if (positionals.length > 0) {
@@ -86,7 +89,9 @@ async function main(): Promise<number> {
   if (values.cmd) target = commandTarget({ name: values.name ?? 'relay', command: values.cmd });
   else {
     if (!values.profile || !values['sink-port']) {
-      process.stderr.write('--url needs --profile (how the relay is configured) and --sink-port (where it forwards)\n');
+      process.stderr.write(
+        '--url needs --profile (how the relay is configured) and --sink-port (where it forwards)\n',
+      );
       return 2;
     }
     target = urlTarget(values.name ?? 'relay', values.url as string);
@@ -94,13 +99,17 @@ async function main(): Promise<number> {
   if (values['contract-version']) {
     const contract = await loadContract(values.contract ? resolve(values.contract) : undefined);
     if (contract.version !== values['contract-version']) {
-      process.stderr.write(`this runner ships contract ${contract.version}, not ${values['contract-version']}: run the @postern/conformance version that ships ${values['contract-version']}\n`);
+      process.stderr.write(
+        `this runner ships contract ${contract.version}, not ${values['contract-version']}: run the @postern/conformance version that ships ${values['contract-version']}\n`,
+      );
       return 2;
     }
   }
   const unknownProtocol = values.protocol?.find((name) => !PROTOCOLS.includes(name as Protocol));
   if (unknownProtocol !== undefined) {
-    process.stderr.write(`--protocol ${unknownProtocol}: not a protocol of the contract; one of ${PROTOCOLS.join(', ')}\n`);
+    process.stderr.write(
+      `--protocol ${unknownProtocol}: not a protocol of the contract; one of ${PROTOCOLS.join(', ')}\n`,
+    );
     return 2;
   }
   const result = await runConformance({
@@ -114,7 +123,9 @@ async function main(): Promise<number> {
     onProgress: createProgressPrinter(),
   });
   const written = await writeReports(result, resolve(values.reports));
-  process.stdout.write(renderConsole(result, { color: !values['no-color'] && process.stdout.isTTY === true }));
+  process.stdout.write(
+    renderConsole(result, { color: !values['no-color'] && process.stdout.isTTY === true }),
+  );
   process.stdout.write(`\nReports: ${written.length} files in ${resolve(values.reports)}\n`);
   return result.summary.failed > 0 || result.summary.total === 0 ? 1 : 0;
 }
@@ -124,7 +135,9 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`postern-conformance: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `postern-conformance: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exitCode = 2;
   },
 );

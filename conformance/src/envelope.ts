@@ -36,13 +36,15 @@ export function parseEnvelope(raw: Buffer): ParsedEnvelope | string {
     } catch {
       return `item ${items.length + 1}: the header line is not JSON`;
     }
-    if (itemHeader === null || typeof itemHeader !== 'object' || Array.isArray(itemHeader)) return `item ${items.length + 1}: the header is not an object`;
+    if (itemHeader === null || typeof itemHeader !== 'object' || Array.isArray(itemHeader))
+      return `item ${items.length + 1}: the header is not an object`;
     const record = itemHeader as Record<string, unknown>;
     const start = headerEnd + 1;
     let payloadEnd: number;
     if (typeof record.length === 'number') {
       payloadEnd = start + record.length;
-      if (payloadEnd > raw.length) return `item ${items.length + 1}: length ${record.length} runs past the end`;
+      if (payloadEnd > raw.length)
+        return `item ${items.length + 1}: length ${record.length} runs past the end`;
     } else {
       const next = raw.indexOf(0x0a, start);
       payloadEnd = next === -1 ? raw.length : next;

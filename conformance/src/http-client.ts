@@ -35,9 +35,18 @@ export function sendRequest(options: SendOptions): Promise<SentResponse> {
       if (options.chunked || options.holdOpen) headers['transfer-encoding'] = 'chunked';
       else headers['content-length'] = String(options.body.length);
     }
-    const req = httpRequest(options.url, { method: options.method, headers, agent: false, setHost: headers.host === undefined });
+    const req = httpRequest(options.url, {
+      method: options.method,
+      headers,
+      agent: false,
+      setHost: headers.host === undefined,
+    });
     const timer = setTimeout(() => {
-      req.destroy(new Error(`no answer within ${options.timeoutMs} ms${options.holdOpen ? ' while the body was held open' : ''}`));
+      req.destroy(
+        new Error(
+          `no answer within ${options.timeoutMs} ms${options.holdOpen ? ' while the body was held open' : ''}`,
+        ),
+      );
     }, options.timeoutMs);
     req.on('error', (error) => {
       clearTimeout(timer);
@@ -55,9 +64,15 @@ export function sendRequest(options: SendOptions): Promise<SentResponse> {
         clearTimeout(timer);
         const responseHeaders: Record<string, string> = {};
         for (const [name, value] of Object.entries(res.headers)) {
-          if (value !== undefined) responseHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
+          if (value !== undefined)
+            responseHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
         }
-        resolve({ status: res.statusCode ?? 0, headers: responseHeaders, body: Buffer.concat(chunks).toString('utf8'), beforeBodyEnded });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: responseHeaders,
+          body: Buffer.concat(chunks).toString('utf8'),
+          beforeBodyEnded,
+        });
         if (!bodyEnded) req.destroy();
       });
       res.on('error', reject);
@@ -74,7 +89,8 @@ export function sendRequest(options: SendOptions): Promise<SentResponse> {
       });
       return;
     }
-    for (let offset = 0; offset < body.length; offset += CHUNK) req.write(body.subarray(offset, offset + CHUNK));
+    for (let offset = 0; offset < body.length; offset += CHUNK)
+      req.write(body.subarray(offset, offset + CHUNK));
     if (!options.holdOpen) {
       req.end(() => {
         bodyEnded = true;

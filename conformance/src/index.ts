@@ -1,6 +1,16 @@
 export { runConformance, type ProgressEvent, type RunOptions } from './runner.js';
 export { checkContract, loadContract, parseSpec, CONTRACT_DIR, type Contract } from './contract.js';
-export { commandTarget, serverTarget, urlTarget, freePort, waitForPort, type CommandTargetOptions, type RelayConfig, type RelayTarget, type RunningRelay } from './targets.js';
+export {
+  commandTarget,
+  serverTarget,
+  urlTarget,
+  freePort,
+  waitForPort,
+  type CommandTargetOptions,
+  type RelayConfig,
+  type RelayTarget,
+  type RunningRelay,
+} from './targets.js';
 export { startSink, type ReceivedRequest, type UpstreamSink } from './sink.js';
 export { matchValue } from './match.js';
 export { selects } from './select.js';

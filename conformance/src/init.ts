@@ -30,11 +30,22 @@ async function render(template: string, values: Record<string, string>): Promise
  * runner's environment, and a GitHub Actions workflow that runs it, keeps the reports and publishes the badge.
  * Existing files are left alone unless `force` is set.
  */
-export async function init(options: InitOptions): Promise<{ written: string[]; skipped: string[] }> {
-  const values = { NAME: options.name, COMMAND: options.command, VERSION: VERSION.split('.').slice(0, 2).join('.'), CONTRACT: options.contractVersion };
+export async function init(
+  options: InitOptions,
+): Promise<{ written: string[]; skipped: string[] }> {
+  const values = {
+    NAME: options.name,
+    COMMAND: options.command,
+    VERSION: VERSION.split('.').slice(0, 2).join('.'),
+    CONTRACT: options.contractVersion,
+  };
   const files = [
     { path: join(options.dir, 'relay-harness.sh'), template: 'relay-harness.sh', executable: true },
-    { path: join(options.dir, '.github', 'workflows', 'relay-conformance.yml'), template: 'relay-conformance.yml', executable: false },
+    {
+      path: join(options.dir, '.github', 'workflows', 'relay-conformance.yml'),
+      template: 'relay-conformance.yml',
+      executable: false,
+    },
   ];
   const written: string[] = [];
   const skipped: string[] = [];

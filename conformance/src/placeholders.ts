@@ -19,12 +19,19 @@ const TUNNEL_PATH = /\{\{tunnelPath:([^{}]*)\}\}/g;
  */
 export function fillPlaceholders<T extends JsonValue>(value: T, places: Placeholders): T {
   if (typeof value === 'string') {
-    let out: string = value.replaceAll('{{upstream}}', places.upstream).replaceAll('{{unreachable}}', places.unreachable).replaceAll('{{run}}', places.run);
+    let out: string = value
+      .replaceAll('{{upstream}}', places.upstream)
+      .replaceAll('{{unreachable}}', places.unreachable)
+      .replaceAll('{{run}}', places.run);
     if (places.tempDir !== undefined) out = out.replaceAll('{{tempDir}}', places.tempDir);
-    if (out.includes('{{tunnelPath:')) out = out.replace(TUNNEL_PATH, (_match, dsn: string) => tunnelPath(dsn));
+    if (out.includes('{{tunnelPath:'))
+      out = out.replace(TUNNEL_PATH, (_match, dsn: string) => tunnelPath(dsn));
     return out as T;
   }
   if (Array.isArray(value)) return value.map((item) => fillPlaceholders(item, places)) as T;
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, fillPlaceholders(item, places)])) as T;
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, fillPlaceholders(item, places)]),
+    ) as T;
   return value;
 }

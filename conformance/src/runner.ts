@@ -9,7 +9,17 @@ import { selects } from './select.js';
 import { tunnelPath } from './tunnel-path.js';
 import { startSink } from './sink.js';
 import { freePort, type RelayConfig, type RelayTarget, type RunningRelay } from './targets.js';
-import type { CaseResult, FixtureCase, JsonValue, Level, Outcome, Profile, Protocol, RunResult, RunSummary } from './types.js';
+import type {
+  CaseResult,
+  FixtureCase,
+  JsonValue,
+  Level,
+  Outcome,
+  Profile,
+  Protocol,
+  RunResult,
+  RunSummary,
+} from './types.js';
 import { VERSION } from './version.js';
 
 export type ProgressEvent =
@@ -33,20 +43,32 @@ export interface RunOptions {
   onProgress?: (event: ProgressEvent) => void;
 }
 
-const DEFAULT_PATHS: Record<Protocol, string> = { browser: '/debugbundle/browser', 'sentry-tunnel': '/postern/tunnel' };
+const DEFAULT_PATHS: Record<Protocol, string> = {
+  browser: '/debugbundle/browser',
+  'sentry-tunnel': '/postern/tunnel',
+};
 
 function groupOf(requirementId: string): string {
   return requirementId.split('-')[1] ?? 'OTHER';
 }
 
 function levelOf(testCase: FixtureCase, contract: Contract): Level {
-  const levels = testCase.requirements.map((id) => contract.requirements.find((requirement) => requirement.id === id)?.level ?? 'MUST');
+  const levels = testCase.requirements.map(
+    (id) => contract.requirements.find((requirement) => requirement.id === id)?.level ?? 'MUST',
+  );
   return levels.includes('MUST') ? 'MUST' : 'SHOULD';
 }
 
 function summarise(cases: readonly CaseResult[]): RunSummary {
-  const count = (outcome: Outcome): number => cases.filter((result) => result.outcome === outcome).length;
-  return { total: cases.length, passed: count('passed'), failed: count('failed'), warned: count('warned'), skipped: count('skipped') };
+  const count = (outcome: Outcome): number =>
+    cases.filter((result) => result.outcome === outcome).length;
+  return {
+    total: cases.length,
+    passed: count('passed'),
+    failed: count('failed'),
+    warned: count('warned'),
+    skipped: count('skipped'),
+  };
 }
 
 const TEMP_DIR = '{{tempDir}}';
@@ -61,7 +83,10 @@ function usesTempDir(value: JsonValue): boolean {
 function notApplicableReason(target: RelayTarget, testCase: FixtureCase): string | undefined {
   const declared = target.notApplicable;
   if (declared === undefined) return undefined;
-  return declared[testCase.profile] ?? Object.entries(declared).find(([selector]) => selects(selector, testCase))?.[1];
+  return (
+    declared[testCase.profile] ??
+    Object.entries(declared).find(([selector]) => selects(selector, testCase))?.[1]
+  );
 }
 
 /** A tunnel whose fixed path is off (`path: false`) is addressed on the managed path of its first DSN (SPEC section 25). */
@@ -73,15 +98,34 @@ function managedRoute(relay: Record<string, JsonValue>): string {
 }
 
 /** The options a relay starts with, and the fresh directory made for `{{tempDir}}` (removed once the relay stops). */
-async function relayConfig(profile: Profile, sinkUrl: string, places: Placeholders): Promise<{ config: RelayConfig; tempDir?: string }> {
+async function relayConfig(
+  profile: Profile,
+  sinkUrl: string,
+  places: Placeholders,
+): Promise<{ config: RelayConfig; tempDir?: string }> {
   const protocol = profile.protocol ?? 'browser';
-  const path = typeof profile.relay.path === 'string' || profile.relay.path === false ? profile.relay.path : DEFAULT_PATHS[protocol];
-  const tempDir = usesTempDir(profile.relay) ? await mkdtemp(join(tmpdir(), `postern-${profile.name}-`)) : undefined;
-  const relay = fillPlaceholders(profile.relay, tempDir === undefined ? places : { ...places, tempDir });
+  const path =
+    typeof profile.relay.path === 'string' || profile.relay.path === false
+      ? profile.relay.path
+      : DEFAULT_PATHS[protocol];
+  const tempDir = usesTempDir(profile.relay)
+    ? await mkdtemp(join(tmpdir(), `postern-${profile.name}-`))
+    : undefined;
+  const relay = fillPlaceholders(
+    profile.relay,
+    tempDir === undefined ? places : { ...places, tempDir },
+  );
   const options: RelayConfig['options'] = { ...relay, path };
-  if (protocol === 'browser') options.endpoint = profile.upstream === 'unreachable' ? `http://${places.unreachable}/v1/events` : `${sinkUrl}/v1/events`;
+  if (protocol === 'browser')
+    options.endpoint =
+      profile.upstream === 'unreachable'
+        ? `http://${places.unreachable}/v1/events`
+        : `${sinkUrl}/v1/events`;
   const route = path === false ? managedRoute(relay) : path;
-  return { config: { profile: profile.name, protocol, upstreamUrl: sinkUrl, route, options }, ...(tempDir === undefined ? {} : { tempDir }) };
+  return {
+    config: { profile: profile.name, protocol, upstreamUrl: sinkUrl, route, options },
+    ...(tempDir === undefined ? {} : { tempDir }),
+  };
 }
 
 /**
@@ -92,15 +136,24 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const contract = await loadContract(options.contractDir);
   const cases = contract.cases.filter(
-    (testCase) => (options.grep === undefined || options.grep.length === 0 || options.grep.some((selector) => selects(selector, testCase))) &&
+    (testCase) =>
+      (options.grep === undefined ||
+        options.grep.length === 0 ||
+        options.grep.some((selector) => selects(selector, testCase))) &&
       (options.profile === undefined || testCase.profile === options.profile) &&
-      (options.protocols === undefined || options.protocols.includes(contract.profiles.get(testCase.profile)?.protocol ?? 'browser')),
+      (options.protocols === undefined ||
+        options.protocols.includes(contract.profiles.get(testCase.profile)?.protocol ?? 'browser')),
   );
   const total = cases.length * options.targets.length;
-  options.onProgress?.({ type: 'begin', total, relays: options.targets.map((target) => target.name) });
+  options.onProgress?.({
+    type: 'begin',
+    total,
+    relays: options.targets.map((target) => target.name),
+  });
   const results: CaseResult[] = [];
   const byProfile = new Map<string, FixtureCase[]>();
-  for (const testCase of cases) byProfile.set(testCase.profile, [...(byProfile.get(testCase.profile) ?? []), testCase]);
+  for (const testCase of cases)
+    byProfile.set(testCase.profile, [...(byProfile.get(testCase.profile) ?? []), testCase]);
 
   // One value per run: relays that remember event ids (R-DELIVER-7) see this run's events as new.
   const run = randomBytes(4).toString('hex');
@@ -108,7 +161,11 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     const sink = await startSink(options.sinkPort);
     try {
       for (const [profileName, profileCases] of byProfile) {
-        const record = (testCase: FixtureCase, outcome: Outcome, fields: Pick<CaseResult, 'durationMs' | 'failures' | 'exchanges' | 'reason'>): void => {
+        const record = (
+          testCase: FixtureCase,
+          outcome: Outcome,
+          fields: Pick<CaseResult, 'durationMs' | 'failures' | 'exchanges' | 'reason'>,
+        ): void => {
           const result: CaseResult = {
             relay: target.name,
             id: testCase.id,
@@ -127,13 +184,23 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
         for (const testCase of profileCases) {
           const reason = notApplicableReason(target, testCase);
           if (reason === undefined) applicable.push(testCase);
-          else record(testCase, 'skipped', { reason: `does not apply to ${target.name}: ${reason}`, durationMs: 0, failures: [], exchanges: [] });
+          else
+            record(testCase, 'skipped', {
+              reason: `does not apply to ${target.name}: ${reason}`,
+              durationMs: 0,
+              failures: [],
+              exchanges: [],
+            });
         }
         if (applicable.length === 0) continue;
         const profile = contract.profiles.get(profileName) as Profile;
         let relay: RunningRelay | undefined;
         let startError: string | undefined;
-        const places: Placeholders = { upstream: new URL(sink.url).host, unreachable: `127.0.0.1:${await freePort()}`, run };
+        const places: Placeholders = {
+          upstream: new URL(sink.url).host,
+          unreachable: `127.0.0.1:${await freePort()}`,
+          run,
+        };
         const { config, tempDir } = await relayConfig(profile, sink.url, places);
         try {
           relay = await target.start(config);
@@ -144,10 +211,19 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
           for (const testCase of applicable) {
             const began = Date.now();
             const level = levelOf(testCase, contract);
-            const outcome = relay ? await runCase(testCase, relay.url, sink, contract.schemas, places, level) : { failures: [{ step: 0, level, message: startError ?? 'not started' }], exchanges: [] };
+            const outcome = relay
+              ? await runCase(testCase, relay.url, sink, contract.schemas, places, level)
+              : {
+                  failures: [{ step: 0, level, message: startError ?? 'not started' }],
+                  exchanges: [],
+                };
             const failed = outcome.failures.some((failure) => failure.level === 'MUST');
             const warned = outcome.failures.length > 0;
-            record(testCase, failed || (warned && options.strict) ? 'failed' : warned ? 'warned' : 'passed', { durationMs: Date.now() - began, ...outcome });
+            record(
+              testCase,
+              failed || (warned && options.strict) ? 'failed' : warned ? 'warned' : 'passed',
+              { durationMs: Date.now() - began, ...outcome },
+            );
           }
         } finally {
           await relay?.close();
@@ -160,7 +236,12 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
   }
 
   const groups = [...new Set(contract.requirements.map((requirement) => groupOf(requirement.id)))];
-  const byRelay = Object.fromEntries(options.targets.map((target) => [target.name, summarise(results.filter((result) => result.relay === target.name))]));
+  const byRelay = Object.fromEntries(
+    options.targets.map((target) => [
+      target.name,
+      summarise(results.filter((result) => result.relay === target.name)),
+    ]),
+  );
   return {
     contract: { version: contract.version },
     runner: { name: '@postern/conformance', version: VERSION },

@@ -45,22 +45,28 @@ export async function startSink(port = 0): Promise<UpstreamSink> {
 
   const server: Server = createServer((req, res) => {
     const current = reply;
-    readAll(req).then(async (raw) => {
-      received.push({
-        method: req.method ?? '',
-        path: req.url ?? '',
-        headers: headerRecord(req.rawHeaders),
-        rawHeaders: req.rawHeaders,
-        raw,
-        body: raw.toString('utf8'),
-        bodyBytes: raw.length,
-      });
-      for (const wake of waiters) wake();
-      if (current?.delayMs) await new Promise((resolve) => setTimeout(resolve, current.delayMs));
-      if (res.destroyed) return;
-      res.writeHead(current?.status ?? 202, { 'content-type': 'application/json', ...current?.headers });
-      res.end(JSON.stringify({ ok: (current?.status ?? 202) < 300 }));
-    }, () => res.destroy());
+    readAll(req).then(
+      async (raw) => {
+        received.push({
+          method: req.method ?? '',
+          path: req.url ?? '',
+          headers: headerRecord(req.rawHeaders),
+          rawHeaders: req.rawHeaders,
+          raw,
+          body: raw.toString('utf8'),
+          bodyBytes: raw.length,
+        });
+        for (const wake of waiters) wake();
+        if (current?.delayMs) await new Promise((resolve) => setTimeout(resolve, current.delayMs));
+        if (res.destroyed) return;
+        res.writeHead(current?.status ?? 202, {
+          'content-type': 'application/json',
+          ...current?.headers,
+        });
+        res.end(JSON.stringify({ ok: (current?.status ?? 202) < 300 }));
+      },
+      () => res.destroy(),
+    );
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const { port: bound } = server.address() as AddressInfo;

@@ -46,12 +46,17 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('could not find a free port');
+  if (address === null || typeof address === 'string')
+    throw new Error('could not find a free port');
   return address.port;
 }
 
 /** Resolves once something accepts connections on 127.0.0.1:`port`; `exited` reports a process that died first. */
-export async function waitForPort(port: number, timeoutMs = 30_000, exited: () => string | undefined = () => undefined): Promise<void> {
+export async function waitForPort(
+  port: number,
+  timeoutMs = 30_000,
+  exited: () => string | undefined = () => undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const exit = exited();
@@ -65,7 +70,8 @@ export async function waitForPort(port: number, timeoutMs = 30_000, exited: () =
       socket.once('error', () => resolve(false));
     });
     if (open) return;
-    if (Date.now() > deadline) throw new Error(`nothing listened on 127.0.0.1:${port} within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`nothing listened on 127.0.0.1:${port} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -171,7 +177,10 @@ export function urlTarget(name: string, url: string): RelayTarget {
  * A relay built in this process on a `node:http` server (Express's `http.createServer(app)`, Fastify's
  * `app.server` after `ready()`, …), listening on a fresh loopback port for each profile.
  */
-export function serverTarget(name: string, create: (options: RelayConfig['options'], config: RelayConfig) => Server | Promise<Server>): RelayTarget {
+export function serverTarget(
+  name: string,
+  create: (options: RelayConfig['options'], config: RelayConfig) => Server | Promise<Server>,
+): RelayTarget {
   return {
     name,
     async start(config) {

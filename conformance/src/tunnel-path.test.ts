@@ -18,12 +18,20 @@ describe('tunnelPath', () => {
     'http://fedcba9876543210fedcba9876543210:s3cr3t@127.0.0.1:41234/sentry/7',
   ])('%s', (dsn) => {
     expect(tunnelPath(dsn)).toBe(getTunnelPath(dsn));
-    for (const base of ['monitoring/', './app', '/a/b/', '/']) expect(tunnelPath(dsn, base)).toBe(`${_INTERNAL_normalizeTunnelBasePath(base)}${getTunnelPath(dsn)}`);
+    for (const base of ['monitoring/', './app', '/a/b/', '/'])
+      expect(tunnelPath(dsn, base)).toBe(
+        `${_INTERNAL_normalizeTunnelBasePath(base)}${getTunnelPath(dsn)}`,
+      );
   });
 
   it('is filled in after {{upstream}}, inside any string', () => {
     const places = { upstream: '127.0.0.1:41234', unreachable: '127.0.0.1:1', run: '0badc0de' };
     const dsn = 'http://0123456789abcdef0123456789abcdef@127.0.0.1:41234/42';
-    expect(fillPlaceholders('/monitoring{{tunnelPath:http://0123456789abcdef0123456789abcdef@{{upstream}}/42}}/', places)).toBe(`/monitoring${getTunnelPath(dsn)}/`);
+    expect(
+      fillPlaceholders(
+        '/monitoring{{tunnelPath:http://0123456789abcdef0123456789abcdef@{{upstream}}/42}}/',
+        places,
+      ),
+    ).toBe(`/monitoring${getTunnelPath(dsn)}/`);
   });
 });

@@ -13,16 +13,27 @@
  */
 export function tunnelPath(dsn: string, basePath = ''): string {
   const match = /^([^:/]+):\/\/([^/]*)@([^/@]+)\/(.*)$/.exec(dsn);
-  if (match === null) throw new Error(`{{tunnelPath:${dsn}}}: not a DSN of the form scheme://public_key@host[:port]/[path/]project_id`);
-  const [, scheme, user, hostAndPort, location] = match as unknown as [string, string, string, string, string];
+  if (match === null)
+    throw new Error(
+      `{{tunnelPath:${dsn}}}: not a DSN of the form scheme://public_key@host[:port]/[path/]project_id`,
+    );
+  const [, scheme, user, hostAndPort, location] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const publicKey = user.split(':')[0];
   const lastSlash = location.lastIndexOf('/');
   const prefix = lastSlash === -1 ? '' : location.slice(0, lastSlash);
   const projectId = /^\d+/.exec(location.slice(lastSlash + 1))?.[0];
-  if (!publicKey || projectId === undefined) throw new Error(`{{tunnelPath:${dsn}}}: no public key or no numeric project id`);
+  if (!publicKey || projectId === undefined)
+    throw new Error(`{{tunnelPath:${dsn}}}: no public key or no numeric project id`);
   const written = `${scheme}://${publicKey}@${hostAndPort}/${prefix ? `${prefix}/` : ''}${projectId}`;
   let hash = 2166136261;
-  for (let index = 0; index < written.length; index++) hash = Math.imul(hash ^ written.charCodeAt(index), 16777619) >>> 0;
+  for (let index = 0; index < written.length; index++)
+    hash = Math.imul(hash ^ written.charCodeAt(index), 16777619) >>> 0;
   return `${normaliseBasePath(basePath)}/${hash.toString(36)}`;
 }
 

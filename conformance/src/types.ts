@@ -1,6 +1,12 @@
 /** The shapes the runner reads (fixtures, profiles) and writes (results). JSON Schemas in `schemas/` say the same for other languages. */
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue };
 
 /** One item of an `envelope` body: its header line, then its payload. */
 export interface EnvelopeItemSpec {
@@ -70,7 +76,10 @@ export interface UpstreamRequestExpectation {
   /** The body is byte-for-byte the request's body as it was before `contentEncoding` compressed it. */
   bodyEqualsRequest?: boolean;
   /** The body parsed as a Sentry envelope: a subset of its header, and of each item's header and JSON payload (or exact bytes). */
-  envelope?: { header?: JsonValue; items?: Array<{ header?: JsonValue; json?: JsonValue; base64?: string }> };
+  envelope?: {
+    header?: JsonValue;
+    items?: Array<{ header?: JsonValue; json?: JsonValue; base64?: string }>;
+  };
 }
 
 export interface UpstreamExpectation {
@@ -175,8 +184,19 @@ export interface Requirement {
 
 /** One request and what came of it, kept for reports. */
 export interface CapturedExchange {
-  request: { method: string; url: string; headers: Record<string, string>; bodyPreview: string; bodyBytes: number };
-  response?: { status: number; headers: Record<string, string>; body: string; beforeBodyEnded: boolean };
+  request: {
+    method: string;
+    url: string;
+    headers: Record<string, string>;
+    bodyPreview: string;
+    bodyBytes: number;
+  };
+  response?: {
+    status: number;
+    headers: Record<string, string>;
+    body: string;
+    beforeBodyEnded: boolean;
+  };
   upstream: CapturedUpstreamRequest[];
   error?: string;
 }

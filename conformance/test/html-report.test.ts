@@ -9,7 +9,16 @@ import { runConformance } from '../src/runner.js';
 import { commandTarget } from '../src/targets.js';
 
 const pythonDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples', 'python');
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 // The HTML report is what a person opens first: it must render in a real browser without errors, show the
 // matrix, and put failures before passes. The screenshot is saved beside the report.
@@ -18,16 +27,26 @@ describe('report.html in headless Chromium', () => {
     const result = await runConformance({
       targets: [
         commandTarget({ name: 'python', command: 'python3 relay.py', cwd: pythonDir }),
-        commandTarget({ name: 'python-broken', command: 'python3 broken_relay.py', cwd: pythonDir }),
+        commandTarget({
+          name: 'python-broken',
+          command: 'python3 broken_relay.py',
+          cwd: pythonDir,
+        }),
       ],
       grep: ['browser/2', 'browser/3', 'browser/5'],
     });
     expect(result.summary.failed).toBeGreaterThan(0);
-    const reports = process.env.POSTERN_REPORT_DIR ?? (await mkdtemp(join(tmpdir(), 'postern-html-')));
+    const reports =
+      process.env.POSTERN_REPORT_DIR ?? (await mkdtemp(join(tmpdir(), 'postern-html-')));
     await writeReports(result, reports);
 
     const profile = await mkdtemp(join(tmpdir(), 'postern-chromium-'));
-    const browser = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 900 } });
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport: { width: 1280, height: 900 },
+    });
     try {
       const page = await browser.newPage();
       const problems: string[] = [];
@@ -36,7 +55,8 @@ describe('report.html in headless Chromium', () => {
       });
       page.on('pageerror', (error) => problems.push(error.message));
       page.on('request', (request) => {
-        if (!request.url().startsWith('file:') && !request.url().startsWith('data:')) problems.push(`fetched ${request.url()}`);
+        if (!request.url().startsWith('file:') && !request.url().startsWith('data:'))
+          problems.push(`fetched ${request.url()}`);
       });
       await page.goto(pathToFileURL(join(reports, 'report.html')).href);
       const text = await page.locator('body').innerText();

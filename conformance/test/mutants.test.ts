@@ -9,10 +9,22 @@ describe('mutation proof', () => {
     expect(mutants.length).toBeGreaterThanOrEqual(8);
   });
 
-  it.each(mutants.map((mutant) => [mutant.name, mutant] as const))('%s fails its named fixtures', async (_name, mutant) => {
-    const result = await runConformance({ targets: [serverTarget(mutant.name, mutant.createServer)], grep: mutant.expectedFailures });
-    expect(result.cases.map((testCase) => testCase.id).sort()).toEqual([...mutant.expectedFailures].sort());
-    const caught = result.cases.filter((testCase) => testCase.outcome === 'failed').map((testCase) => testCase.id);
-    expect(caught.sort(), `${mutant.name} (${mutant.breaks}) slipped through`).toEqual([...mutant.expectedFailures].sort());
-  });
+  it.each(mutants.map((mutant) => [mutant.name, mutant] as const))(
+    '%s fails its named fixtures',
+    async (_name, mutant) => {
+      const result = await runConformance({
+        targets: [serverTarget(mutant.name, mutant.createServer)],
+        grep: mutant.expectedFailures,
+      });
+      expect(result.cases.map((testCase) => testCase.id).sort()).toEqual(
+        [...mutant.expectedFailures].sort(),
+      );
+      const caught = result.cases
+        .filter((testCase) => testCase.outcome === 'failed')
+        .map((testCase) => testCase.id);
+      expect(caught.sort(), `${mutant.name} (${mutant.breaks}) slipped through`).toEqual(
+        [...mutant.expectedFailures].sort(),
+      );
+    },
+  );
 });

@@ -2,5 +2,7 @@ import { listen, optionsFromEnv } from '../options.mjs';
 import { createApp } from './app.mjs';
 
 createApp(optionsFromEnv()).listen(listen.port, listen.host, () => {
-  console.log(`node:http relay on http://${listen.host}:${listen.port} (/debugbundle/browser, /postern/tunnel)`);
+  console.log(
+    `node:http relay on http://${listen.host}:${listen.port} (/debugbundle/browser, /postern/tunnel)`,
+  );
 });

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,11 +99,22 @@ beforeAll(async () => {
   try {
     await access(CLIENT_DIST);
   } catch {
-    throw new Error(`${CLIENT_DIST} is missing: build the client first (npx turbo run build --filter=@postern/browser).`);
+    throw new Error(
+      `${CLIENT_DIST} is missing: build the client first (npx turbo run build --filter=@postern/browser).`,
+    );
   }
-  clientVersion = (JSON.parse(await readFile(join(root, 'packages', 'browser', 'package.json'), 'utf8')) as { version: string }).version;
+  clientVersion = (
+    JSON.parse(await readFile(join(root, 'packages', 'browser', 'package.json'), 'utf8')) as {
+      version: string;
+    }
+  ).version;
   const built = await build({
-    stdin: { contents: `export { init } from ${JSON.stringify(CLIENT_DIST)};`, resolveDir: root, sourcefile: 'postern-browser-entry.js', loader: 'js' },
+    stdin: {
+      contents: `export { init } from ${JSON.stringify(CLIENT_DIST)};`,
+      resolveDir: root,
+      sourcefile: 'postern-browser-entry.js',
+      loader: 'js',
+    },
     bundle: true,
     format: 'iife',
     globalName: 'Postern',
@@ -109,9 +126,17 @@ beforeAll(async () => {
   bundle = built.outputFiles[0]?.text ?? '';
   // What DebugBundle's ingestion accepts (R-SANITIZE-5). Strict Ajv; `strictRequired` is off only because
   // the body schema requires `sdk_name` of every event without declaring it there (each event schema does).
-  const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, strictRequired: false, allErrors: true });
-  for (const file of await readdir(join(SCHEMAS, 'events'))) ajv.addSchema(JSON.parse(await readFile(join(SCHEMAS, 'events', file), 'utf8')) as object);
-  validateUpstreamBody = ajv.compile(JSON.parse(await readFile(join(SCHEMAS, 'upstream-events.schema.json'), 'utf8')) as object);
+  const ajv = new Ajv2020({
+    strict: true,
+    allowUnionTypes: true,
+    strictRequired: false,
+    allErrors: true,
+  });
+  for (const file of await readdir(join(SCHEMAS, 'events')))
+    ajv.addSchema(JSON.parse(await readFile(join(SCHEMAS, 'events', file), 'utf8')) as object);
+  validateUpstreamBody = ajv.compile(
+    JSON.parse(await readFile(join(SCHEMAS, 'upstream-events.schema.json'), 'utf8')) as object,
+  );
   browser = await launchChromium();
 });
 
@@ -144,14 +169,18 @@ function appRoutes(endpoint: string): (req: IncomingMessage, res: ServerResponse
   const html = pageHtml(endpoint);
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'http://app.invalid').pathname;
-    if (path === '/shop/' || path === '/shop/next') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-    else if (path === SCRIPT_PATH) res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(bundle);
-    else if (path === '/api/fail') res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"the payment service is down"}');
+    if (path === '/shop/' || path === '/shop/next')
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+    else if (path === SCRIPT_PATH)
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(bundle);
+    else if (path === '/api/fail')
+      res
+        .writeHead(500, { 'content-type': 'application/json' })
+        .end('{"error":"the payment service is down"}');
     else return false;
     return true;
   };
 }
-
 
 /** A `node:http` app on its own origin with only the pages. */
 function pageServer(endpoint: string): Promise<{ origin: string; close(): Promise<void> }> {
@@ -172,7 +201,10 @@ interface ExpressSetup {
 }
 
 /** The relay mounted as the README shows, with a tap in front that records what reaches it. */
-function expressTarget({ sameOrigin, withoutCredentials = false }: ExpressSetup): (sink: UpstreamSink, cookie: string) => Promise<Target> {
+function expressTarget({
+  sameOrigin,
+  withoutCredentials = false,
+}: ExpressSetup): (sink: UpstreamSink, cookie: string) => Promise<Target> {
   return async (sink, cookie) => {
     const hits: RelayHit[] = [];
     const app = express();
@@ -181,9 +213,15 @@ function expressTarget({ sameOrigin, withoutCredentials = false }: ExpressSetup)
     const page = sameOrigin ? undefined : await pageServer(`${relayOrigin}${RELAY_PATH}`);
     const pageOrigin = page?.origin ?? relayOrigin;
     app.use(RELAY_PATH, (req, res, next) => {
-      hits.push({ method: req.method, credentialed: req.headers.cookie?.includes(cookie) ?? false });
+      hits.push({
+        method: req.method,
+        credentialed: req.headers.cookie?.includes(cookie) ?? false,
+      });
       if (withoutCredentials) {
-        const writeHead = res.writeHead.bind(res) as (status: number, headers?: Record<string, string>) => ServerResponse;
+        const writeHead = res.writeHead.bind(res) as (
+          status: number,
+          headers?: Record<string, string>,
+        ) => ServerResponse;
         res.writeHead = ((status: number, headers?: Record<string, string>) => {
           if (headers) delete headers['access-control-allow-credentials'];
           res.removeHeader('access-control-allow-credentials');
@@ -192,7 +230,14 @@ function expressTarget({ sameOrigin, withoutCredentials = false }: ExpressSetup)
       }
       next();
     });
-    app.use(RELAY_PATH, posternRelay({ projectToken: TOKEN, endpoint: `${sink.url}/v1/events`, ...(sameOrigin ? {} : { allowedOrigins: [pageOrigin] }) }));
+    app.use(
+      RELAY_PATH,
+      posternRelay({
+        projectToken: TOKEN,
+        endpoint: `${sink.url}/v1/events`,
+        ...(sameOrigin ? {} : { allowedOrigins: [pageOrigin] }),
+      }),
+    );
     if (sameOrigin) {
       const routes = appRoutes(RELAY_PATH);
       app.use((req, res, next) => {
@@ -223,7 +268,9 @@ function expressTarget({ sameOrigin, withoutCredentials = false }: ExpressSetup)
  * page comes from another origin, which `allowedOrigins` lists, and the browser talks to the relay directly.
  * No request interception anywhere: what arrives is what Chromium sent.
  */
-function standaloneTarget(sameOrigin: boolean): (sink: UpstreamSink, cookie: string) => Promise<Target> {
+function standaloneTarget(
+  sameOrigin: boolean,
+): (sink: UpstreamSink, cookie: string) => Promise<Target> {
   return async (sink) => {
     const dir = await mkdtemp(join(tmpdir(), 'postern-browser-e2e-'));
     const port = await freePort();
@@ -244,10 +291,13 @@ function standaloneTarget(sameOrigin: boolean): (sink: UpstreamSink, cookie: str
       const routes = appRoutes(RELAY_PATH);
       front = createServer((req, res) => {
         if (routes(req, res)) return;
-        const forwarded = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        });
+        const forwarded = request(
+          { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          },
+        );
         forwarded.on('error', () => res.destroy());
         req.pipe(forwarded);
       });
@@ -280,40 +330,82 @@ interface Expected {
 }
 
 function expectedEvents(run: string): Expected[] {
-  const crumb = (type: string, where: (data: Record<string, any>) => boolean) => (event: UpstreamEvent) =>
-    event.event_type === 'frontend_breadcrumb' && event.payload.breadcrumb_type === type && where(event.payload.data ?? {});
+  const crumb =
+    (type: string, where: (data: Record<string, any>) => boolean) => (event: UpstreamEvent) =>
+      event.event_type === 'frontend_breadcrumb' &&
+      event.payload.breadcrumb_type === type &&
+      where(event.payload.data ?? {});
   return [
-    { what: 'the click breadcrumb', lastMoment: false, matches: crumb('click', (data) => data.run === run) },
+    {
+      what: 'the click breadcrumb',
+      lastMoment: false,
+      matches: crumb('click', (data) => data.run === run),
+    },
     {
       what: 'the uncaught error',
       lastMoment: false,
-      matches: (event) => event.event_type === 'frontend_exception' && event.payload.message === `postern e2e: checkout exploded ${run}` && event.payload.browser_event?.kind === 'window_error',
+      matches: (event) =>
+        event.event_type === 'frontend_exception' &&
+        event.payload.message === `postern e2e: checkout exploded ${run}` &&
+        event.payload.browser_event?.kind === 'window_error',
     },
     {
       what: 'the unhandled rejection',
       lastMoment: false,
-      matches: (event) => event.event_type === 'frontend_exception' && event.payload.message === `postern e2e: refund rejected ${run}` && event.payload.rejection_reason?.kind === 'error',
+      matches: (event) =>
+        event.event_type === 'frontend_exception' &&
+        event.payload.message === `postern e2e: refund rejected ${run}` &&
+        event.payload.rejection_reason?.kind === 'error',
     },
-    { what: 'the form_submit breadcrumb', lastMoment: false, matches: crumb('form_submit', (data) => data.run === run) },
-    { what: 'the route change', lastMoment: false, matches: crumb('route_change', (data) => data.from === '/shop/' && data.to === '/shop/pay') },
+    {
+      what: 'the form_submit breadcrumb',
+      lastMoment: false,
+      matches: crumb('form_submit', (data) => data.run === run),
+    },
+    {
+      what: 'the route change',
+      lastMoment: false,
+      matches: crumb('route_change', (data) => data.from === '/shop/' && data.to === '/shop/pay'),
+    },
     {
       what: 'the failed fetch',
       lastMoment: false,
-      matches: (event) => event.event_type === 'request_event' && event.payload.path === '/api/fail' && event.payload.response_status === 500 && event.payload.query?.order === '42',
+      matches: (event) =>
+        event.event_type === 'request_event' &&
+        event.payload.path === '/api/fail' &&
+        event.payload.response_status === 500 &&
+        event.payload.query?.order === '42',
     },
-    { what: 'the breadcrumb queued before navigating away', lastMoment: true, matches: crumb('console_log', (data) => data.last === 'page 1' && data.run === run) },
+    {
+      what: 'the breadcrumb queued before navigating away',
+      lastMoment: true,
+      matches: crumb('console_log', (data) => data.last === 'page 1' && data.run === run),
+    },
     // Its fetch reached the relay before the close; the beacon carries it again.
-    { what: 'the breadcrumb in flight as the page closed', lastMoment: false, matches: crumb('console_log', (data) => data.last === 'in flight' && data.run === run) },
+    {
+      what: 'the breadcrumb in flight as the page closed',
+      lastMoment: false,
+      matches: crumb('console_log', (data) => data.last === 'in flight' && data.run === run),
+    },
     {
       what: 'the exception queued right before close',
       lastMoment: true,
-      matches: (event) => event.event_type === 'frontend_exception' && event.payload.message === `postern e2e: queued right before close ${run}`,
+      matches: (event) =>
+        event.event_type === 'frontend_exception' &&
+        event.payload.message === `postern e2e: queued right before close ${run}`,
     },
-    { what: 'the breadcrumb queued right before close', lastMoment: true, matches: crumb('console_log', (data) => data.last === 'page 2' && data.run === run) },
+    {
+      what: 'the breadcrumb queued right before close',
+      lastMoment: true,
+      matches: crumb('console_log', (data) => data.last === 'page 2' && data.run === run),
+    },
   ];
 }
 
-const eventsOf = (sink: UpstreamSink): UpstreamEvent[] => sink.received.flatMap((request) => (JSON.parse(request.body) as { events: UpstreamEvent[] }).events);
+const eventsOf = (sink: UpstreamSink): UpstreamEvent[] =>
+  sink.received.flatMap(
+    (request) => (JSON.parse(request.body) as { events: UpstreamEvent[] }).events,
+  );
 
 interface Outcome {
   /** The first page's client, as it stood when the page was hidden. */
@@ -325,7 +417,12 @@ interface Outcome {
 }
 
 /** Drives one page visit through both pages and the close; the upstream is read by the caller. */
-async function visit(target: Target, sink: UpstreamSink, cookie: string, run: string): Promise<Outcome> {
+async function visit(
+  target: Target,
+  sink: UpstreamSink,
+  cookie: string,
+  run: string,
+): Promise<Outcome> {
   const context = await browser.newContext();
   try {
     // A cookie of the relay's origin: it goes with every beacon (credentialed) and with same-origin fetches,
@@ -335,7 +432,9 @@ async function visit(target: Target, sink: UpstreamSink, cookie: string, run: st
     const pageErrors: string[] = [];
     const consoleLines: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message: ConsoleMessage) => consoleLines.push(`${message.type()}: ${message.text()}`));
+    page.on('console', (message: ConsoleMessage) =>
+      consoleLines.push(`${message.type()}: ${message.text()}`),
+    );
     await page.goto(`${target.pageOrigin}/shop/`);
     const first = await page.evaluate(async (tag) => {
       const postern = window.postern;
@@ -364,7 +463,12 @@ async function visit(target: Target, sink: UpstreamSink, cookie: string, run: st
       void window.postern.flush();
     }, run);
     // The POST has reached the relay (seen in front of it where the target can; a moment elsewhere).
-    if (target.hits) await waitUntil('the in-flight POST at the relay', () => (target.hits ?? []).filter((hit) => hit.method === 'POST').length > postsBefore, 5000);
+    if (target.hits)
+      await waitUntil(
+        'the in-flight POST at the relay',
+        () => (target.hits ?? []).filter((hit) => hit.method === 'POST').length > postsBefore,
+        5000,
+      );
     else await sleep(200);
     const firstPage = await page.evaluate((tag) => {
       window.postern.captureException(new Error(`postern e2e: queued right before close ${tag}`));
@@ -380,7 +484,11 @@ async function visit(target: Target, sink: UpstreamSink, cookie: string, run: st
   }
 }
 
-function diagnose(target: Target | undefined, sink: UpstreamSink | undefined, outcome?: Outcome): string {
+function diagnose(
+  target: Target | undefined,
+  sink: UpstreamSink | undefined,
+  outcome?: Outcome,
+): string {
   return (
     `upstream: ${JSON.stringify((sink ? eventsOf(sink) : []).map((event) => ({ id: event.event_id, type: event.event_type, message: event.payload.message, data: event.payload.data })))}\n` +
     `relay hits: ${JSON.stringify(target?.hits ?? 'not seen')}\nclient: ${JSON.stringify(outcome && { firstPage: outcome.firstPage, flushed: outcome.flushed })}\n` +
@@ -389,29 +497,57 @@ function diagnose(target: Target | undefined, sink: UpstreamSink | undefined, ou
 }
 
 /** Every event arrived exactly once, valid for ingestion, from this client, without a browser credential. */
-function checkUpstream(sink: UpstreamSink, cookie: string, wanted: Expected[], why: () => string): UpstreamEvent[] {
+function checkUpstream(
+  sink: UpstreamSink,
+  cookie: string,
+  wanted: Expected[],
+  why: () => string,
+): UpstreamEvent[] {
   const events = eventsOf(sink);
   const counts = new Map<string, number>();
   for (const event of events) counts.set(event.event_id, (counts.get(event.event_id) ?? 0) + 1);
-  expect([...counts].filter(([, count]) => count > 1), `event_ids forwarded more than once\n${why()}`).toEqual([]);
+  expect(
+    [...counts].filter(([, count]) => count > 1),
+    `event_ids forwarded more than once\n${why()}`,
+  ).toEqual([]);
   for (const request of sink.received) {
-    expect(validateUpstreamBody(JSON.parse(request.body)), `an upstream body is not what ingestion accepts: ${JSON.stringify(validateUpstreamBody.errors)}\n${why()}`).toBe(true);
+    expect(
+      validateUpstreamBody(JSON.parse(request.body)),
+      `an upstream body is not what ingestion accepts: ${JSON.stringify(validateUpstreamBody.errors)}\n${why()}`,
+    ).toBe(true);
     expect(request.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(request.headers.cookie, 'a browser cookie reached the upstream').toBeUndefined();
     expect(request.rawHeaders.join('\n')).not.toContain(cookie);
   }
-  const unmatched = events.filter((event) => !wanted.some((expectation) => expectation.matches(event)));
-  expect(unmatched.map((event) => `${event.event_type} ${JSON.stringify(event.payload).slice(0, 200)}`), `events nobody expected\n${why()}`).toEqual([]);
-  for (const expectation of wanted) expect(events.filter((event) => expectation.matches(event)).length, `${expectation.what}\n${why()}`).toBe(1);
+  const unmatched = events.filter(
+    (event) => !wanted.some((expectation) => expectation.matches(event)),
+  );
+  expect(
+    unmatched.map((event) => `${event.event_type} ${JSON.stringify(event.payload).slice(0, 200)}`),
+    `events nobody expected\n${why()}`,
+  ).toEqual([]);
+  for (const expectation of wanted)
+    expect(
+      events.filter((event) => expectation.matches(event)).length,
+      `${expectation.what}\n${why()}`,
+    ).toBe(1);
   for (const event of events) {
-    expect(event).toMatchObject({ sdk_name: RELAYED_SDK_NAME, sdk_version: clientVersion, project_token: TOKEN, service: { name: 'checkout-web', environment: 'e2e', runtime: 'browser' } });
+    expect(event).toMatchObject({
+      sdk_name: RELAYED_SDK_NAME,
+      sdk_version: clientVersion,
+      project_token: TOKEN,
+      service: { name: 'checkout-web', environment: 'e2e', runtime: 'browser' },
+    });
   }
   return events;
 }
 
 const targets: Array<[string, (sink: UpstreamSink, cookie: string) => Promise<Target>]> = [
   ['the Express middleware, page on the same origin', expressTarget({ sameOrigin: true })],
-  ['the Express middleware, page on another origin (allowedOrigins)', expressTarget({ sameOrigin: false })],
+  [
+    'the Express middleware, page on another origin (allowedOrigins)',
+    expressTarget({ sameOrigin: false }),
+  ],
   ['postern serve, page on the same origin', standaloneTarget(true)],
   ['postern serve, page on another origin (allowedOrigins)', standaloneTarget(false)],
 ];
@@ -437,36 +573,83 @@ describe.each(targets)('@postern/browser through %s', (name, start) => {
     const wanted = expectedEvents(run);
     const outcome = await visit(active, sink, cookie, run);
     const why = (): string => diagnose(active, sink, outcome);
-    await waitUntil(`every event at the upstream\n${why()}`, () => wanted.every((expectation) => eventsOf(sink).some(expectation.matches)), 10_000);
+    await waitUntil(
+      `every event at the upstream\n${why()}`,
+      () => wanted.every((expectation) => eventsOf(sink).some(expectation.matches)),
+      10_000,
+    );
     await sleep(1000); // a second copy of the batch that was in flight would be on its way by now
     const events = checkUpstream(sink, cookie, wanted, why);
 
     // The page: the fetch failed as planned, the error and the rejection really were uncaught, and the client
     // had sent everything by fetch before the last breadcrumb, which it handed to a beacon as the page went.
     expect(outcome.failedFetchStatus).toBe(500);
-    expect(outcome.pageErrors.sort()).toEqual([`postern e2e: checkout exploded ${run}`, `postern e2e: refund rejected ${run}`]);
-    expect(outcome.flushed, why()).toEqual({ queued: 0, sent: 6, beaconed: 0, dropped: 0, refused: 0 });
-    expect(outcome.firstPage, why()).toEqual({ queued: 0, sent: 6, beaconed: 1, dropped: 0, refused: 0 });
+    expect(outcome.pageErrors.sort()).toEqual([
+      `postern e2e: checkout exploded ${run}`,
+      `postern e2e: refund rejected ${run}`,
+    ]);
+    expect(outcome.flushed, why()).toEqual({
+      queued: 0,
+      sent: 6,
+      beaconed: 0,
+      dropped: 0,
+      refused: 0,
+    });
+    expect(outcome.firstPage, why()).toEqual({
+      queued: 0,
+      sent: 6,
+      beaconed: 1,
+      dropped: 0,
+      refused: 0,
+    });
     // Two pages, two sessions; the correlation the browser sent is forwarded unchanged.
     expect(new Set(events.map((event) => event.correlation.session_id)).size).toBe(2);
-    const exception = events.find((event) => event.payload.message === `postern e2e: checkout exploded ${run}`);
-    expect(exception?.payload).toMatchObject({ name: 'Error', route: '/shop/pay', browser: { name: 'Chrome' } });
+    const exception = events.find(
+      (event) => event.payload.message === `postern e2e: checkout exploded ${run}`,
+    );
+    expect(exception?.payload).toMatchObject({
+      name: 'Error',
+      route: '/shop/pay',
+      browser: { name: 'Chrome' },
+    });
     expect(exception?.payload.stack).toContain(`postern e2e: checkout exploded ${run}`);
-    expect(exception?.payload.breadcrumbs.map((crumb: { breadcrumb_type: string }) => crumb.breadcrumb_type)).toEqual(['click', 'form_submit', 'route_change', 'network_request']);
+    expect(
+      exception?.payload.breadcrumbs.map(
+        (crumb: { breadcrumb_type: string }) => crumb.breadcrumb_type,
+      ),
+    ).toEqual(['click', 'form_submit', 'route_change', 'network_request']);
 
     // In front of the Express relay: beacons are credentialed, the client's fetches only on the same origin.
     const hits = active.hits;
     if (hits !== undefined) {
       const posts = hits.filter((hit) => hit.method === 'POST');
-      if (active.pageOrigin === active.relayOrigin) expect(posts.every((hit) => hit.credentialed), why()).toBe(true);
+      if (active.pageOrigin === active.relayOrigin)
+        expect(
+          posts.every((hit) => hit.credentialed),
+          why(),
+        ).toBe(true);
       else {
-        expect(posts.filter((hit) => hit.credentialed).length, `the beacons (credentialed POSTs)\n${why()}`).toBeGreaterThanOrEqual(2);
-        expect(posts.filter((hit) => !hit.credentialed).length, `the client's fetch (no credentials)\n${why()}`).toBeGreaterThanOrEqual(1);
-        expect(hits.some((hit) => hit.method === 'OPTIONS'), 'preflights').toBe(true);
+        expect(
+          posts.filter((hit) => hit.credentialed).length,
+          `the beacons (credentialed POSTs)\n${why()}`,
+        ).toBeGreaterThanOrEqual(2);
+        expect(
+          posts.filter((hit) => !hit.credentialed).length,
+          `the client's fetch (no credentials)\n${why()}`,
+        ).toBeGreaterThanOrEqual(1);
+        expect(
+          hits.some((hit) => hit.method === 'OPTIONS'),
+          'preflights',
+        ).toBe(true);
       }
     }
-    const logged = (active.output?.() ?? '').split('\n').filter((line) => line.includes('"relay request"'));
-    const duplicates = logged.reduce((sum, line) => sum + Number(/"duplicates":(\d+)/.exec(line)?.[1] ?? 0), 0);
+    const logged = (active.output?.() ?? '')
+      .split('\n')
+      .filter((line) => line.includes('"relay request"'));
+    const duplicates = logged.reduce(
+      (sum, line) => sum + Number(/"duplicates":(\d+)/.exec(line)?.[1] ?? 0),
+      0,
+    );
     console.log(
       `${name}: ${events.length} events upstream in ${sink.received.length} requests, each once; ` +
         (hits
@@ -498,17 +681,34 @@ describe('@postern/browser and a relay that does not allow credentials (what R-C
     const outcome = await visit(active, sink, cookie, run); // waits 1.5 s after the close, as for the runs that deliver
     const why = (): string => diagnose(active, sink, outcome);
     const delivered = wanted.filter((expectation) => !expectation.lastMoment);
-    await waitUntil(`the events sent by fetch at the upstream\n${why()}`, () => delivered.every((expectation) => eventsOf(sink).some(expectation.matches)), 10_000);
+    await waitUntil(
+      `the events sent by fetch at the upstream\n${why()}`,
+      () => delivered.every((expectation) => eventsOf(sink).some(expectation.matches)),
+      10_000,
+    );
     await sleep(300);
     checkUpstream(sink, cookie, delivered, why);
     const lost = wanted.filter((expectation) => expectation.lastMoment);
-    for (const expectation of lost) expect(eventsOf(sink).some(expectation.matches), `${expectation.what} arrived without credentials allowed\n${why()}`).toBe(false);
+    for (const expectation of lost)
+      expect(
+        eventsOf(sink).some(expectation.matches),
+        `${expectation.what} arrived without credentials allowed\n${why()}`,
+      ).toBe(false);
 
     // The client believed the beacon had gone: sendBeacon returned true, so no fallback was tried.
-    expect(outcome.firstPage, why()).toEqual({ queued: 0, sent: 6, beaconed: 1, dropped: 0, refused: 0 });
+    expect(outcome.firstPage, why()).toEqual({
+      queued: 0,
+      sent: 6,
+      beaconed: 1,
+      dropped: 0,
+      refused: 0,
+    });
     // The relay saw the preflights, and never a credentialed POST: the browser stopped at the preflight.
     const hits = active.hits ?? [];
-    expect(hits.filter((hit) => hit.method === 'POST' && hit.credentialed), why()).toEqual([]);
+    expect(
+      hits.filter((hit) => hit.method === 'POST' && hit.credentialed),
+      why(),
+    ).toEqual([]);
     expect(hits.some((hit) => hit.method === 'OPTIONS')).toBe(true);
     console.log(
       `without Access-Control-Allow-Credentials: ${eventsOf(sink).length} of ${wanted.length} events arrived (the ${lost.length} queued as the pages went were lost); ` +

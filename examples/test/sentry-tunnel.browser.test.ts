@@ -12,7 +12,13 @@ import express from 'express';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenOnLoopback } from './loopback.js';
-import { launchChromium, recordTunnelPosts, sleep, waitUntil, type TunnelPost } from './sentry/browser.js';
+import {
+  launchChromium,
+  recordTunnelPosts,
+  sleep,
+  waitUntil,
+  type TunnelPost,
+} from './sentry/browser.js';
 import { itemJson, parseEnvelope, type EnvelopeItem } from './sentry/envelope.js';
 import { buildSdkBundle, pageHtml, sentryVersion } from './sentry/page.js';
 import { startSink, type Sink, type SinkRequest } from './sentry/sink.js';
@@ -65,9 +71,14 @@ afterAll(async () => {
   await browser?.close();
 });
 
-const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+const sha = (bytes: Buffer): string =>
+  createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 const itemsOf = (body: Buffer): EnvelopeItem[] => parseEnvelope(body).items;
-const hasItem = (body: Buffer, type: string, where: (item: EnvelopeItem) => boolean = () => true): boolean => itemsOf(body).some((item) => item.header.type === type && where(item));
+const hasItem = (
+  body: Buffer,
+  type: string,
+  where: (item: EnvelopeItem) => boolean = () => true,
+): boolean => itemsOf(body).some((item) => item.header.type === type && where(item));
 
 /** A span as SDK 11 streams it: `span` items with content type `application/vnd.sentry.items.span.v2+json`. */
 interface StreamedSpan {
@@ -77,8 +88,12 @@ interface StreamedSpan {
   is_segment: boolean;
   attributes?: Record<string, { value: unknown }>;
 }
-const spansOf = (body: Buffer): StreamedSpan[] => itemsOf(body).filter((item) => item.header.type === 'span').flatMap((item) => (itemJson(item).items as StreamedSpan[]) ?? []);
-const segmentsOf = (body: Buffer): StreamedSpan[] => spansOf(body).filter((span) => span.is_segment);
+const spansOf = (body: Buffer): StreamedSpan[] =>
+  itemsOf(body)
+    .filter((item) => item.header.type === 'span')
+    .flatMap((item) => (itemJson(item).items as StreamedSpan[]) ?? []);
+const segmentsOf = (body: Buffer): StreamedSpan[] =>
+  spansOf(body).filter((span) => span.is_segment);
 const opOf = (span: StreamedSpan): unknown => span.attributes?.['sentry.op']?.value;
 
 /**
@@ -101,21 +116,30 @@ function expressTarget(managed: boolean): (dsn: string) => Promise<Target> {
     if (managed) app.use(posternTunnel({ dsns: [dsn], managedPaths: true }));
     else app.use(TUNNEL_PATH, posternTunnel({ dsns: [dsn] }));
     app.get(PAGE_PATH, (_req, res) => {
-      res.type('html').send(pageHtml({ dsn, tunnel: managed ? true : TUNNEL_PATH, sdkPath: SDK_PATH }));
+      res
+        .type('html')
+        .send(pageHtml({ dsn, tunnel: managed ? true : TUNNEL_PATH, sdkPath: SDK_PATH }));
     });
     app.get(SDK_PATH, (_req, res) => {
       res.type('js').send(sdk);
     });
     const { origin, close } = await listenOnLoopback(createServer(app));
-    return { pageOrigin: origin, tunnelOrigin: origin, tunnelPath: managed ? sdkTunnelPath(dsn) : TUNNEL_PATH, close };
+    return {
+      pageOrigin: origin,
+      tunnelOrigin: origin,
+      tunnelPath: managed ? sdkTunnelPath(dsn) : TUNNEL_PATH,
+      close,
+    };
   };
 }
 
 /** A plain `node:http` app on its own origin that serves only the page and the SDK. */
 async function pageServer(html: string): Promise<{ origin: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
-    if (req.url === PAGE_PATH) res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-    else if (req.url === SDK_PATH) res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(sdk);
+    if (req.url === PAGE_PATH)
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+    else if (req.url === SDK_PATH)
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(sdk);
     else res.writeHead(404).end();
   });
   return listenOnLoopback(server);
@@ -133,7 +157,11 @@ function standaloneTarget(sameOrigin: boolean, managed = false): (dsn: string) =
     const dir = await mkdtemp(join(tmpdir(), 'postern-sentry-e2e-'));
     const port = await freePort();
     const tunnelOrigin = `http://127.0.0.1:${port}`;
-    const html = pageHtml({ dsn, tunnel: managed ? true : sameOrigin ? TUNNEL_PATH : `${tunnelOrigin}${TUNNEL_PATH}`, sdkPath: SDK_PATH });
+    const html = pageHtml({
+      dsn,
+      tunnel: managed ? true : sameOrigin ? TUNNEL_PATH : `${tunnelOrigin}${TUNNEL_PATH}`,
+      sdkPath: SDK_PATH,
+    });
     const app = sameOrigin ? undefined : await pageServer(html);
     const pageOrigin = app?.origin ?? tunnelOrigin;
     const server = await startStandalone(port, {
@@ -141,7 +169,12 @@ function standaloneTarget(sameOrigin: boolean, managed = false): (dsn: string) =
       localEventsDir: join(dir, 'events'),
       spoolDir: join(dir, 'spool'),
       logLevel: 'warn',
-      tunnel: { dsns: [dsn], path: TUNNEL_PATH, ...(managed ? { managedPaths: true } : {}), ...(sameOrigin ? {} : { allowedOrigins: [pageOrigin] }) },
+      tunnel: {
+        dsns: [dsn],
+        path: TUNNEL_PATH,
+        ...(managed ? { managedPaths: true } : {}),
+        ...(sameOrigin ? {} : { allowedOrigins: [pageOrigin] }),
+      },
     });
     return {
       pageOrigin,
@@ -150,8 +183,12 @@ function standaloneTarget(sameOrigin: boolean, managed = false): (dsn: string) =
       output: server.output,
       async servePage(context) {
         if (!sameOrigin) return;
-        await context.route(`${pageOrigin}${PAGE_PATH}`, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
-        await context.route(`${pageOrigin}${SDK_PATH}`, (route) => route.fulfill({ status: 200, contentType: 'text/javascript; charset=utf-8', body: sdk }));
+        await context.route(`${pageOrigin}${PAGE_PATH}`, (route) =>
+          route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }),
+        );
+        await context.route(`${pageOrigin}${SDK_PATH}`, (route) =>
+          route.fulfill({ status: 200, contentType: 'text/javascript; charset=utf-8', body: sdk }),
+        );
       },
       async close() {
         await server.stop();
@@ -177,10 +214,17 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
     async function settle(quietMs = 300): Promise<void> {
       for (let round = 0; ; round++) {
         if (round === 30) throw new Error(`the page never stopped sending\n${diagnose()}`);
-        await waitUntil(`every tunnel POST to be answered\n${diagnose()}`, () => posts.every((post) => post.status !== undefined || post.failure !== undefined));
+        await waitUntil(`every tunnel POST to be answered\n${diagnose()}`, () =>
+          posts.every((post) => post.status !== undefined || post.failure !== undefined),
+        );
         const [sent, received] = [posts.length, sink.requests.length];
         await sleep(quietMs);
-        if (posts.length === sent && sink.requests.length === received && posts.every((post) => post.status !== undefined || post.failure !== undefined)) return;
+        if (
+          posts.length === sent &&
+          sink.requests.length === received &&
+          posts.every((post) => post.status !== undefined || post.failure !== undefined)
+        )
+          return;
       }
     }
 
@@ -202,7 +246,11 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
       page.on('pageerror', (error) => pageErrors.push(error.message));
       posts = recordTunnelPosts(page, target.tunnelPath);
       await page.goto(`${target.pageOrigin}${PAGE_PATH}`);
-      await page.waitForFunction(() => window.Sentry.getReplay()?.getReplayId() !== undefined, undefined, { timeout: 10_000 });
+      await page.waitForFunction(
+        () => window.Sentry.getReplay()?.getReplayId() !== undefined,
+        undefined,
+        { timeout: 10_000 },
+      );
     });
 
     afterAll(async () => {
@@ -217,9 +265,15 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
         async ({ message, spanName }) => {
           const Sentry = window.Sentry;
           const errorId = Sentry.captureException(new Error(message));
-          await Sentry.startSpan({ name: spanName, op: 'e2e.checkout', forceTransaction: true }, async () => {
-            await Sentry.startSpan({ name: 'compute total', op: 'function' }, () => new Promise((resolve) => setTimeout(resolve, 20)));
-          });
+          await Sentry.startSpan(
+            { name: spanName, op: 'e2e.checkout', forceTransaction: true },
+            async () => {
+              await Sentry.startSpan(
+                { name: 'compute total', op: 'function' },
+                () => new Promise((resolve) => setTimeout(resolve, 20)),
+              );
+            },
+          );
           await Sentry.flush(5000);
           const replay = Sentry.getReplay();
           await replay?.flush();
@@ -229,23 +283,45 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
       );
       expect(sent.replayId).toMatch(/^[0-9a-f]{32}$/);
 
-      const arrived = (type: string, where?: (item: EnvelopeItem) => boolean) => () => sink.requests.some((request) => hasItem(request.body, type, where));
-      await waitUntil(`the error event at the sink\n${diagnose()}`, arrived('event', (item) => itemJson(item).event_id === sent.errorId));
-      await waitUntil(`the "${SPAN_NAME}" transaction (segment span) at the sink\n${diagnose()}`, () => sink.requests.some((request) => segmentsOf(request.body).some((span) => span.name === SPAN_NAME)));
-      await waitUntil(`the pageload transaction (segment span) at the sink\n${diagnose()}`, () => sink.requests.some((request) => segmentsOf(request.body).some((span) => opOf(span) === 'pageload')));
+      const arrived = (type: string, where?: (item: EnvelopeItem) => boolean) => () =>
+        sink.requests.some((request) => hasItem(request.body, type, where));
+      await waitUntil(
+        `the error event at the sink\n${diagnose()}`,
+        arrived('event', (item) => itemJson(item).event_id === sent.errorId),
+      );
+      await waitUntil(
+        `the "${SPAN_NAME}" transaction (segment span) at the sink\n${diagnose()}`,
+        () =>
+          sink.requests.some((request) =>
+            segmentsOf(request.body).some((span) => span.name === SPAN_NAME),
+          ),
+      );
+      await waitUntil(`the pageload transaction (segment span) at the sink\n${diagnose()}`, () =>
+        sink.requests.some((request) =>
+          segmentsOf(request.body).some((span) => opOf(span) === 'pageload'),
+        ),
+      );
       await waitUntil(`a replay segment at the sink\n${diagnose()}`, arrived('replay_recording'));
       await settle();
 
       // Every envelope the page sent was answered 200 and reached the upstream once, unchanged.
       expect(posts.length, diagnose()).toBeGreaterThan(0);
-      expect(posts.map((post) => post.status), diagnose()).toEqual(posts.map(() => 200));
-      expect(sink.requests.map((request) => sha(request.body)).sort(), diagnose()).toEqual(posts.map((post) => sha(post.body)).sort());
+      expect(
+        posts.map((post) => post.status),
+        diagnose(),
+      ).toEqual(posts.map(() => 200));
+      expect(sink.requests.map((request) => sha(request.body)).sort(), diagnose()).toEqual(
+        posts.map((post) => sha(post.body)).sort(),
+      );
       for (const request of sink.requests) {
         expect(request.method).toBe('POST');
         expect(request.url).toBe(ENVELOPE_PATH);
         expect(request.headers['content-type']).toBe('application/x-sentry-envelope');
         expect(request.headers.cookie, 'a browser cookie reached the upstream').toBeUndefined();
-        expect(request.rawHeaders.join('\n'), 'the cookie value reached the upstream in some header').not.toContain(cookie);
+        expect(
+          request.rawHeaders.join('\n'),
+          'the cookie value reached the upstream in some header',
+        ).not.toContain(cookie);
       }
       // Same origin, the cookie was offered: the browser sent it to the tunnel with every POST. Cross-origin the
       // SDK's fetch (credentials: same-origin) sends none, and the tunnel's CORS answer let the page read the
@@ -260,42 +336,77 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
 
       // `tunnel: true`: the SDK chose the path from its DSN (only POSTs there were recorded, and they are every
       // envelope the upstream got), and sent the content type it sets for a managed tunnel.
-      if (target.tunnelPath !== TUNNEL_PATH) for (const post of posts) expect(post.headers?.['content-type']).toBe('application/x-sentry-envelope');
+      if (target.tunnelPath !== TUNNEL_PATH)
+        for (const post of posts)
+          expect(post.headers?.['content-type']).toBe('application/x-sentry-envelope');
 
       // The error.
-      const errorRequest = sink.requests.find((request) => hasItem(request.body, 'event', (item) => itemJson(item).event_id === sent.errorId)) as SinkRequest;
-      const event = itemJson(itemsOf(errorRequest.body).find((item) => item.header.type === 'event') as EnvelopeItem);
-      expect((event.exception as { values: Array<{ value: string }> }).values[0]?.value).toBe(ERROR_MESSAGE);
-      expect((parseEnvelope(errorRequest.body).header.trace as { replay_id?: string }).replay_id).toBe(sent.replayId);
+      const errorRequest = sink.requests.find((request) =>
+        hasItem(request.body, 'event', (item) => itemJson(item).event_id === sent.errorId),
+      ) as SinkRequest;
+      const event = itemJson(
+        itemsOf(errorRequest.body).find((item) => item.header.type === 'event') as EnvelopeItem,
+      );
+      expect((event.exception as { values: Array<{ value: string }> }).values[0]?.value).toBe(
+        ERROR_MESSAGE,
+      );
+      expect(
+        (parseEnvelope(errorRequest.body).header.trace as { replay_id?: string }).replay_id,
+      ).toBe(sent.replayId);
 
       // The transaction: SDK 11 streams spans (span v2 container items) by default; the segment and its child.
-      const spanRequest = sink.requests.find((request) => segmentsOf(request.body).some((span) => span.name === SPAN_NAME)) as SinkRequest;
+      const spanRequest = sink.requests.find((request) =>
+        segmentsOf(request.body).some((span) => span.name === SPAN_NAME),
+      ) as SinkRequest;
       const spans = spansOf(spanRequest.body);
       const segment = spans.find((span) => span.name === SPAN_NAME) as StreamedSpan;
       expect(opOf(segment)).toBe('e2e.checkout');
-      expect(spans.find((span) => span.name === 'compute total')?.parent_span_id).toBe(segment.span_id);
+      expect(spans.find((span) => span.name === 'compute total')?.parent_span_id).toBe(
+        segment.span_id,
+      );
 
       // The replay: the segment the browser POSTed, compressed binary, arrives byte-equal.
       const replayPosts = posts.filter((post) => hasItem(post.body, 'replay_recording'));
       expect(replayPosts.length).toBeGreaterThanOrEqual(1);
       for (const post of replayPosts) {
         const same = sink.requests.filter((request) => request.body.equals(post.body));
-        expect(same, `replay envelope ${sha(post.body)} (${post.body.length} bytes) did not arrive byte-equal`).toHaveLength(1);
-        const recording = itemsOf(post.body).find((item) => item.header.type === 'replay_recording') as EnvelopeItem;
+        expect(
+          same,
+          `replay envelope ${sha(post.body)} (${post.body.length} bytes) did not arrive byte-equal`,
+        ).toHaveLength(1);
+        const recording = itemsOf(post.body).find(
+          (item) => item.header.type === 'replay_recording',
+        ) as EnvelopeItem;
         const newline = recording.payload.indexOf(0x0a);
-        const segment = JSON.parse(recording.payload.subarray(0, newline).toString('utf8')) as { segment_id: number };
+        const segment = JSON.parse(recording.payload.subarray(0, newline).toString('utf8')) as {
+          segment_id: number;
+        };
         const compressed = recording.payload.subarray(newline + 1);
         expect(compressed[0], 'the recording is not zlib-compressed').toBe(0x78);
-        expect(Buffer.from(compressed.toString('utf8'), 'utf8').equals(compressed), 'the recording should not be valid UTF-8').toBe(false);
-        const events = JSON.parse(inflateSync(compressed).toString('utf8')) as Array<{ type: number }>;
+        expect(
+          Buffer.from(compressed.toString('utf8'), 'utf8').equals(compressed),
+          'the recording should not be valid UTF-8',
+        ).toBe(false);
+        const events = JSON.parse(inflateSync(compressed).toString('utf8')) as Array<{
+          type: number;
+        }>;
         if (segment.segment_id === 0) expect(events.map((e) => e.type)).toContain(2); // rrweb full snapshot
-        const replayEvent = itemJson(itemsOf(post.body).find((item) => item.header.type === 'replay_event') as EnvelopeItem);
+        const replayEvent = itemJson(
+          itemsOf(post.body).find((item) => item.header.type === 'replay_event') as EnvelopeItem,
+        );
         expect(replayEvent.replay_id).toBe(sent.replayId);
         if (segment.segment_id === 0) expect(replayEvent.error_ids).toContain(sent.errorId);
       }
       expect(pageErrors).toEqual([]);
       console.log(
-        `${name}: ${posts.length} tunnel POSTs = ${sink.requests.length} upstream requests (${sink.requests.map((request) => `${itemsOf(request.body).map((item) => item.header.type).join('+')} ${request.body.length} B`).join(', ')}); ` +
+        `${name}: ${posts.length} tunnel POSTs = ${sink.requests.length} upstream requests (${sink.requests
+          .map(
+            (request) =>
+              `${itemsOf(request.body)
+                .map((item) => item.header.type)
+                .join('+')} ${request.body.length} B`,
+          )
+          .join(', ')}); ` +
           `replay envelopes byte-equal: ${replayPosts.map((post) => `${post.body.length} B`).join(', ')}`,
       );
     });
@@ -307,20 +418,33 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
     it('passes a 429 with X-Sentry-Rate-Limits back, and the SDK then holds back what it names', async () => {
       const limit = sameOrigin ? '60::organization' : '60:error:organization';
       await settle();
-      sink.answerNext({ status: 429, headers: { 'x-sentry-rate-limits': limit, 'retry-after': '60', 'content-type': 'application/json' }, body: '{"detail":"rate limited"}' });
+      sink.answerNext({
+        status: 429,
+        headers: {
+          'x-sentry-rate-limits': limit,
+          'retry-after': '60',
+          'content-type': 'application/json',
+        },
+        body: '{"detail":"rate limited"}',
+      });
       const [postsBefore, sinkBefore] = [posts.length, sink.requests.length];
       await page.evaluate(async () => {
         window.Sentry.captureException(new Error('postern e2e: the request that is rate limited'));
         await window.Sentry.flush(5000);
       });
-      await waitUntil(`the page to receive the 429\n${diagnose()}`, () => posts.some((post) => post.status === 429));
+      await waitUntil(`the page to receive the 429\n${diagnose()}`, () =>
+        posts.some((post) => post.status === 429),
+      );
       await settle();
       const limited = posts.filter((post) => post.status === 429);
       expect(limited, diagnose()).toHaveLength(1);
       expect(sink.requests.filter((request) => request.answered === 429)).toHaveLength(1);
       expect(limited[0]?.responseHeaders?.['x-sentry-rate-limits']).toBe(limit);
       expect(limited[0]?.responseHeaders?.['retry-after']).toBe('60');
-      if (!sameOrigin) expect(limited[0]?.responseHeaders?.['access-control-expose-headers']?.toLowerCase()).toContain('x-sentry-rate-limits');
+      if (!sameOrigin)
+        expect(
+          limited[0]?.responseHeaders?.['access-control-expose-headers']?.toLowerCase(),
+        ).toContain('x-sentry-rate-limits');
       expect(posts.length - postsBefore).toBeGreaterThanOrEqual(1);
       expect(sink.requests.length - sinkBefore).toBe(posts.length - postsBefore);
 
@@ -330,8 +454,13 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
       await page.click('#pay');
       const dropped = await page.evaluate(async (spanName) => {
         const Sentry = window.Sentry;
-        const ids = [1, 2, 3].map((n) => Sentry.captureException(new Error(`postern e2e: after the limit ${n}`)));
-        await Sentry.startSpan({ name: spanName, forceTransaction: true }, () => new Promise((resolve) => setTimeout(resolve, 20)));
+        const ids = [1, 2, 3].map((n) =>
+          Sentry.captureException(new Error(`postern e2e: after the limit ${n}`)),
+        );
+        await Sentry.startSpan(
+          { name: spanName, forceTransaction: true },
+          () => new Promise((resolve) => setTimeout(resolve, 20)),
+        );
         await Sentry.flush(3000);
         await Sentry.getReplay()?.flush();
         return ids;
@@ -339,20 +468,37 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
       expect(dropped).toHaveLength(3);
       if (sameOrigin) {
         await sleep(3000);
-        expect(posts.length - postsAfter, `the page kept sending to the tunnel after the 429\n${diagnose()}`).toBe(0);
-        expect(sink.requests.length - sinkAfter, `the upstream kept receiving after the 429\n${diagnose()}`).toBe(0);
+        expect(
+          posts.length - postsAfter,
+          `the page kept sending to the tunnel after the 429\n${diagnose()}`,
+        ).toBe(0);
+        expect(
+          sink.requests.length - sinkAfter,
+          `the upstream kept receiving after the 429\n${diagnose()}`,
+        ).toBe(0);
       } else {
-        await waitUntil(`the transaction after an error-only limit\n${diagnose()}`, () => sink.requests.some((request) => segmentsOf(request.body).some((span) => span.name === afterSpan)));
+        await waitUntil(`the transaction after an error-only limit\n${diagnose()}`, () =>
+          sink.requests.some((request) =>
+            segmentsOf(request.body).some((span) => span.name === afterSpan),
+          ),
+        );
         await sleep(1000);
         await settle();
         const laterPosts = posts.slice(postsAfter);
         const laterSink = sink.requests.slice(sinkAfter);
-        expect(laterPosts.filter((post) => hasItem(post.body, 'event')), `errors kept coming after 60:error\n${diagnose()}`).toEqual([]);
+        expect(
+          laterPosts.filter((post) => hasItem(post.body, 'event')),
+          `errors kept coming after 60:error\n${diagnose()}`,
+        ).toEqual([]);
         expect(laterSink.filter((request) => hasItem(request.body, 'event'))).toEqual([]);
         expect(laterPosts.map((post) => post.status)).toEqual(laterPosts.map(() => 200));
       }
       expect(pageErrors).toEqual([]);
-      const later = posts.slice(postsAfter).map((post) => itemsOf(post.body).map((item) => item.header.type).join('+'));
+      const later = posts.slice(postsAfter).map((post) =>
+        itemsOf(post.body)
+          .map((item) => item.header.type)
+          .join('+'),
+      );
       console.log(
         `${name}: 429 passed through (${limited.length} POST answered 429, x-sentry-rate-limits ${limited[0]?.responseHeaders?.['x-sentry-rate-limits']}, retry-after ${limited[0]?.responseHeaders?.['retry-after']}, ` +
           `access-control-expose-headers ${limited[0]?.responseHeaders?.['access-control-expose-headers'] ?? '(none)'}); then 3 errors, 1 transaction and a replay flush gave ${posts.length - postsAfter} tunnel POSTs [${later.join(', ')}] and ${sink.requests.length - sinkAfter} upstream requests`,
@@ -363,6 +509,15 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
 
 describeTunnel('the Express middleware (posternTunnel)', expressTarget(false));
 describeTunnel('the standalone server (postern serve)', standaloneTarget(true));
-describeTunnel('the standalone server from a page on another origin (tunnel.allowedOrigins)', standaloneTarget(false));
-describeTunnel('the Express middleware at the app root with managedPaths (tunnel: true)', expressTarget(true));
-describeTunnel('the standalone server with managedPaths (tunnel: true)', standaloneTarget(true, true));
+describeTunnel(
+  'the standalone server from a page on another origin (tunnel.allowedOrigins)',
+  standaloneTarget(false),
+);
+describeTunnel(
+  'the Express middleware at the app root with managedPaths (tunnel: true)',
+  expressTarget(true),
+);
+describeTunnel(
+  'the standalone server with managedPaths (tunnel: true)',
+  standaloneTarget(true, true),
+);

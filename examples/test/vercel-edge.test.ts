@@ -27,7 +27,12 @@ describe('the Vercel Edge Function example', () => {
     const host = `127.0.0.1:${upstream.port}`;
     dsn = `http://public@${host}/42`;
     const code = await bundleWorker(join(root, FUNCTION), {}, 'iife');
-    edge = await startVercelEdge(code, { ALLOWED_ORIGINS: ORIGIN, SENTRY_DSN: dsn, DEBUGBUNDLE_PROJECT_TOKEN: 'srv-token', DEBUGBUNDLE_ENDPOINT: `http://${host}/v1/events` });
+    edge = await startVercelEdge(code, {
+      ALLOWED_ORIGINS: ORIGIN,
+      SENTRY_DSN: dsn,
+      DEBUGBUNDLE_PROJECT_TOKEN: 'srv-token',
+      DEBUGBUNDLE_ENDPOINT: `http://${host}/v1/events`,
+    });
   }, 30_000);
 
   afterAll(async () => {
@@ -41,23 +46,50 @@ describe('the Vercel Edge Function example', () => {
   });
 
   it('relays a DebugBundle batch with the secret token', async () => {
-    const fixture = JSON.parse(await readFile(join(root, 'conformance', 'fixtures', 'browser', '02-route.json'), 'utf8'));
-    const body = JSON.stringify(fixture.cases[0].steps[0].request.json).replaceAll('{{run}}', randomBytes(4).toString('hex'));
-    const answer = await fetch(`${edge.base}/debugbundle/browser`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json' }, body });
+    const fixture = JSON.parse(
+      await readFile(join(root, 'conformance', 'fixtures', 'browser', '02-route.json'), 'utf8'),
+    );
+    const body = JSON.stringify(fixture.cases[0].steps[0].request.json).replaceAll(
+      '{{run}}',
+      randomBytes(4).toString('hex'),
+    );
+    const answer = await fetch(`${edge.base}/debugbundle/browser`, {
+      method: 'POST',
+      headers: { origin: ORIGIN, 'content-type': 'application/json' },
+      body,
+    });
     expect(answer.status).toBe(202);
-    expect(upstream.requests.map((request) => [request.url, request.headers.authorization])).toEqual([['/v1/events', 'Bearer srv-token']]);
+    expect(
+      upstream.requests.map((request) => [request.url, request.headers.authorization]),
+    ).toEqual([['/v1/events', 'Bearer srv-token']]);
   });
 
   it('tunnels an envelope on the path Sentry.init({ dsn, tunnel: true }) posts to, refuses gzip with 415 (no DecompressionStream), and 404s other paths', async () => {
     const envelope = `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","dsn":"${dsn}"}\n{"type":"event","length":2}\n{}\n`;
     const path = getTunnelPath(dsn) as string;
     const before = upstream.requests.length;
-    const answer = await fetch(`${edge.base}${path}`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/x-sentry-envelope' }, body: envelope });
+    const answer = await fetch(`${edge.base}${path}`, {
+      method: 'POST',
+      headers: { origin: ORIGIN, 'content-type': 'application/x-sentry-envelope' },
+      body: envelope,
+    });
     expect(answer.status).toBe(200);
-    expect(upstream.requests.slice(before).map((request) => [request.url, request.body.toString()])).toEqual([['/api/42/envelope/?sentry_version=7&sentry_key=public', envelope]]);
-    const gzip = await fetch(`${edge.base}${path}`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/x-sentry-envelope', 'content-encoding': 'gzip' }, body: gzipSync(envelope) });
+    expect(
+      upstream.requests.slice(before).map((request) => [request.url, request.body.toString()]),
+    ).toEqual([['/api/42/envelope/?sentry_version=7&sentry_key=public', envelope]]);
+    const gzip = await fetch(`${edge.base}${path}`, {
+      method: 'POST',
+      headers: {
+        origin: ORIGIN,
+        'content-type': 'application/x-sentry-envelope',
+        'content-encoding': 'gzip',
+      },
+      body: gzipSync(envelope),
+    });
     expect([gzip.status, (await gzip.json()).error]).toEqual([415, 'unsupported_media_type']);
-    expect((await fetch(`${edge.base}/elsewhere`, { method: 'POST', body: envelope })).status).toBe(404);
+    expect((await fetch(`${edge.base}/elsewhere`, { method: 'POST', body: envelope })).status).toBe(
+      404,
+    );
     expect(upstream.requests).toHaveLength(before + 1);
   });
 });

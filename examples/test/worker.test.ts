@@ -32,7 +32,12 @@ describe.each(WORKERS)('the Cloudflare Worker example $WORKER', ({ WORKER, READM
     const host = `127.0.0.1:${upstream.port}`;
     dsn = `http://public@${host}/42`;
     code = await bundleWorker(join(root, WORKER));
-    bindings = { ALLOWED_ORIGINS: ORIGIN, SENTRY_DSN: dsn, DEBUGBUNDLE_PROJECT_TOKEN: 'srv-token', DEBUGBUNDLE_ENDPOINT: `http://${host}/v1/events` };
+    bindings = {
+      ALLOWED_ORIGINS: ORIGIN,
+      SENTRY_DSN: dsn,
+      DEBUGBUNDLE_PROJECT_TOKEN: 'srv-token',
+      DEBUGBUNDLE_ENDPOINT: `http://${host}/v1/events`,
+    };
     worker = await startWorkerd(code, bindings);
   }, 30_000);
 
@@ -47,23 +52,50 @@ describe.each(WORKERS)('the Cloudflare Worker example $WORKER', ({ WORKER, READM
   });
 
   it('relays a DebugBundle batch with the secret token', async () => {
-    const fixture = JSON.parse(await readFile(join(root, 'conformance', 'fixtures', 'browser', '02-route.json'), 'utf8'));
-    const body = JSON.stringify(fixture.cases[0].steps[0].request.json).replaceAll('{{run}}', randomBytes(4).toString('hex'));
-    const answer = await fetch(`${worker.base}/debugbundle/browser`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json', 'cf-connecting-ip': '203.0.113.9' }, body });
+    const fixture = JSON.parse(
+      await readFile(join(root, 'conformance', 'fixtures', 'browser', '02-route.json'), 'utf8'),
+    );
+    const body = JSON.stringify(fixture.cases[0].steps[0].request.json).replaceAll(
+      '{{run}}',
+      randomBytes(4).toString('hex'),
+    );
+    const answer = await fetch(`${worker.base}/debugbundle/browser`, {
+      method: 'POST',
+      headers: {
+        origin: ORIGIN,
+        'content-type': 'application/json',
+        'cf-connecting-ip': '203.0.113.9',
+      },
+      body,
+    });
     expect(answer.status, worker.stderr()).toBe(202);
-    expect(upstream.requests.map((request) => [request.url, request.headers.authorization])).toEqual([['/v1/events', 'Bearer srv-token']]);
+    expect(
+      upstream.requests.map((request) => [request.url, request.headers.authorization]),
+    ).toEqual([['/v1/events', 'Bearer srv-token']]);
   });
 
   it('tunnels an envelope sent by Sentry.init({ dsn, tunnel: true }) to its DSN, and 404s other paths', async () => {
     const envelope = `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","dsn":"${dsn}"}\n{"type":"event","length":2}\n{}\n`;
     const path = getTunnelPath(dsn) as string;
     const before = upstream.requests.length;
-    const answer = await fetch(`${worker.base}${path}`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/x-sentry-envelope', 'cf-connecting-ip': '203.0.113.9' }, body: envelope });
+    const answer = await fetch(`${worker.base}${path}`, {
+      method: 'POST',
+      headers: {
+        origin: ORIGIN,
+        'content-type': 'application/x-sentry-envelope',
+        'cf-connecting-ip': '203.0.113.9',
+      },
+      body: envelope,
+    });
     expect(answer.status, worker.stderr()).toBe(200);
     const forwarded = upstream.requests.slice(before);
-    expect(forwarded.map((request) => request.url)).toEqual(['/api/42/envelope/?sentry_version=7&sentry_key=public']);
+    expect(forwarded.map((request) => request.url)).toEqual([
+      '/api/42/envelope/?sentry_version=7&sentry_key=public',
+    ]);
     expect(forwarded[0]?.body.toString()).toBe(envelope);
-    expect((await fetch(`${worker.base}/elsewhere`, { method: 'POST', body: envelope })).status).toBe(404);
+    expect(
+      (await fetch(`${worker.base}/elsewhere`, { method: 'POST', body: envelope })).status,
+    ).toBe(404);
     expect(upstream.requests).toHaveLength(before + 1);
   });
 
@@ -72,9 +104,22 @@ describe.each(WORKERS)('the Cloudflare Worker example $WORKER', ({ WORKER, READM
     const miniflare = new Miniflare({ modules: true, script: code, bindings });
     try {
       const before = upstream.requests.length;
-      const fixture = JSON.parse(await readFile(join(root, 'conformance', 'fixtures', 'browser', '02-route.json'), 'utf8'));
-      const body = JSON.stringify(fixture.cases[0].steps[0].request.json).replaceAll('{{run}}', randomBytes(4).toString('hex'));
-      const answer = await miniflare.dispatchFetch('http://localhost/debugbundle/browser', { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json', 'cf-connecting-ip': '203.0.113.9' }, body });
+      const fixture = JSON.parse(
+        await readFile(join(root, 'conformance', 'fixtures', 'browser', '02-route.json'), 'utf8'),
+      );
+      const body = JSON.stringify(fixture.cases[0].steps[0].request.json).replaceAll(
+        '{{run}}',
+        randomBytes(4).toString('hex'),
+      );
+      const answer = await miniflare.dispatchFetch('http://localhost/debugbundle/browser', {
+        method: 'POST',
+        headers: {
+          origin: ORIGIN,
+          'content-type': 'application/json',
+          'cf-connecting-ip': '203.0.113.9',
+        },
+        body,
+      });
       expect(answer.status).toBe(202);
       expect(upstream.requests.slice(before).map((request) => request.url)).toEqual(['/v1/events']);
     } finally {

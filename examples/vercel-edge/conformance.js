@@ -8,4 +8,7 @@ export const config = { runtime: 'edge' };
 
 const { relayOptions, tunnelOptions } = optionsFromEnv(process.env);
 
-export default createWebHandler(relayOptions ? createRelay(relayOptions) : createTunnel(tunnelOptions), { clientAddress: vercelClientAddress });
+export default createWebHandler(
+  relayOptions ? createRelay(relayOptions) : createTunnel(tunnelOptions),
+  { clientAddress: vercelClientAddress },
+);

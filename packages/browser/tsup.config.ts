@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 import shared from '../tsup.shared.js';
 
-const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(
+  readFileSync(new URL('./package.json', import.meta.url), 'utf8'),
+) as { version: string };
 
 // A browser library: ESM only, for browsers rather than Node, with the package version baked in as
 // `sdk_version` (so a `changeset version` bump needs no source edit).

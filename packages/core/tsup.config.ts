@@ -6,7 +6,9 @@ import shared from '../tsup.shared.js';
 const webSpoolLoader: Plugin = {
   name: 'web-spool-loader',
   setup(build) {
-    build.onResolve({ filter: /\/spool-loader\.js$/ }, (args) => ({ path: `${args.resolveDir}/spool-loader.web.ts` }));
+    build.onResolve({ filter: /\/spool-loader\.js$/ }, (args) => ({
+      path: `${args.resolveDir}/spool-loader.web.ts`,
+    }));
   },
 };
 
@@ -17,5 +19,12 @@ const webSpoolLoader: Plugin = {
 // The two builds run at once, so neither cleans dist/: the build script empties it first.
 export default defineConfig([
   { ...shared, entry: { index: 'src/index.ts', spool: 'src/spool/index.ts' }, clean: false },
-  { ...shared, entry: { web: 'src/index.ts' }, format: ['esm'], dts: false, clean: false, esbuildPlugins: [webSpoolLoader] },
+  {
+    ...shared,
+    entry: { web: 'src/index.ts' },
+    format: ['esm'],
+    dts: false,
+    clean: false,
+    esbuildPlugins: [webSpoolLoader],
+  },
 ]);

@@ -4,7 +4,8 @@ import { passingResult, resultOf, sampleResult } from './sample-result.test-help
 
 /** The message background's colour as [red, green, blue], whatever palette badge-maker uses. */
 function messageColour(svg: string): number[] {
-  const hex = /<rect x="\d+" width="\d+" height="20" fill="#([0-9a-f]{3}|[0-9a-f]{6})"/.exec(svg)?.[1] ?? '';
+  const hex =
+    /<rect x="\d+" width="\d+" height="20" fill="#([0-9a-f]{3}|[0-9a-f]{6})"/.exec(svg)?.[1] ?? '';
   const full = hex.length === 3 ? [...hex].map((digit) => digit + digit).join('') : hex;
   return [0, 2, 4].map((start) => parseInt(full.slice(start, start + 2), 16));
 }
@@ -14,7 +15,12 @@ describe('renderBadge', () => {
     const { svg, shields } = renderBadge(sampleResult());
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('relay contract v1');
-    expect(shields).toEqual({ schemaVersion: 1, label: 'relay contract v1', message: '1/2 relays · 75%', color: 'red' });
+    expect(shields).toEqual({
+      schemaVersion: 1,
+      label: 'relay contract v1',
+      message: '1/2 relays · 75%',
+      color: 'red',
+    });
     const [red = 0, green = 0] = messageColour(svg);
     expect(red).toBeGreaterThan(green);
   });

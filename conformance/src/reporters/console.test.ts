@@ -18,8 +18,12 @@ describe('renderConsole', () => {
   });
 
   it('prints a totals line per relay', () => {
-    expect(lines).toContainEqual(expect.stringMatching(/^express\s+2 passed, 1 failed, 1 warned, 1 skipped$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^fastify\s+4 passed, 0 failed, 1 skipped$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^express\s+2 passed, 1 failed, 1 warned, 1 skipped$/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^fastify\s+4 passed, 0 failed, 1 skipped$/),
+    );
   });
 
   it('lists each failure with its relay, id, requirements and messages, control characters made harmless', () => {
@@ -33,7 +37,10 @@ describe('renderConsole', () => {
 
   it('ends with the verdict line CI reads', () => {
     expect(plain.endsWith('\n6 passed, 1 failed, 2 skipped\n')).toBe(true);
-    const allPass = renderConsole(resultOf(passingResult().cases.filter((c) => c.outcome !== 'skipped')), { color: false });
+    const allPass = renderConsole(
+      resultOf(passingResult().cases.filter((c) => c.outcome !== 'skipped')),
+      { color: false },
+    );
     expect(allPass.trimEnd().split('\n').at(-1)).toBe('7 passed, 0 failed');
   });
 

@@ -22,28 +22,52 @@ const SGR: Record<Outcome | 'dim' | 'bold', string> = {
  * (`N passed, N failed[, N skipped]`), which stays uncoloured because CI parses it.
  */
 export function renderConsole(result: RunResult, options: ConsoleOptions): string {
-  const paint: Paint = options.color ? (text, style) => `\u001b[${SGR[style]}m${text}\u001b[0m` : (text) => text;
+  const paint: Paint = options.color
+    ? (text, style) => `\u001b[${SGR[style]}m${text}\u001b[0m`
+    : (text) => text;
   const runner = `${result.runner.name} ${result.runner.version}`;
-  const lines = [paint(`Relay Contract ${result.contract.version}`, 'bold') + paint(` · ${runner}${result.strict ? ' · strict' : ''}`, 'dim'), ''];
+  const lines = [
+    paint(`Relay Contract ${result.contract.version}`, 'bold') +
+      paint(` · ${runner}${result.strict ? ' · strict' : ''}`, 'dim'),
+    '',
+  ];
 
   const matrix = buildMatrix(result);
   const relays = matrix.rows.map((row) => oneLine(row.relay));
   const relayWidth = Math.max(5, ...relays.map((name) => name.length));
   const widths = matrix.groups.map((group, index) =>
-    Math.max(oneLine(group).length, ...matrix.rows.map((row) => cellText(row.cells[index] ?? emptyCounts()).length)),
+    Math.max(
+      oneLine(group).length,
+      ...matrix.rows.map((row) => cellText(row.cells[index] ?? emptyCounts()).length),
+    ),
   );
-  lines.push(['relay'.padEnd(relayWidth), ...matrix.groups.map((group, index) => oneLine(group).padEnd(widths[index] ?? 0))].join('  ').trimEnd());
+  lines.push(
+    [
+      'relay'.padEnd(relayWidth),
+      ...matrix.groups.map((group, index) => oneLine(group).padEnd(widths[index] ?? 0)),
+    ]
+      .join('  ')
+      .trimEnd(),
+  );
   matrix.rows.forEach((row, rowIndex) => {
     const cells = row.cells.map((counts, index) => paintCell(counts, widths[index] ?? 0, paint));
     lines.push([(relays[rowIndex] ?? '').padEnd(relayWidth), ...cells].join('  ').trimEnd());
   });
   lines.push(paint(LEGEND, 'dim'), '');
 
-  for (const [index, row] of matrix.rows.entries()) lines.push(`${(relays[index] ?? '').padEnd(relayWidth)}  ${tally(row.totals)}`);
+  for (const [index, row] of matrix.rows.entries())
+    lines.push(`${(relays[index] ?? '').padEnd(relayWidth)}  ${tally(row.totals)}`);
 
   const spec = new Map(result.requirements.map((requirement) => [requirement.id, requirement]));
   listCases(lines, result.cases, 'failed', paint('Failures', 'bold'), paint, spec);
-  listCases(lines, result.cases, 'warned', paint('Warnings', 'bold') + paint(' (SHOULD-level; --strict fails on these)', 'dim'), paint, spec);
+  listCases(
+    lines,
+    result.cases,
+    'warned',
+    paint('Warnings', 'bold') + paint(' (SHOULD-level; --strict fails on these)', 'dim'),
+    paint,
+    spec,
+  );
 
   lines.push('', tally(result.summary, false));
   return `${lines.join('\n')}\n`;
@@ -72,34 +96,61 @@ function preview(text: string): string {
 }
 
 /** What the runner sent and got back in the step that failed: the evidence a relay author needs. */
-function evidence(c: CaseResult, step: number, spec: ReadonlyMap<string, Requirement>, paint: Paint): string[] {
+function evidence(
+  c: CaseResult,
+  step: number,
+  spec: ReadonlyMap<string, Requirement>,
+  paint: Paint,
+): string[] {
   const out: string[] = [];
   for (const id of c.requirements) {
     const requirement = spec.get(id);
-    if (requirement) out.push(paint(`      ${id} (${requirement.level}, SPEC §${requirement.section}): ${oneLine(requirement.text)}`, 'dim'));
+    if (requirement)
+      out.push(
+        paint(
+          `      ${id} (${requirement.level}, SPEC §${requirement.section}): ${oneLine(requirement.text)}`,
+          'dim',
+        ),
+      );
   }
   const exchange = c.exchanges[step - 1];
   if (!exchange) return out;
   const { request, response, upstream } = exchange;
-  const headers = Object.entries(request.headers).map(([name, value]) => `${name}: ${value}`).join('; ');
+  const headers = Object.entries(request.headers)
+    .map(([name, value]) => `${name}: ${value}`)
+    .join('; ');
   out.push(`      sent     ${request.method} ${oneLine(request.url)}  ${preview(headers)}`);
-  if (request.bodyBytes > 0) out.push(`               body (${request.bodyBytes} bytes) ${preview(request.bodyPreview)}`);
+  if (request.bodyBytes > 0)
+    out.push(`               body (${request.bodyBytes} bytes) ${preview(request.bodyPreview)}`);
   if (response) {
-    const answered = Object.entries(response.headers).map(([name, value]) => `${name}: ${value}`).join('; ');
+    const answered = Object.entries(response.headers)
+      .map(([name, value]) => `${name}: ${value}`)
+      .join('; ');
     out.push(`      got      ${response.status}  ${preview(answered)}`);
     if (response.body) out.push(`               body ${preview(response.body)}`);
   } else if (exchange.error) out.push(`      got      no answer: ${oneLine(exchange.error)}`);
-  out.push(`      upstream ${upstream.length} request(s)${upstream[0] ? `; first: ${upstream[0].method} ${oneLine(upstream[0].path)} ${preview(upstream[0].body)}` : ''}`);
+  out.push(
+    `      upstream ${upstream.length} request(s)${upstream[0] ? `; first: ${upstream[0].method} ${oneLine(upstream[0].path)} ${preview(upstream[0].body)}` : ''}`,
+  );
   return out;
 }
 
-function listCases(lines: string[], cases: readonly CaseResult[], outcome: 'failed' | 'warned', title: string, paint: Paint, spec: ReadonlyMap<string, Requirement>): void {
+function listCases(
+  lines: string[],
+  cases: readonly CaseResult[],
+  outcome: 'failed' | 'warned',
+  title: string,
+  paint: Paint,
+  spec: ReadonlyMap<string, Requirement>,
+): void {
   const listed = cases.filter((c) => c.outcome === outcome);
   if (listed.length === 0) return;
   lines.push('', title);
   for (const [index, c] of listed.entries()) {
     const mark = paint(outcome === 'failed' ? '✗' : '!', outcome);
-    lines.push(`  ${mark} ${oneLine(c.relay)}  ${paint(oneLine(c.id), 'bold')}  [${oneLine(requirementList(c.requirements))}]  ${paint(oneLine(c.description), 'dim')}`);
+    lines.push(
+      `  ${mark} ${oneLine(c.relay)}  ${paint(oneLine(c.id), 'bold')}  [${oneLine(requirementList(c.requirements))}]  ${paint(oneLine(c.description), 'dim')}`,
+    );
     for (const failure of c.failures) {
       // A bare CR would let a message overwrite its own line in a terminal.
       const message = visible(failure.message).replace(/\r\n?|\n/g, '\n      ');
@@ -108,5 +159,11 @@ function listCases(lines: string[], cases: readonly CaseResult[], outcome: 'fail
     const step = c.failures[0]?.step;
     if (index < DETAILED_CASES && step !== undefined) lines.push(...evidence(c, step, spec, paint));
   }
-  if (listed.length > DETAILED_CASES) lines.push(paint(`  (evidence shown for the first ${DETAILED_CASES}; every case is in report.html and cases/*.json)`, 'dim'));
+  if (listed.length > DETAILED_CASES)
+    lines.push(
+      paint(
+        `  (evidence shown for the first ${DETAILED_CASES}; every case is in report.html and cases/*.json)`,
+        'dim',
+      ),
+    );
 }

@@ -1,4 +1,9 @@
-import type { CapturedExchange, CapturedUpstreamRequest, CaseResult, Requirement } from '../types.js';
+import type {
+  CapturedExchange,
+  CapturedUpstreamRequest,
+  CaseResult,
+  Requirement,
+} from '../types.js';
 import { caseFile } from './json.js';
 import { escapeMarkup as h, requirementList } from './text.js';
 
@@ -15,7 +20,11 @@ export function formatDuration(ms: number): string {
 }
 
 /** One case as a `<details>`, open when it failed so the evidence is visible without a click. */
-export function renderCase(c: CaseResult, position: number, requirements: ReadonlyMap<string, Requirement>): string {
+export function renderCase(
+  c: CaseResult,
+  position: number,
+  requirements: ReadonlyMap<string, Requirement>,
+): string {
   const failedNow = c.outcome === 'failed';
   const file = caseFile(c);
   const facts = [
@@ -25,7 +34,9 @@ export function renderCase(c: CaseResult, position: number, requirements: Readon
     fact('Full result', `<a href="${h(encodePath(file))}"><code>${h(file)}</code></a>`),
   ].join('');
   const failures =
-    c.failures.length === 0 ? '' : `<h3>${c.outcome === 'warned' ? 'Warnings' : 'Failures'}</h3>${failureList(c)}`;
+    c.failures.length === 0
+      ? ''
+      : `<h3>${c.outcome === 'warned' ? 'Warnings' : 'Failures'}</h3>${failureList(c)}`;
   const exchanges =
     c.exchanges.length === 0
       ? ''
@@ -45,7 +56,10 @@ function requirementItems(c: CaseResult, requirements: ReadonlyMap<string, Requi
   if (c.requirements.length === 0) return '<span class="muted">none</span>';
   const items = c.requirements.map((id) => {
     const requirement = requirements.get(id);
-    const detail = requirement === undefined ? '' : ` <span class="muted">${requirement.level} · §${h(requirement.section)}</span> ${h(requirement.text)}`;
+    const detail =
+      requirement === undefined
+        ? ''
+        : ` <span class="muted">${requirement.level} · §${h(requirement.section)}</span> ${h(requirement.text)}`;
     return `<li><code>${h(id)}</code>${detail}</li>`;
   });
   return `<ul>${items.join('')}</ul>`;
@@ -55,9 +69,19 @@ function fact(term: string, description: string): string {
   return `<dt>${term}</dt><dd>${description}</dd>`;
 }
 
-function renderExchange(exchange: CapturedExchange, index: number, open: boolean, file: string): string {
+function renderExchange(
+  exchange: CapturedExchange,
+  index: number,
+  open: boolean,
+  file: string,
+): string {
   const { request, response, upstream } = exchange;
-  const outcome = response === undefined ? (exchange.error === undefined ? 'no response' : 'error') : String(response.status);
+  const outcome =
+    response === undefined
+      ? exchange.error === undefined
+        ? 'no response'
+        : 'error'
+      : String(response.status);
   const summary = `#${index + 1} ${h(request.method)} ${h(request.url)} → ${h(outcome)} · upstream ${upstream.length}`;
   const requestPane = `<section><h3>Request sent</h3><p class="mono">${h(request.method)} ${h(request.url)}</p>${headerTable(request.headers)}${body(request.bodyPreview, request.bodyBytes, file)}</section>`;
   const responsePane =
@@ -65,7 +89,10 @@ function renderExchange(exchange: CapturedExchange, index: number, open: boolean
       ? `<section><h3>Response</h3><p class="muted">No response.</p></section>`
       : `<section><h3>Response</h3><p class="mono">${response.status}${response.beforeBodyEnded ? ' <span class="muted">(answered before the request body ended)</span>' : ''}</p>${headerTable(response.headers)}${body(response.body, undefined, file)}</section>`;
   const upstreamPane = `<section><h3>Upstream received (${upstream.length})</h3>${upstream.length === 0 ? '<p class="muted">Nothing reached the upstream.</p>' : upstream.map((received) => upstreamRequest(received, file)).join('')}</section>`;
-  const error = exchange.error === undefined ? '' : `<section><h3>Error</h3><pre class="error">${h(exchange.error)}</pre></section>`;
+  const error =
+    exchange.error === undefined
+      ? ''
+      : `<section><h3>Error</h3><pre class="error">${h(exchange.error)}</pre></section>`;
   return `<details class="exchange"${open ? ' open' : ''}><summary>${summary}</summary><div class="panes">${requestPane}${responsePane}${upstreamPane}${error}</div></details>`;
 }
 
@@ -74,15 +101,25 @@ function upstreamRequest(received: CapturedUpstreamRequest, file: string): strin
 }
 
 function headerTable(headers: Record<string, string>): string {
-  const rows = Object.entries(headers).map(([name, value]) => `<tr><th>${h(name)}</th><td class="mono">${h(value)}</td></tr>`);
-  return rows.length === 0 ? '<p class="muted">No headers.</p>' : `<table class="kv">${rows.join('')}</table>`;
+  const rows = Object.entries(headers).map(
+    ([name, value]) => `<tr><th>${h(name)}</th><td class="mono">${h(value)}</td></tr>`,
+  );
+  return rows.length === 0
+    ? '<p class="muted">No headers.</p>'
+    : `<table class="kv">${rows.join('')}</table>`;
 }
 
 function body(text: string, bytes: number | undefined, file: string): string {
-  const size = bytes === undefined ? '' : `<p class="muted">Body: ${bytes} bytes${Buffer.byteLength(text) < bytes ? ', preview shown' : ''}</p>`;
+  const size =
+    bytes === undefined
+      ? ''
+      : `<p class="muted">Body: ${bytes} bytes${Buffer.byteLength(text) < bytes ? ', preview shown' : ''}</p>`;
   if (text.length === 0) return `${size || '<p class="muted">Empty body.</p>'}`;
   const shown = prettyJson(text);
-  const cut = shown.length > BODY_LIMIT ? `<p class="muted">… ${shown.length - BODY_LIMIT} more characters in <a href="${h(encodePath(file))}">${h(file)}</a></p>` : '';
+  const cut =
+    shown.length > BODY_LIMIT
+      ? `<p class="muted">… ${shown.length - BODY_LIMIT} more characters in <a href="${h(encodePath(file))}">${h(file)}</a></p>`
+      : '';
   return `${size}<pre>${h(shown.slice(0, BODY_LIMIT))}</pre>${cut}`;
 }
 

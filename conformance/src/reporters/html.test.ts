@@ -17,7 +17,9 @@ describe('renderHtml', () => {
     expect(html).not.toContain(INJECTED_BODY);
     expect(html).toContain('&lt;script&gt;alert(&quot;owned&quot;)&lt;/script&gt;');
     expect(html).not.toContain(HOSTILE_DESCRIPTION);
-    expect(html).toContain('Rejects &lt;img&gt; &amp; &quot;quoted&quot; origins␁ from foreign sites');
+    expect(html).toContain(
+      'Rejects &lt;img&gt; &amp; &quot;quoted&quot; origins␁ from foreign sites',
+    );
     expect(html).not.toContain('\u001b');
   });
 

@@ -12,7 +12,9 @@ export function renderHtml(result: RunResult): string {
   const { summary } = result;
   const conformant = summary.failed === 0;
   const title = `Relay Contract ${result.contract.version}: ${conformant ? 'conformant' : `${summary.failed} failed`}`;
-  const requirements = new Map(result.requirements.map((requirement) => [requirement.id, requirement]));
+  const requirements = new Map(
+    result.requirements.map((requirement) => [requirement.id, requirement]),
+  );
   // Positions in the run give every case a safe, unique anchor.
   const indexed = result.cases.map((c, position) => ({ c, position }));
   const matrix = buildMatrix(result);
@@ -77,10 +79,15 @@ function tally(counts: Counts): string {
 
 /** Failed then warned cases, each linking to its full entry below. */
 function issues(cases: ReadonlyArray<{ c: CaseResult; position: number }>): string {
-  const listed = [...cases.filter(({ c }) => c.outcome === 'failed'), ...cases.filter(({ c }) => c.outcome === 'warned')];
-  if (listed.length === 0) return '<section><h2>Failures</h2><p>None: every case that ran passed.</p></section>';
+  const listed = [
+    ...cases.filter(({ c }) => c.outcome === 'failed'),
+    ...cases.filter(({ c }) => c.outcome === 'warned'),
+  ];
+  if (listed.length === 0)
+    return '<section><h2>Failures</h2><p>None: every case that ran passed.</p></section>';
   const items = listed.map(
-    ({ c, position }) => `<li class="${c.outcome}"><span class="pill">${c.outcome}</span> <a href="#${caseAnchor(position)}"><b>${h(c.relay)}</b> <code>${h(c.id)}</code></a> ${h(c.description)} <span class="reqs">${h(requirementList(c.requirements))} · ${c.level}</span>${failureList(c)}</li>`,
+    ({ c, position }) =>
+      `<li class="${c.outcome}"><span class="pill">${c.outcome}</span> <a href="#${caseAnchor(position)}"><b>${h(c.relay)}</b> <code>${h(c.id)}</code></a> ${h(c.description)} <span class="reqs">${h(requirementList(c.requirements))} · ${c.level}</span>${failureList(c)}</li>`,
   );
   return `<section><h2>Failures and warnings</h2><ul class="issues">${items.join('')}</ul></section>`;
 }

@@ -10,7 +10,13 @@ import { renderMarkdown } from './markdown.js';
 export { renderBadge, type Badge, type ShieldsEndpoint } from './badge.js';
 export { renderConsole, type ConsoleOptions } from './console.js';
 export { renderHtml } from './html.js';
-export { buildIndex, caseFile, writeJsonReports, type IndexedCase, type JsonIndex } from './json.js';
+export {
+  buildIndex,
+  caseFile,
+  writeJsonReports,
+  type IndexedCase,
+  type JsonIndex,
+} from './json.js';
 export { renderJunit } from './junit.js';
 export { renderMarkdown } from './markdown.js';
 export { buildMatrix, type Counts, type Matrix, type MatrixRow } from './matrix.js';

@@ -17,8 +17,12 @@ afterEach(async () => {
 
 describe('caseFile', () => {
   it('replaces slashes in ids and keeps names inside their directory', () => {
-    expect(caseFile({ relay: 'express', id: 'ORIGIN/foreign' })).toBe('cases/express/ORIGIN_foreign.json');
-    expect(caseFile({ relay: '..', id: '../../etc/passwd' })).toBe('cases/_../.._.._etc_passwd.json');
+    expect(caseFile({ relay: 'express', id: 'ORIGIN/foreign' })).toBe(
+      'cases/express/ORIGIN_foreign.json',
+    );
+    expect(caseFile({ relay: '..', id: '../../etc/passwd' })).toBe(
+      'cases/_../.._.._etc_passwd.json',
+    );
   });
 });
 
@@ -36,13 +40,18 @@ describe('writeJsonReports', () => {
       const full = JSON.parse(await readFile(join(dir, entry.file), 'utf8'));
       expect(full).toEqual(result.cases[position]);
     }
-    const failed = JSON.parse(await readFile(join(dir, 'cases/express/ORIGIN_foreign.json'), 'utf8'));
+    const failed = JSON.parse(
+      await readFile(join(dir, 'cases/express/ORIGIN_foreign.json'), 'utf8'),
+    );
     expect(failed.exchanges[0].response.body).toBe('<script>alert("owned")</script>');
   });
 
   it('refuses to let two cases overwrite one file', async () => {
     const [first] = sampleResult().cases;
-    const clash = resultOf([{ ...first!, id: 'A/b' }, { ...first!, id: 'A_b' }]);
+    const clash = resultOf([
+      { ...first!, id: 'A/b' },
+      { ...first!, id: 'A_b' },
+    ]);
     await expect(writeJsonReports(clash, await tempDir())).rejects.toThrow(/both be written/);
   });
 });

@@ -25,7 +25,10 @@ function fileSegment(name: string): string {
 export function buildIndex(result: RunResult): JsonIndex {
   return {
     ...result,
-    cases: result.cases.map(({ exchanges: _exchanges, ...rest }) => ({ ...rest, file: caseFile(rest) })),
+    cases: result.cases.map(({ exchanges: _exchanges, ...rest }) => ({
+      ...rest,
+      file: caseFile(rest),
+    })),
   };
 }
 
@@ -36,7 +39,10 @@ export async function writeJsonReports(result: RunResult, dir: string): Promise<
   for (const c of index.cases) {
     const other = seen.get(c.file);
     // Two ids that map to one file name would silently overwrite each other's evidence.
-    if (other !== undefined) throw new Error(`Cases "${other}" and "${c.relay}/${c.id}" would both be written to ${c.file}.`);
+    if (other !== undefined)
+      throw new Error(
+        `Cases "${other}" and "${c.relay}/${c.id}" would both be written to ${c.file}.`,
+      );
     seen.set(c.file, `${c.relay}/${c.id}`);
   }
 

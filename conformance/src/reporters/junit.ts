@@ -7,7 +7,13 @@ import { escapeMarkup, escapeXmlAttribute, requirementList } from './text.js';
  * JUnit has no "passed with a warning" and it must not fail the build unless the run was strict.
  */
 export function renderJunit(result: RunResult): string {
-  const suites = relaysOf(result).map((relay) => renderSuite(result, relay, result.cases.filter((c) => c.relay === relay)));
+  const suites = relaysOf(result).map((relay) =>
+    renderSuite(
+      result,
+      relay,
+      result.cases.filter((c) => c.relay === relay),
+    ),
+  );
   const { total, failed, warned, skipped } = result.summary;
   const root = attributes({
     name: `Relay Contract ${result.contract.version}`,
@@ -21,7 +27,8 @@ export function renderJunit(result: RunResult): string {
 }
 
 function renderSuite(result: RunResult, relay: string, cases: readonly CaseResult[]): string {
-  const count = (...outcomes: Outcome[]): number => cases.filter((c) => outcomes.includes(c.outcome)).length;
+  const count = (...outcomes: Outcome[]): number =>
+    cases.filter((c) => outcomes.includes(c.outcome)).length;
   const suite = attributes({
     name: relay,
     tests: cases.length,
@@ -31,7 +38,11 @@ function renderSuite(result: RunResult, relay: string, cases: readonly CaseResul
     time: formatSeconds(cases.reduce((sum, c) => sum + c.durationMs, 0)),
     timestamp: result.startedAt,
   });
-  const properties = [property('contract.version', result.contract.version), property('runner', `${result.runner.name} ${result.runner.version}`), property('strict', String(result.strict))];
+  const properties = [
+    property('contract.version', result.contract.version),
+    property('runner', `${result.runner.name} ${result.runner.version}`),
+    property('strict', String(result.strict)),
+  ];
   return `  <testsuite${suite}>\n    <properties>\n${properties.join('')}    </properties>\n${cases.map(renderCase).join('')}  </testsuite>\n`;
 }
 
@@ -50,7 +61,11 @@ function renderCase(c: CaseResult): string {
     }
     case 'failed': {
       const message = `${requirements}: ${messages.length > 0 ? messages.join('; ') : 'failed'}`;
-      const body = [`Requirements: ${requirements} (${c.level})`, `Profile: ${c.profile}`, ...messages].join('\n');
+      const body = [
+        `Requirements: ${requirements} (${c.level})`,
+        `Profile: ${c.profile}`,
+        ...messages,
+      ].join('\n');
       return `${head}>\n      <failure${attributes({ message, type: c.level })}>${escapeMarkup(body)}</failure>\n    </testcase>\n`;
     }
   }

@@ -23,7 +23,10 @@ describe('renderMarkdown', () => {
   });
 
   it('lists failures with ids, requirements and messages, escaping Markdown and HTML', () => {
-    const failures = markdown.slice(markdown.indexOf('## Failures'), markdown.indexOf('## Warnings'));
+    const failures = markdown.slice(
+      markdown.indexOf('## Failures'),
+      markdown.indexOf('## Warnings'),
+    );
     expect(failures).toContain('**express** `ORIGIN/foreign`');
     expect(failures).toContain('`R-ORIGIN-2`, `R-ORIGIN-1`');
     expect(failures).toContain('  - step 1: expected status 403, got 200');

@@ -18,11 +18,20 @@ export function renderMarkdown(result: RunResult): string {
   const matrix = buildMatrix(result);
   lines.push(`| Relay | ${matrix.groups.map(text).join(' | ')} | Total |`);
   lines.push(`|---|${matrix.groups.map(() => ':-:|').join('')}:-:|`);
-  for (const row of matrix.rows) lines.push(`| ${text(row.relay)} | ${row.cells.map(cell).join(' | ')} | ${cell(row.totals)} |`);
+  for (const row of matrix.rows)
+    lines.push(`| ${text(row.relay)} | ${row.cells.map(cell).join(' | ')} | ${cell(row.totals)} |`);
   lines.push('', '✅ passed · ❌ failed · ⚠️ warned (SHOULD-level) · ⏭️ skipped');
 
-  section(lines, 'Failures', result.cases.filter((c) => c.outcome === 'failed'));
-  section(lines, 'Warnings (SHOULD-level, not failing without --strict)', result.cases.filter((c) => c.outcome === 'warned'));
+  section(
+    lines,
+    'Failures',
+    result.cases.filter((c) => c.outcome === 'failed'),
+  );
+  section(
+    lines,
+    'Warnings (SHOULD-level, not failing without --strict)',
+    result.cases.filter((c) => c.outcome === 'warned'),
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -42,8 +51,11 @@ function section(lines: string[], title: string, cases: readonly CaseResult[]): 
   lines.push('', `## ${title}`, '');
   for (const c of cases) {
     const requirements = c.requirements.map(code).join(', ');
-    lines.push(`- **${text(c.relay)}** ${code(c.id)} ${text(c.description)} (${requirements || 'no requirement'}, ${c.level})`);
-    for (const failure of c.failures) lines.push(`  - step ${failure.step}: ${text(failure.message)}`);
+    lines.push(
+      `- **${text(c.relay)}** ${code(c.id)} ${text(c.description)} (${requirements || 'no requirement'}, ${c.level})`,
+    );
+    for (const failure of c.failures)
+      lines.push(`  - step ${failure.step}: ${text(failure.message)}`);
   }
 }
 

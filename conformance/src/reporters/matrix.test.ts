@@ -20,7 +20,12 @@ describe('buildMatrix', () => {
     const matrix = buildMatrix(resultOf([...base.cases, stray], base.relays));
     expect(matrix.groups.at(-1)).toBe('LOGS');
     expect(matrix.rows.at(-1)?.relay).toBe('hono');
-    expect(matrix.rows.at(-1)?.cells.at(-1)).toEqual({ passed: 1, failed: 0, warned: 0, skipped: 0 });
+    expect(matrix.rows.at(-1)?.cells.at(-1)).toEqual({
+      passed: 1,
+      failed: 0,
+      warned: 0,
+      skipped: 0,
+    });
   });
 
   it('labels a cell by its worst outcome', () => {

@@ -45,7 +45,10 @@ export function buildMatrix(result: RunResult): Matrix {
   const cell = (relay: string, group: string): Counts => {
     const key = JSON.stringify([relay, group]);
     let counts = cells.get(key);
-    if (counts === undefined) cells.set(key, (counts = emptyCounts()));
+    if (counts === undefined) {
+      counts = emptyCounts();
+      cells.set(key, counts);
+    }
     return counts;
   };
   for (const c of result.cases) cell(c.relay, c.group)[c.outcome] += 1;
@@ -69,7 +72,11 @@ export function relaysOf(result: RunResult): string[] {
   return withExtras(result.relays, result.cases, (c) => c.relay);
 }
 
-function withExtras(declared: readonly string[], cases: readonly CaseResult[], key: (c: CaseResult) => string): string[] {
+function withExtras(
+  declared: readonly string[],
+  cases: readonly CaseResult[],
+  key: (c: CaseResult) => string,
+): string[] {
   const names = new Set(declared);
   for (const c of cases) names.add(key(c));
   return [...names];
@@ -81,7 +88,8 @@ const SYMBOLS: Record<Outcome, string> = { passed: '✓', failed: '✗', warned:
 export function cellText(counts: Counts): string {
   const outcome = headline(counts);
   if (outcome === null) return '·';
-  const shown = outcome === 'failed' ? `${counts.failed}/${applicable(counts)}` : String(counts[outcome]);
+  const shown =
+    outcome === 'failed' ? `${counts.failed}/${applicable(counts)}` : String(counts[outcome]);
   return `${SYMBOLS[outcome]} ${shown}`;
 }
 

@@ -6,7 +6,12 @@ export const INJECTED_BODY = '<script>alert("owned")</script>';
 
 const requestHeaders = { 'content-type': 'application/json', origin: 'https://evil.example' };
 
-function testCase(relay: string, id: string, outcome: Outcome, extra: Partial<CaseResult> = {}): CaseResult {
+function testCase(
+  relay: string,
+  id: string,
+  outcome: Outcome,
+  extra: Partial<CaseResult> = {},
+): CaseResult {
   const group = id.split('/')[0] ?? id;
   return {
     relay,
@@ -21,9 +26,23 @@ function testCase(relay: string, id: string, outcome: Outcome, extra: Partial<Ca
     failures: [],
     exchanges: [
       {
-        request: { method: 'POST', url: `http://127.0.0.1:4010/${relay}/collect`, headers: requestHeaders, bodyPreview: '{"events":[]}', bodyBytes: 13 },
+        request: {
+          method: 'POST',
+          url: `http://127.0.0.1:4010/${relay}/collect`,
+          headers: requestHeaders,
+          bodyPreview: '{"events":[]}',
+          bodyBytes: 13,
+        },
         response: { status: 204, headers: {}, body: '', beforeBodyEnded: false },
-        upstream: [{ method: 'POST', path: '/ingest', headers: { 'content-type': 'application/json' }, body: '{"events":[]}', bodyBytes: 13 }],
+        upstream: [
+          {
+            method: 'POST',
+            path: '/ingest',
+            headers: { 'content-type': 'application/json' },
+            body: '{"events":[]}',
+            bodyBytes: 13,
+          },
+        ],
       },
     ],
     ...extra,
@@ -32,11 +51,20 @@ function testCase(relay: string, id: string, outcome: Outcome, extra: Partial<Ca
 
 export function summarize(cases: readonly CaseResult[]): RunSummary {
   const count = (outcome: Outcome): number => cases.filter((c) => c.outcome === outcome).length;
-  return { total: cases.length, passed: count('passed'), failed: count('failed'), warned: count('warned'), skipped: count('skipped') };
+  return {
+    total: cases.length,
+    passed: count('passed'),
+    failed: count('failed'),
+    warned: count('warned'),
+    skipped: count('skipped'),
+  };
 }
 
 /** A RunResult whose summary is recomputed from its cases, so tests can vary the cases freely. */
-export function resultOf(cases: CaseResult[], relays = [...new Set(cases.map((c) => c.relay))]): RunResult {
+export function resultOf(
+  cases: CaseResult[],
+  relays = [...new Set(cases.map((c) => c.relay))],
+): RunResult {
   return {
     contract: { version: 'v1' },
     runner: { name: 'postern-conformance', version: '0.1.0' },
@@ -46,16 +74,43 @@ export function resultOf(cases: CaseResult[], relays = [...new Set(cases.map((c)
     relays,
     groups: ['ORIGIN', 'CORS', 'RATE', 'BODY'],
     requirements: [
-      { id: 'R-ORIGIN-1', section: '3.1', level: 'MUST', text: 'A relay accepts requests from allowed origins.' },
-      { id: 'R-ORIGIN-2', section: '3.1', level: 'MUST', text: 'A relay rejects requests from other origins with 403.' },
-      { id: 'R-CORS-1', section: '3.2', level: 'MUST', text: 'A relay answers preflights for allowed origins.' },
-      { id: 'R-RATE-1', section: '3.3', level: 'SHOULD', text: 'A relay limits requests per client.' },
-      { id: 'R-BODY-1', section: '3.4', level: 'SHOULD', text: 'A relay refuses oversized bodies before reading them.' },
+      {
+        id: 'R-ORIGIN-1',
+        section: '3.1',
+        level: 'MUST',
+        text: 'A relay accepts requests from allowed origins.',
+      },
+      {
+        id: 'R-ORIGIN-2',
+        section: '3.1',
+        level: 'MUST',
+        text: 'A relay rejects requests from other origins with 403.',
+      },
+      {
+        id: 'R-CORS-1',
+        section: '3.2',
+        level: 'MUST',
+        text: 'A relay answers preflights for allowed origins.',
+      },
+      {
+        id: 'R-RATE-1',
+        section: '3.3',
+        level: 'SHOULD',
+        text: 'A relay limits requests per client.',
+      },
+      {
+        id: 'R-BODY-1',
+        section: '3.4',
+        level: 'SHOULD',
+        text: 'A relay refuses oversized bodies before reading them.',
+      },
     ],
     cases,
     summary: {
       ...summarize(cases),
-      byRelay: Object.fromEntries(relays.map((relay) => [relay, summarize(cases.filter((c) => c.relay === relay))])),
+      byRelay: Object.fromEntries(
+        relays.map((relay) => [relay, summarize(cases.filter((c) => c.relay === relay))]),
+      ),
     },
   };
 }
@@ -76,9 +131,28 @@ export function sampleResult(): RunResult {
       ],
       exchanges: [
         {
-          request: { method: 'POST', url: 'http://127.0.0.1:4010/express/collect', headers: requestHeaders, bodyPreview: '{"events":[{"n":1}]}', bodyBytes: 20 },
-          response: { status: 200, headers: { 'content-type': 'text/html' }, body: INJECTED_BODY, beforeBodyEnded: false },
-          upstream: [{ method: 'POST', path: '/ingest', headers: { 'x-forwarded-for': '203.0.113.7' }, body: '{"events":[{"n":1}]}', bodyBytes: 20 }],
+          request: {
+            method: 'POST',
+            url: 'http://127.0.0.1:4010/express/collect',
+            headers: requestHeaders,
+            bodyPreview: '{"events":[{"n":1}]}',
+            bodyBytes: 20,
+          },
+          response: {
+            status: 200,
+            headers: { 'content-type': 'text/html' },
+            body: INJECTED_BODY,
+            beforeBodyEnded: false,
+          },
+          upstream: [
+            {
+              method: 'POST',
+              path: '/ingest',
+              headers: { 'x-forwarded-for': '203.0.113.7' },
+              body: '{"events":[{"n":1}]}',
+              bodyBytes: 20,
+            },
+          ],
         },
       ],
     }),
@@ -87,17 +161,27 @@ export function sampleResult(): RunResult {
       level: 'SHOULD',
       failures: [{ step: 3, level: 'SHOULD', message: 'expected status 429, got 202' }],
     }),
-    testCase('express', 'BODY/hold-open', 'skipped', { level: 'SHOULD', reason: 'relay does not implement early refusal', exchanges: [] }),
+    testCase('express', 'BODY/hold-open', 'skipped', {
+      level: 'SHOULD',
+      reason: 'relay does not implement early refusal',
+      exchanges: [],
+    }),
     testCase('fastify', 'ORIGIN/allowed', 'passed'),
     testCase('fastify', 'ORIGIN/foreign', 'passed'),
     testCase('fastify', 'CORS/preflight', 'passed'),
     testCase('fastify', 'RATE/window', 'passed', { level: 'SHOULD' }),
-    testCase('fastify', 'BODY/hold-open', 'skipped', { level: 'SHOULD', reason: 'relay does not implement early refusal', exchanges: [] }),
+    testCase('fastify', 'BODY/hold-open', 'skipped', {
+      level: 'SHOULD',
+      reason: 'relay does not implement early refusal',
+      exchanges: [],
+    }),
   ]);
 }
 
 /** The sample with its failure fixed: nothing failed. */
 export function passingResult(): RunResult {
   const { cases } = sampleResult();
-  return resultOf(cases.map((c) => (c.outcome === 'failed' ? { ...c, outcome: 'passed', failures: [] } : c)));
+  return resultOf(
+    cases.map((c) => (c.outcome === 'failed' ? { ...c, outcome: 'passed', failures: [] } : c)),
+  );
 }

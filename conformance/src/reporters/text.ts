@@ -4,7 +4,8 @@
  */
 
 /** C0 controls other than tab, LF and CR, DEL, C1 controls, lone surrogates and U+FFFE/U+FFFF. */
-const UNSAFE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const UNSAFE =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Replaces characters no report format may carry with a visible stand-in: a control picture (␀, ␛, ␡) or U+FFFD. */
 export function visible(text: string): string {

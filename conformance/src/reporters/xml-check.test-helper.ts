@@ -11,7 +11,8 @@ export interface XmlElement {
 }
 
 const NAME = '[A-Za-z_:][-A-Za-z0-9_.:]*';
-const INVALID_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const INVALID_CHAR =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const OPEN_TAG = new RegExp(`^<(${NAME})((?:\\s+${NAME}\\s*=\\s*(?:"[^"<]*"|'[^'<]*'))*)\\s*(/?)>`);
 const ATTRIBUTE = new RegExp(`(${NAME})\\s*=\\s*(?:"([^"<]*)"|'([^'<]*)')`, 'g');
 const CLOSE_TAG = new RegExp(`^</(${NAME})\\s*>`);
@@ -19,7 +20,10 @@ const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', a
 
 export function parseXml(xml: string): XmlElement {
   const invalid = INVALID_CHAR.exec(xml);
-  if (invalid) throw new Error(`invalid XML character U+${invalid[0].charCodeAt(0).toString(16)} at ${invalid.index}`);
+  if (invalid)
+    throw new Error(
+      `invalid XML character U+${invalid[0].charCodeAt(0).toString(16)} at ${invalid.index}`,
+    );
   let rest = xml.replace(/^<\?xml[^?]*\?>/, '');
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
@@ -33,13 +37,19 @@ export function parseXml(xml: string): XmlElement {
     const close = CLOSE_TAG.exec(rest);
     if (close) {
       const open = stack.pop();
-      if (open?.name !== close[1]) throw new Error(`</${close[1]}> closes <${open?.name ?? 'nothing'}>`);
+      if (open?.name !== close[1])
+        throw new Error(`</${close[1]}> closes <${open?.name ?? 'nothing'}>`);
       rest = rest.slice(close[0].length);
       continue;
     }
     const tag = OPEN_TAG.exec(rest);
     if (tag) {
-      const element: XmlElement = { name: tag[1] ?? '', attributes: parseAttributes(tag[2] ?? ''), children: [], text: '' };
+      const element: XmlElement = {
+        name: tag[1] ?? '',
+        attributes: parseAttributes(tag[2] ?? ''),
+        children: [],
+        text: '',
+      };
       const parent = stack.at(-1);
       if (parent) parent.children.push(element);
       else if (root) throw new Error('more than one root element');
@@ -73,11 +83,15 @@ function parseAttributes(source: string): Record<string, string> {
 }
 
 function decode(text: string): string {
-  if (/&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);)/.test(text)) throw new Error(`bare & in ${text.slice(0, 40)}`);
+  if (/&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);)/.test(text))
+    throw new Error(`bare & in ${text.slice(0, 40)}`);
   return text.replace(/&(#x[0-9A-Fa-f]+|#[0-9]+|[a-z]+);/g, (_, ref: string) => {
     if (!ref.startsWith('#')) return NAMED[ref] ?? '';
-    const char = String.fromCodePoint(ref.startsWith('#x') ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10));
-    if (INVALID_CHAR.test(char)) throw new Error(`character reference &${ref}; is not an XML character`);
+    const char = String.fromCodePoint(
+      ref.startsWith('#x') ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10),
+    );
+    if (INVALID_CHAR.test(char))
+      throw new Error(`character reference &${ref}; is not an XML character`);
     return char;
   });
 }

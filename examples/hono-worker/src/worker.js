@@ -10,7 +10,15 @@ import { posternRelay, posternTunnel } from '@postern/hono';
 const allowedOrigins = env.ALLOWED_ORIGINS.split(',');
 
 const app = new Hono();
-app.all('/debugbundle/browser', posternRelay({ projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN, endpoint: env.DEBUGBUNDLE_ENDPOINT, allowedOrigins, getConnInfo }));
+app.all(
+  '/debugbundle/browser',
+  posternRelay({
+    projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN,
+    endpoint: env.DEBUGBUNDLE_ENDPOINT,
+    allowedOrigins,
+    getConnInfo,
+  }),
+);
 app.use(posternTunnel({ dsns: [env.SENTRY_DSN], managedPaths: true, allowedOrigins, getConnInfo }));
 
 export default app;

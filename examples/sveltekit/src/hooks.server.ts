@@ -4,4 +4,6 @@ import { tunnelOptions } from '$lib/server/relay-options.js';
 
 // The tunnel answers its own paths before any route: /postern/tunnel, and with managedPaths the path
 // Sentry.init({ dsn, tunnel: true }) derives from each DSN. Every other request goes on to the app.
-export const handle: Handle = tunnelOptions ? posternTunnelHandle(tunnelOptions) : ({ event, resolve }) => resolve(event);
+export const handle: Handle = tunnelOptions
+  ? posternTunnelHandle(tunnelOptions)
+  : ({ event, resolve }) => resolve(event);

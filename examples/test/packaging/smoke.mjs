@@ -16,16 +16,27 @@ const batch = JSON.stringify({
       event_type: 'frontend_breadcrumb',
       sdk_name: '@debugbundle/sdk-browser',
       sdk_version: '1.4.0',
-      service: { name: 'checkout-web', runtime: 'browser', framework: null, environment: 'production' },
+      service: {
+        name: 'checkout-web',
+        runtime: 'browser',
+        framework: null,
+        environment: 'production',
+      },
       occurred_at: new Date().toISOString(),
       correlation: { request_id: null, trace_id: null, session_id: null, user_id_hash: null },
-      payload: { breadcrumb_type: 'route_change', route: '/checkout', data: { route: '/checkout' } },
+      payload: {
+        breadcrumb_type: 'route_change',
+        route: '/checkout',
+        data: { route: '/checkout' },
+      },
     },
   ],
 });
 
 function listen(server) {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(server.address().port)),
+  );
 }
 
 // The upstream the relays forward to: counts deliveries and accepts them.
@@ -36,9 +47,18 @@ const upstream = createServer((req, res) => {
     res.writeHead(202, { 'content-type': 'application/json' }).end('{}');
   });
 });
-const options = { projectToken: 'srv-smoke-token', allowedOrigins: [ORIGIN], endpoint: `http://127.0.0.1:${await listen(upstream)}/v1/events` };
+const options = {
+  projectToken: 'srv-smoke-token',
+  allowedOrigins: [ORIGIN],
+  endpoint: `http://127.0.0.1:${await listen(upstream)}/v1/events`,
+};
 
-const request = (url) => new Request(url, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: batch });
+const request = (url) =>
+  new Request(url, {
+    method: 'POST',
+    headers: { origin: ORIGIN, 'content-type': 'application/json' },
+    body: batch,
+  });
 
 async function overHttp(server) {
   const port = await listen(server);
@@ -93,8 +113,15 @@ const mounts = {
     return overHttp(
       createServer(async (req, res) => {
         const webRequest = await getRequest({ request: req, base: 'http://127.0.0.1' });
-        const event = { request: webRequest, url: new URL(webRequest.url), getClientAddress: () => req.socket.remoteAddress };
-        await setResponse(res, await handle({ event, resolve: async () => new Response('not found', { status: 404 }) }));
+        const event = {
+          request: webRequest,
+          url: new URL(webRequest.url),
+          getClientAddress: () => req.socket.remoteAddress,
+        };
+        await setResponse(
+          res,
+          await handle({ event, resolve: async () => new Response('not found', { status: 404 }) }),
+        );
       }),
     );
   },
@@ -104,6 +131,14 @@ for (const [name, mount] of Object.entries(mounts)) {
   const before = delivered;
   const response = await mount();
   const cjsExports = Object.keys(require(`@postern/${name}`)).sort();
-  console.log(JSON.stringify({ name, status: response.status, body: await response.json(), delivered: delivered - before, cjsExports }));
+  console.log(
+    JSON.stringify({
+      name,
+      status: response.status,
+      body: await response.json(),
+      delivered: delivered - before,
+      cjsExports,
+    }),
+  );
 }
 upstream.close();

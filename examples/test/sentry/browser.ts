@@ -2,7 +2,16 @@ import { access } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /**
  * Debian's Chromium driven by playwright-core, never a downloaded browser. Playwright gives it a fresh
@@ -12,7 +21,9 @@ export async function launchChromium(): Promise<Browser> {
   try {
     await access(CHROMIUM);
   } catch {
-    throw new Error(`${CHROMIUM} is missing: this test drives Debian's Chromium. Install it with: apt-get install chromium`);
+    throw new Error(
+      `${CHROMIUM} is missing: this test drives Debian's Chromium. Install it with: apt-get install chromium`,
+    );
   }
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
 }
@@ -60,12 +71,18 @@ export function recordTunnelPosts(page: Page, tunnelPath: string): TunnelPost[] 
 }
 
 /** Polls `check` every 25 ms until it is true, or fails with `what` after `timeoutMs`. */
-export async function waitUntil(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+export async function waitUntil(
+  what: string,
+  check: () => boolean,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));

@@ -26,12 +26,17 @@ export function parseEnvelope(bytes: Buffer): Envelope {
   const items: EnvelopeItem[] = [];
   while (at < bytes.length) {
     const headerEnd = lineEnd(bytes, at);
-    const itemHeader = JSON.parse(bytes.subarray(at, headerEnd).toString('utf8')) as EnvelopeItem['header'];
+    const itemHeader = JSON.parse(
+      bytes.subarray(at, headerEnd).toString('utf8'),
+    ) as EnvelopeItem['header'];
     at = headerEnd + 1;
     let payloadEnd: number;
     if (typeof itemHeader.length === 'number') {
       payloadEnd = at + itemHeader.length;
-      if (payloadEnd > bytes.length) throw new Error(`item ${itemHeader.type} says ${itemHeader.length} bytes but only ${bytes.length - at} remain`);
+      if (payloadEnd > bytes.length)
+        throw new Error(
+          `item ${itemHeader.type} says ${itemHeader.length} bytes but only ${bytes.length - at} remain`,
+        );
     } else {
       payloadEnd = lineEnd(bytes, at);
     }

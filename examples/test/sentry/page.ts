@@ -9,7 +9,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** The installed `@sentry/browser` version, read from the package itself. */
 export async function sentryVersion(): Promise<string> {
   const require = createRequire(join(root, 'package.json'));
-  const manifest = JSON.parse(await readFile(require.resolve('@sentry/browser/package.json'), 'utf8')) as { version: string };
+  const manifest = JSON.parse(
+    await readFile(require.resolve('@sentry/browser/package.json'), 'utf8'),
+  ) as { version: string };
   return manifest.version;
 }
 
@@ -21,7 +23,12 @@ export async function sentryVersion(): Promise<string> {
  */
 export async function buildSdkBundle(): Promise<string> {
   const result = await build({
-    stdin: { contents: "export * from '@sentry/browser';", resolveDir: root, sourcefile: 'sentry-entry.js', loader: 'js' },
+    stdin: {
+      contents: "export * from '@sentry/browser';",
+      resolveDir: root,
+      sourcefile: 'sentry-entry.js',
+      loader: 'js',
+    },
     bundle: true,
     format: 'iife',
     globalName: 'Sentry',

@@ -38,8 +38,19 @@ export async function startSink(): Promise<Sink> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const answer = script.shift() ?? { status: 200, headers: { 'content-type': 'application/json' }, body: '{"id":"00000000000000000000000000000000"}' };
-      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks), answered: answer.status });
+      const answer = script.shift() ?? {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: '{"id":"00000000000000000000000000000000"}',
+      };
+      requests.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body: Buffer.concat(chunks),
+        answered: answer.status,
+      });
       res.writeHead(answer.status, answer.headers ?? {}).end(answer.body ?? '');
     });
   });

@@ -3,7 +3,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitForPort } from '@postern/conformance';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'packages', 'cli', 'bin', 'postern.mjs');
+const BIN = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  'packages',
+  'cli',
+  'bin',
+  'postern.mjs',
+);
 
 export interface Standalone {
   port: number;
@@ -12,13 +21,29 @@ export interface Standalone {
 }
 
 /** `postern serve` on `port` as its own process (the built CLI), configured through an environment variable. */
-export async function startStandalone(port: number, config: Record<string, unknown>): Promise<Standalone> {
+export async function startStandalone(
+  port: number,
+  config: Record<string, unknown>,
+): Promise<Standalone> {
   let output = '';
   let exit: string | undefined;
-  const child = spawn(process.execPath, [BIN, 'serve', '--config-env', 'POSTERN_SENTRY_E2E_CONFIG', '--host', '127.0.0.1', '--port', String(port)], {
-    env: { ...process.env, POSTERN_SENTRY_E2E_CONFIG: JSON.stringify(config) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'serve',
+      '--config-env',
+      'POSTERN_SENTRY_E2E_CONFIG',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+    ],
+    {
+      env: { ...process.env, POSTERN_SENTRY_E2E_CONFIG: JSON.stringify(config) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString('utf8')).slice(-20_000);
   };
@@ -34,7 +59,9 @@ export async function startStandalone(port: number, config: Record<string, unkno
     await waitForPort(port, 20_000, () => exit);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`postern serve did not listen on ${port}: ${error instanceof Error ? error.message : String(error)}\n${output}`);
+    throw new Error(
+      `postern serve did not listen on ${port}: ${error instanceof Error ? error.message : String(error)}\n${output}`,
+    );
   }
   return {
     port,

@@ -9,7 +9,11 @@ const allowedOrigins = process.env.ALLOWED_ORIGINS.split(',');
 
 export default createWebHandler(
   [
-    createRelay({ projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN, endpoint: process.env.DEBUGBUNDLE_ENDPOINT, allowedOrigins }),
+    createRelay({
+      projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN,
+      endpoint: process.env.DEBUGBUNDLE_ENDPOINT,
+      allowedOrigins,
+    }),
     createTunnel({ dsns: [process.env.SENTRY_DSN], managedPaths: true, allowedOrigins }),
   ],
   { clientAddress: vercelClientAddress },

@@ -1,6 +1,11 @@
 // The Worker the conformance matrix runs: worker.js's handler, configured from the profile the runner
 // passes (the POSTERN_PROTOCOL and POSTERN_PROFILE bindings) instead of the example's vars.
-import { cloudflareClientAddress, createRelay, createTunnel, createWebHandler } from '@postern/core';
+import {
+  cloudflareClientAddress,
+  createRelay,
+  createTunnel,
+  createWebHandler,
+} from '@postern/core';
 import { optionsFromEnv } from '../../options.mjs';
 
 let handle;
@@ -9,7 +14,10 @@ export default {
   fetch(request, env) {
     if (handle === undefined) {
       const { relayOptions, tunnelOptions } = optionsFromEnv(env);
-      handle = createWebHandler(relayOptions ? createRelay(relayOptions) : createTunnel(tunnelOptions), { clientAddress: cloudflareClientAddress });
+      handle = createWebHandler(
+        relayOptions ? createRelay(relayOptions) : createTunnel(tunnelOptions),
+        { clientAddress: cloudflareClientAddress },
+      );
     }
     return handle(request);
   },

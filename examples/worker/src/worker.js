@@ -1,4 +1,9 @@
-import { cloudflareClientAddress, createRelay, createTunnel, createWebHandler } from '@postern/core';
+import {
+  cloudflareClientAddress,
+  createRelay,
+  createTunnel,
+  createWebHandler,
+} from '@postern/core';
 
 /**
  * The relay on /debugbundle/browser and the Sentry tunnel on /postern/tunnel and the path
@@ -7,7 +12,11 @@ import { cloudflareClientAddress, createRelay, createTunnel, createWebHandler } 
  */
 function compile(env) {
   const allowedOrigins = env.ALLOWED_ORIGINS.split(',');
-  const relay = createRelay({ projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN, endpoint: env.DEBUGBUNDLE_ENDPOINT, allowedOrigins });
+  const relay = createRelay({
+    projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN,
+    endpoint: env.DEBUGBUNDLE_ENDPOINT,
+    allowedOrigins,
+  });
   const tunnel = createTunnel({ dsns: [env.SENTRY_DSN], managedPaths: true, allowedOrigins });
   return createWebHandler([relay, tunnel], { clientAddress: cloudflareClientAddress });
 }

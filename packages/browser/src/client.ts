@@ -79,19 +79,26 @@ interface Entry {
 }
 
 function nonEmpty(name: string, value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new TypeError(`@postern/browser: init({ ${name} }) must be a non-empty string, got ${JSON.stringify(value)}.`);
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new TypeError(
+      `@postern/browser: init({ ${name} }) must be a non-empty string, got ${JSON.stringify(value)}.`,
+    );
   return value;
 }
 
 function count(name: string, value: number | undefined, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min) throw new TypeError(`@postern/browser: init({ ${name} }) must be a whole number of at least ${min}, got ${String(value)}.`);
+  if (!Number.isInteger(value) || value < min)
+    throw new TypeError(
+      `@postern/browser: init({ ${name} }) must be a whole number of at least ${min}, got ${String(value)}.`,
+    );
   return value;
 }
 
 const encoder = new TextEncoder();
 const byteLength = (text: string): number => encoder.encode(text).length;
-const serialise = (entries: readonly Entry[]): string => JSON.stringify({ batch: entries.map((entry) => entry.event) });
+const serialise = (entries: readonly Entry[]): string =>
+  JSON.stringify({ batch: entries.map((entry) => entry.event) });
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /** Runs `work`; whatever it throws stays here: telemetry never breaks the page. */
@@ -115,16 +122,22 @@ function safely(work: () => void): void {
  */
 export function init(options: InitOptions): PosternClient {
   const endpoint = nonEmpty('endpoint', options.endpoint);
-  const sender: Sender = { service: nonEmpty('service', options.service), environment: nonEmpty('environment', options.environment), sessionId: uuid() };
+  const sender: Sender = {
+    service: nonEmpty('service', options.service),
+    environment: nonEmpty('environment', options.environment),
+    sessionId: uuid(),
+  };
   const flushIntervalMs = count('flushIntervalMs', options.flushIntervalMs, 3000);
   const maxBatchSize = count('maxBatchSize', options.maxBatchSize, 20);
   const maxQueueSize = count('maxQueueSize', options.maxQueueSize, 100);
   const maxBreadcrumbs = count('maxBreadcrumbs', options.maxBreadcrumbs, 20, 0);
 
-  const win: (Window & typeof globalThis) | undefined = typeof window === 'undefined' ? undefined : window;
+  const win: (Window & typeof globalThis) | undefined =
+    typeof window === 'undefined' ? undefined : window;
   // The unwrapped fetch, taken before the wrapper below: the client's own requests are never reported.
   const baseFetch = (win ?? globalThis).fetch;
-  if (typeof baseFetch !== 'function') throw new TypeError('@postern/browser: this environment has no fetch.');
+  if (typeof baseFetch !== 'function')
+    throw new TypeError('@postern/browser: this environment has no fetch.');
   const fetchBatch: FetchFunction = (input, init) => baseFetch.call(win ?? globalThis, input, init);
   let endpointUrl: URL | undefined;
   try {
@@ -169,7 +182,10 @@ export function init(options: InitOptions): PosternClient {
 
   function capture(error: unknown, source: ExceptionSource): string | undefined {
     if (closed) return undefined;
-    return enqueue(envelope(sender, 'frontend_exception', exceptionPayload(error, source, crumbs)), true);
+    return enqueue(
+      envelope(sender, 'frontend_exception', exceptionPayload(error, source, crumbs)),
+      true,
+    );
   }
 
   function record(type: BreadcrumbType, data: unknown): string | undefined {
@@ -196,7 +212,13 @@ export function init(options: InitOptions): PosternClient {
     while (queue.length > 0 && Date.now() >= retryAt) {
       const batch = { entries: queue.splice(0, maxBatchSize), handedOff: false };
       inFlight = batch;
-      const outcome = await postBatch(fetchBatch, endpoint, serialise(batch.entries), false, batch.entries.length);
+      const outcome = await postBatch(
+        fetchBatch,
+        endpoint,
+        serialise(batch.entries),
+        false,
+        batch.entries.length,
+      );
       inFlight = undefined;
       if (!settle(batch.entries, outcome)) return;
     }
@@ -243,7 +265,9 @@ export function init(options: InitOptions): PosternClient {
   /** Waits `Retry-After` when the relay gave one, else 1 s doubling per failure up to a minute, with jitter. */
   function backOff(retryAfterMs: number | undefined): void {
     failures++;
-    const delay = retryAfterMs ?? Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
+    const delay =
+      retryAfterMs ??
+      Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
     retryAt = Date.now() + delay;
   }
 
@@ -263,7 +287,10 @@ export function init(options: InitOptions): PosternClient {
       entries.push(...inFlight.entries);
     }
     entries.push(...queue.splice(0));
-    const ordered = [...entries.filter((entry) => entry.exception), ...entries.filter((entry) => !entry.exception)];
+    const ordered = [
+      ...entries.filter((entry) => entry.exception),
+      ...entries.filter((entry) => !entry.exception),
+    ];
     for (const chunk of chunks(ordered)) {
       const body = serialise(chunk);
       const bytes = byteLength(body);
@@ -271,7 +298,9 @@ export function init(options: InitOptions): PosternClient {
         stats.beaconed += chunk.length;
         continue;
       }
-      void postBatch(fetchBatch, endpoint, body, bytes <= KEEPALIVE_MAX_BYTES, chunk.length).then((outcome) => settle(chunk, outcome));
+      void postBatch(fetchBatch, endpoint, body, bytes <= KEEPALIVE_MAX_BYTES, chunk.length).then(
+        (outcome) => settle(chunk, outcome),
+      );
     }
   }
 
@@ -306,14 +335,22 @@ export function init(options: InitOptions): PosternClient {
 
   // What the client listens to and wraps; each step is undone by close().
 
-  function listen(target: EventTarget | undefined, type: string, handler: (event: Event) => void): void {
+  function listen(
+    target: EventTarget | undefined,
+    type: string,
+    handler: (event: Event) => void,
+  ): void {
     if (target === undefined) return;
     const listener = (event: Event): void => safely(() => handler(event));
     target.addEventListener(type, listener);
     undo.push(() => target.removeEventListener(type, listener));
   }
 
-  function patch<T extends object, K extends keyof T>(target: T, key: K, wrap: (original: T[K]) => T[K]): void {
+  function patch<T extends object, K extends keyof T>(
+    target: T,
+    key: K,
+    wrap: (original: T[K]) => T[K],
+  ): void {
     const original = target[key];
     const wrapped = wrap(original);
     target[key] = wrapped;
@@ -337,7 +374,9 @@ export function init(options: InitOptions): PosternClient {
         if (error === undefined && message === undefined) return;
         capture(error, { via: 'window_error', window: { message, filename, lineno, colno } });
       });
-      listen(win, 'unhandledrejection', (event) => capture((event as PromiseRejectionEvent).reason, { via: 'unhandled_rejection' }));
+      listen(win, 'unhandledrejection', (event) =>
+        capture((event as PromiseRejectionEvent).reason, { via: 'unhandled_rejection' }),
+      );
     }
 
     if (options.captureRoutes !== false && win.history && win.location) {
@@ -365,35 +404,51 @@ export function init(options: InitOptions): PosternClient {
         safely(() => {
           if (closed) return;
           const payload = requestPayload(method, url, status, now() - started);
-          remember(breadcrumb('network_request', { method: payload.method, path: payload.path, status }));
+          remember(
+            breadcrumb('network_request', { method: payload.method, path: payload.path, status }),
+          );
           enqueue(envelope(sender, 'request_event', payload), false);
         });
-      patch(win, 'fetch', (original) =>
-        function (this: unknown, input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-          const started = now();
-          const pending = original.call(this, input, init);
-          let method = 'GET';
-          let url: URL;
-          try {
-            const request = typeof Request !== 'undefined' && input instanceof Request ? input : undefined;
-            url = new URL(request ? request.url : String(input), win.location.href);
-            method = init?.method ?? request?.method ?? 'GET';
-          } catch {
-            return pending;
-          }
-          if (endpointUrl && url.origin === endpointUrl.origin && url.pathname === endpointUrl.pathname) return pending;
-          return pending.then(
-            (response) => {
-              if (response.status >= 400) failed(method, url, response.status, started);
-              return response;
-            },
-            (error: unknown) => {
-              // The page called abort(): not a failure of the request.
-              if ((error as { name?: unknown } | null)?.name !== 'AbortError') failed(method, url, 0, started);
-              throw error;
-            },
-          );
-        } as typeof fetch,
+      patch(
+        win,
+        'fetch',
+        (original) =>
+          function (
+            this: unknown,
+            input: RequestInfo | URL,
+            init?: RequestInit,
+          ): Promise<Response> {
+            const started = now();
+            const pending = original.call(this, input, init);
+            let method = 'GET';
+            let url: URL;
+            try {
+              const request =
+                typeof Request !== 'undefined' && input instanceof Request ? input : undefined;
+              url = new URL(request ? request.url : String(input), win.location.href);
+              method = init?.method ?? request?.method ?? 'GET';
+            } catch {
+              return pending;
+            }
+            if (
+              endpointUrl &&
+              url.origin === endpointUrl.origin &&
+              url.pathname === endpointUrl.pathname
+            )
+              return pending;
+            return pending.then(
+              (response) => {
+                if (response.status >= 400) failed(method, url, response.status, started);
+                return response;
+              },
+              (error: unknown) => {
+                // The page called abort(): not a failure of the request.
+                if ((error as { name?: unknown } | null)?.name !== 'AbortError')
+                  failed(method, url, 0, started);
+                throw error;
+              },
+            );
+          } as typeof fetch,
       );
     }
   }
@@ -403,7 +458,10 @@ export function init(options: InitOptions): PosternClient {
     captureException: (error) => capture(error, { via: 'capture' }),
     addBreadcrumb(type, data) {
       if (!BREADCRUMB_TYPES.includes(type)) {
-        if (typeof console !== 'undefined') console.warn(`@postern/browser: addBreadcrumb type must be one of ${BREADCRUMB_TYPES.join(', ')}; got ${JSON.stringify(type)}, not sent.`);
+        if (typeof console !== 'undefined')
+          console.warn(
+            `@postern/browser: addBreadcrumb type must be one of ${BREADCRUMB_TYPES.join(', ')}; got ${JSON.stringify(type)}, not sent.`,
+          );
         return undefined;
       }
       return record(type, data);

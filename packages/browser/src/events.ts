@@ -6,11 +6,23 @@ declare const __POSTERN_BROWSER_VERSION__: string | undefined;
 export const SCHEMA_VERSION = '2026-03-01';
 export const SDK_NAME = '@postern/browser';
 /** The package version, baked in by the build; `0.0.0-dev` when the sources run unbuilt (tests). */
-export const SDK_VERSION = typeof __POSTERN_BROWSER_VERSION__ === 'string' ? __POSTERN_BROWSER_VERSION__ : '0.0.0-dev';
+export const SDK_VERSION =
+  typeof __POSTERN_BROWSER_VERSION__ === 'string' ? __POSTERN_BROWSER_VERSION__ : '0.0.0-dev';
 
 export type EventType = 'frontend_exception' | 'frontend_breadcrumb' | 'request_event';
-export type BreadcrumbType = 'route_change' | 'click' | 'form_submit' | 'console_log' | 'network_request';
-export const BREADCRUMB_TYPES: readonly BreadcrumbType[] = ['route_change', 'click', 'form_submit', 'console_log', 'network_request'];
+export type BreadcrumbType =
+  | 'route_change'
+  | 'click'
+  | 'form_submit'
+  | 'console_log'
+  | 'network_request';
+export const BREADCRUMB_TYPES: readonly BreadcrumbType[] = [
+  'route_change',
+  'click',
+  'form_submit',
+  'console_log',
+  'network_request',
+];
 
 /** One event as it goes into `{"batch": [...]}`. */
 export interface BrowserEvent {
@@ -47,23 +59,40 @@ const MAX_STACK = 16_000;
 export function uuid(): string {
   const crypto = globalThis.crypto;
   if (typeof crypto?.randomUUID === 'function') return crypto.randomUUID();
-  const bytes = typeof crypto?.getRandomValues === 'function' ? crypto.getRandomValues(new Uint8Array(16)) : Uint8Array.from({ length: 16 }, () => Math.floor(Math.random() * 256));
+  const bytes =
+    typeof crypto?.getRandomValues === 'function'
+      ? crypto.getRandomValues(new Uint8Array(16))
+      : Uint8Array.from({ length: 16 }, () => Math.floor(Math.random() * 256));
   bytes[6] = (bytes[6]! & 0x0f) | 0x40;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export function envelope(sender: Sender, eventType: EventType, payload: Record<string, unknown>): BrowserEvent {
+export function envelope(
+  sender: Sender,
+  eventType: EventType,
+  payload: Record<string, unknown>,
+): BrowserEvent {
   return {
     schema_version: SCHEMA_VERSION,
     event_id: uuid(),
     event_type: eventType,
     sdk_name: SDK_NAME,
     sdk_version: SDK_VERSION,
-    service: { name: sender.service, runtime: 'browser', framework: null, environment: sender.environment },
+    service: {
+      name: sender.service,
+      runtime: 'browser',
+      framework: null,
+      environment: sender.environment,
+    },
     occurred_at: new Date().toISOString(),
-    correlation: { request_id: null, trace_id: null, session_id: sender.sessionId, user_id_hash: null },
+    correlation: {
+      request_id: null,
+      trace_id: null,
+      session_id: sender.sessionId,
+      user_id_hash: null,
+    },
     payload,
   };
 }
@@ -88,14 +117,21 @@ export function snapshot(data: unknown): Record<string, unknown> {
   if (data === undefined || data === null) return {};
   try {
     const copy: unknown = JSON.parse(JSON.stringify(data));
-    return typeof copy === 'object' && copy !== null && !Array.isArray(copy) ? (copy as Record<string, unknown>) : { value: copy };
+    return typeof copy === 'object' && copy !== null && !Array.isArray(copy)
+      ? (copy as Record<string, unknown>)
+      : { value: copy };
   } catch {
     return { unserialisable: true };
   }
 }
 
 export function breadcrumb(type: BreadcrumbType, data: unknown): Breadcrumb {
-  return { breadcrumb_type: type, route: currentRoute(), data: snapshot(data), ts: new Date().toISOString() };
+  return {
+    breadcrumb_type: type,
+    route: currentRoute(),
+    data: snapshot(data),
+    ts: new Date().toISOString(),
+  };
 }
 
 export function breadcrumbPayload(crumb: Breadcrumb): Record<string, unknown> {
@@ -123,7 +159,8 @@ export function browserOf(userAgent: string | undefined): { name: string; versio
 /** A preview of any thrown or rejected value, for messages. */
 function preview(value: unknown): string {
   if (typeof value === 'string') return value;
-  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return String(value);
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol')
+    return String(value);
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
@@ -138,7 +175,8 @@ interface ErrorLike {
 }
 
 const isErrorLike = (value: unknown): value is ErrorLike =>
-  value instanceof Error || (typeof value === 'object' && value !== null && typeof (value as ErrorLike).message === 'string');
+  value instanceof Error ||
+  (typeof value === 'object' && value !== null && typeof (value as ErrorLike).message === 'string');
 
 /** What the `window` `error` event said about an uncaught error. */
 export interface WindowErrorDetails {
@@ -154,10 +192,15 @@ export interface ExceptionSource {
   window?: WindowErrorDetails;
 }
 
-const lineNumber = (value: number | undefined): number | null => (typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : null);
+const lineNumber = (value: number | undefined): number | null =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : null;
 
 /** The payload of a `frontend_exception`: name, message and stack (never empty), the browser, the route and recent breadcrumbs. */
-export function exceptionPayload(error: unknown, source: ExceptionSource, breadcrumbs: readonly Breadcrumb[]): Record<string, unknown> {
+export function exceptionPayload(
+  error: unknown,
+  source: ExceptionSource,
+  breadcrumbs: readonly Breadcrumb[],
+): Record<string, unknown> {
   const details = source.window;
   let name: string;
   let message: string;
@@ -166,9 +209,16 @@ export function exceptionPayload(error: unknown, source: ExceptionSource, breadc
     message = text(error.message, '(no message)');
   } else {
     name = source.via === 'unhandled_rejection' ? 'UnhandledRejection' : 'Error';
-    message = text((error === undefined || error === null) && details ? details.message : preview(error), '(no message)');
+    message = text(
+      (error === undefined || error === null) && details ? details.message : preview(error),
+      '(no message)',
+    );
   }
-  const stack = text(isErrorLike(error) ? error.stack : undefined, `${name}: ${message}`, MAX_STACK);
+  const stack = text(
+    isErrorLike(error) ? error.stack : undefined,
+    `${name}: ${message}`,
+    MAX_STACK,
+  );
   const payload: Record<string, unknown> = {
     name,
     message,
@@ -194,16 +244,30 @@ export function exceptionPayload(error: unknown, source: ExceptionSource, breadc
 }
 
 function rejectionReason(reason: unknown): Record<string, unknown> {
-  if (isErrorLike(reason)) return { kind: 'error', name: text(reason.name, 'Error', 200), message: text(reason.message, '(no message)') };
-  if (typeof reason === 'string') return reason === '' ? { kind: 'string' } : { kind: 'string', preview: text(reason, '(empty)', 500) };
+  if (isErrorLike(reason))
+    return {
+      kind: 'error',
+      name: text(reason.name, 'Error', 200),
+      message: text(reason.message, '(no message)'),
+    };
+  if (typeof reason === 'string')
+    return reason === ''
+      ? { kind: 'string' }
+      : { kind: 'string', preview: text(reason, '(empty)', 500) };
   if (reason === null) return { kind: 'null' };
   if (reason === undefined) return { kind: 'undefined' };
-  if (typeof reason === 'object') return { kind: 'object', preview: text(preview(reason), '(object)', 500) };
+  if (typeof reason === 'object')
+    return { kind: 'object', preview: text(preview(reason), '(object)', 500) };
   return { kind: 'unknown', preview: text(preview(reason), '(unknown)', 500) };
 }
 
 /** The payload of a `request_event` for a request the page made that failed (status 0: no answer). */
-export function requestPayload(method: string, url: URL, status: number, durationMs: number): Record<string, unknown> {
+export function requestPayload(
+  method: string,
+  url: URL,
+  status: number,
+  durationMs: number,
+): Record<string, unknown> {
   return {
     method: text(method.toUpperCase(), 'GET', 20),
     path: url.pathname || '/',

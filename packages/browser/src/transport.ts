@@ -1,7 +1,11 @@
 // One POST of a batch to the relay, and what its answer means for the events in it.
 
 /** Item reasons an acknowledgement may give that mean "later", not "never" (DebugBundle's ingestion reasons). */
-const RETRYABLE_REASONS = new Set(['rate_limited', 'monthly_quota_exceeded', 'analytics_quota_exceeded']);
+const RETRYABLE_REASONS = new Set([
+  'rate_limited',
+  'monthly_quota_exceeded',
+  'analytics_quota_exceeded',
+]);
 
 export type SendOutcome =
   /** 2xx. `retry`: indexes of events the acknowledgement asked to send again later; `rejected`: events refused for good. */
@@ -19,10 +23,22 @@ export type FetchFunction = (input: string, init: RequestInit) => Promise<Respon
  * none, so it answers without needing `Access-Control-Allow-Credentials`. Beacons are another matter (see
  * client.ts).
  */
-export async function postBatch(fetch: FetchFunction, endpoint: string, body: string, keepalive: boolean, count: number): Promise<SendOutcome> {
+export async function postBatch(
+  fetch: FetchFunction,
+  endpoint: string,
+  body: string,
+  keepalive: boolean,
+  count: number,
+): Promise<SendOutcome> {
   let response: Response;
   try {
-    response = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body, credentials: 'same-origin', keepalive });
+    response = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      credentials: 'same-origin',
+      keepalive,
+    });
   } catch {
     return { kind: 'retry' };
   }
@@ -34,15 +50,22 @@ export async function postBatch(fetch: FetchFunction, endpoint: string, body: st
     return retryAfterMs === undefined ? { kind: 'retry' } : { kind: 'retry', retryAfterMs };
   }
   const code = typeof answer?.error === 'string' ? answer.error : undefined;
-  const accepted = typeof answer?.accepted === 'number' && answer.accepted >= 0 ? Math.min(answer.accepted, count) : 0;
-  return code === undefined ? { kind: 'refused', status, accepted } : { kind: 'refused', status, code, accepted };
+  const accepted =
+    typeof answer?.accepted === 'number' && answer.accepted >= 0
+      ? Math.min(answer.accepted, count)
+      : 0;
+  return code === undefined
+    ? { kind: 'refused', status, accepted }
+    : { kind: 'refused', status, code, accepted };
 }
 
 /** The answer's JSON object, or undefined (no body, not JSON, cut off). */
 async function readJson(response: Response): Promise<Record<string, unknown> | undefined> {
   try {
     const value: unknown = JSON.parse(await response.text());
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -61,7 +84,14 @@ function acknowledgement(answer: Record<string, unknown> | undefined, count: num
   for (const error of errors) {
     if (typeof error !== 'object' || error === null) continue;
     const { index, reason } = error as { index?: unknown; reason?: unknown };
-    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= count || seen.has(index)) continue;
+    if (
+      typeof index !== 'number' ||
+      !Number.isInteger(index) ||
+      index < 0 ||
+      index >= count ||
+      seen.has(index)
+    )
+      continue;
     seen.add(index);
     if (typeof reason === 'string' && RETRYABLE_REASONS.has(reason)) retry.push(index);
     else rejected++;

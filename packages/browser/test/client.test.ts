@@ -20,7 +20,9 @@ async function advance(ms: number): Promise<void> {
 const ids = (batch: Array<{ event_id: string }>): string[] => batch.map((event) => event.event_id);
 
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+  vi.useFakeTimers({
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+  });
   page = fakePage();
 });
 
@@ -37,8 +39,12 @@ describe('init', () => {
   it('refuses options it cannot send with, naming the option', () => {
     expect(() => init({ endpoint: '', service: 'web', environment: 'prod' })).toThrow(/endpoint/);
     expect(() => init({ endpoint: ENDPOINT, service: '', environment: 'prod' })).toThrow(/service/);
-    expect(() => init({ endpoint: ENDPOINT, service: 'web', environment: ' ' })).toThrow(/environment/);
-    expect(() => init({ endpoint: ENDPOINT, service: 'web', environment: 'prod', maxBatchSize: 0 })).toThrow(/maxBatchSize/);
+    expect(() => init({ endpoint: ENDPOINT, service: 'web', environment: ' ' })).toThrow(
+      /environment/,
+    );
+    expect(() =>
+      init({ endpoint: ENDPOINT, service: 'web', environment: 'prod', maxBatchSize: 0 }),
+    ).toThrow(/maxBatchSize/);
   });
 });
 
@@ -54,8 +60,17 @@ describe('batching', () => {
     expect(page.posts).toHaveLength(1);
     const [post] = page.posts;
     expect(post?.url).toBe(ENDPOINT);
-    expect(post?.init).toMatchObject({ method: 'POST', headers: { 'content-type': 'application/json' }, credentials: 'same-origin', keepalive: false });
-    expect(post?.batch.map((event) => event.event_type)).toEqual(['frontend_breadcrumb', 'frontend_breadcrumb', 'frontend_exception']);
+    expect(post?.init).toMatchObject({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      credentials: 'same-origin',
+      keepalive: false,
+    });
+    expect(post?.batch.map((event) => event.event_type)).toEqual([
+      'frontend_breadcrumb',
+      'frontend_breadcrumb',
+      'frontend_exception',
+    ]);
     expect(Object.keys(JSON.parse(String(post?.init.body)) as object)).toEqual(['batch']);
     expect(postern.stats()).toMatchObject({ queued: 0, sent: 3, dropped: 0, refused: 0 });
   });
@@ -132,7 +147,9 @@ describe('answers', () => {
   it('429 with Retry-After: keeps the batch, waits that long, then sends the same event_ids', async () => {
     const postern = start();
     const sent = [postern.addBreadcrumb('click', {}), postern.captureException(new Error('x'))];
-    page.answers.push(() => json(429, { error: 'rate_limited', message: 'slow down' }, { 'retry-after': '10' }));
+    page.answers.push(() =>
+      json(429, { error: 'rate_limited', message: 'slow down' }, { 'retry-after': '10' }),
+    );
     await postern.flush();
     expect(postern.stats().queued).toBe(2);
     await advance(9000);
@@ -142,24 +159,27 @@ describe('answers', () => {
     expect(ids(page.posts[1]?.batch ?? [])).toEqual(sent);
   });
 
-  it.each([408, 500, 502, 503, 504])('%i: keeps the batch and retries it with backoff', async (status) => {
-    vi.spyOn(Math, 'random').mockReturnValue(0.999_999); // the top of the jitter: 1 s, then 2 s
-    const postern = start({ flushIntervalMs: 100 });
-    const sent = [postern.addBreadcrumb('click', {})];
-    page.answers.push(() => json(status, { error: 'upstream_error', message: 'down' }));
-    page.answers.push(() => json(status, { error: 'upstream_error', message: 'down' }));
-    await postern.flush();
-    await advance(900);
-    expect(page.posts).toHaveLength(1);
-    await advance(200);
-    expect(page.posts).toHaveLength(2);
-    await advance(1800);
-    expect(page.posts).toHaveLength(2);
-    await advance(200);
-    expect(page.posts).toHaveLength(3);
-    expect(page.posts.map((post) => ids(post.batch))).toEqual([sent, sent, sent]);
-    expect(postern.stats()).toMatchObject({ queued: 0, sent: 1, refused: 0 });
-  });
+  it.each([408, 500, 502, 503, 504])(
+    '%i: keeps the batch and retries it with backoff',
+    async (status) => {
+      vi.spyOn(Math, 'random').mockReturnValue(0.999_999); // the top of the jitter: 1 s, then 2 s
+      const postern = start({ flushIntervalMs: 100 });
+      const sent = [postern.addBreadcrumb('click', {})];
+      page.answers.push(() => json(status, { error: 'upstream_error', message: 'down' }));
+      page.answers.push(() => json(status, { error: 'upstream_error', message: 'down' }));
+      await postern.flush();
+      await advance(900);
+      expect(page.posts).toHaveLength(1);
+      await advance(200);
+      expect(page.posts).toHaveLength(2);
+      await advance(1800);
+      expect(page.posts).toHaveLength(2);
+      await advance(200);
+      expect(page.posts).toHaveLength(3);
+      expect(page.posts.map((post) => ids(post.batch))).toEqual([sent, sent, sent]);
+      expect(postern.stats()).toMatchObject({ queued: 0, sent: 1, refused: 0 });
+    },
+  );
 
   it('no answer (a network error): retries with the same event_ids, which the relay forwards once (R-DELIVER-7)', async () => {
     const postern = start();
@@ -192,7 +212,13 @@ describe('answers', () => {
     const postern = start();
     postern.addBreadcrumb('click', {});
     postern.addBreadcrumb('click', {});
-    page.answers.push(() => json(400, { accepted: 1, rejected: 1, errors: [{ index: 1, reason: 'event_invalid', message: 'bad' }] }));
+    page.answers.push(() =>
+      json(400, {
+        accepted: 1,
+        rejected: 1,
+        errors: [{ index: 1, reason: 'event_invalid', message: 'bad' }],
+      }),
+    );
     await postern.flush();
     await advance(10_000);
     expect(page.posts).toHaveLength(1);
@@ -275,18 +301,26 @@ describe('when the page is hidden or unloaded', () => {
     page.hide('pagehide');
     await settled(page);
     expect(page.posts).toHaveLength(1);
-    expect(page.posts[0]?.init).toMatchObject({ method: 'POST', keepalive: true, credentials: 'same-origin', headers: { 'content-type': 'application/json' } });
+    expect(page.posts[0]?.init).toMatchObject({
+      method: 'POST',
+      keepalive: true,
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(ids(page.posts[0]?.batch ?? [])).toEqual(sent);
     expect(postern.stats()).toMatchObject({ queued: 0, beaconed: 0, sent: 1 });
   });
 
   it('splits the queue into beacons under 60 KiB; an event bigger than that goes alone by fetch', async () => {
     const postern = start({ maxBatchSize: 100 });
-    const small = Array.from({ length: 10 }, (_, n) => postern.addBreadcrumb('console_log', { n, text: 'x'.repeat(10_000) }));
+    const small = Array.from({ length: 10 }, (_, n) =>
+      postern.addBreadcrumb('console_log', { n, text: 'x'.repeat(10_000) }),
+    );
     const huge = postern.addBreadcrumb('console_log', { text: 'y'.repeat(70_000) });
     page.hide('pagehide');
     await settled(page);
-    for (const beacon of page.beacons) expect(new TextEncoder().encode(beacon.body).length).toBeLessThanOrEqual(60 * 1024);
+    for (const beacon of page.beacons)
+      expect(new TextEncoder().encode(beacon.body).length).toBeLessThanOrEqual(60 * 1024);
     expect(page.beacons.flatMap((beacon) => ids(beacon.batch))).toEqual(small);
     expect(page.beacons.length).toBeGreaterThanOrEqual(2);
     expect(page.posts.map((post) => ids(post.batch))).toEqual([[huge]]);
@@ -311,7 +345,10 @@ describe('automatic capture', () => {
     page.app.set('/api/pay', () => json(500, { error: 'boom' }));
     page.app.set('/api/missing', () => new Response('nope', { status: 404 }));
     page.app.set('/api/down', () => new TypeError('Failed to fetch'));
-    page.app.set('/api/aborted', () => new DOMException('The user aborted a request.', 'AbortError'));
+    page.app.set(
+      '/api/aborted',
+      () => new DOMException('The user aborted a request.', 'AbortError'),
+    );
     const postern = start();
     const appFetch = page.window.fetch;
     expect(appFetch).not.toBe(page.baseFetch);
@@ -333,11 +370,36 @@ describe('automatic capture', () => {
     expect(page.posts).toHaveLength(2);
     expect(ids(page.posts[1]?.batch ?? [])).toEqual(ids(page.posts[0]?.batch ?? []));
     const requests = page.posts[1]?.batch ?? [];
-    expect(requests.map((event) => event.event_type)).toEqual(['request_event', 'request_event', 'request_event']);
+    expect(requests.map((event) => event.event_type)).toEqual([
+      'request_event',
+      'request_event',
+      'request_event',
+    ]);
     expect(requests.map((event) => event.payload)).toEqual([
-      { method: 'POST', path: '/api/pay', query: { order: '42', coupon: 'none' }, headers: {}, response_status: 500, duration_ms: expect.any(Number) },
-      { method: 'GET', path: '/api/missing', query: {}, headers: {}, response_status: 404, duration_ms: expect.any(Number) },
-      { method: 'GET', path: '/api/down', query: {}, headers: {}, response_status: 0, duration_ms: expect.any(Number) },
+      {
+        method: 'POST',
+        path: '/api/pay',
+        query: { order: '42', coupon: 'none' },
+        headers: {},
+        response_status: 500,
+        duration_ms: expect.any(Number),
+      },
+      {
+        method: 'GET',
+        path: '/api/missing',
+        query: {},
+        headers: {},
+        response_status: 404,
+        duration_ms: expect.any(Number),
+      },
+      {
+        method: 'GET',
+        path: '/api/down',
+        query: {},
+        headers: {},
+        response_status: 0,
+        duration_ms: expect.any(Number),
+      },
     ]);
   });
 
@@ -345,26 +407,77 @@ describe('automatic capture', () => {
     const postern = start();
     postern.addBreadcrumb('click', { target: 'pay' });
     const error = new TypeError('total is undefined');
-    page.window.dispatchEvent(Object.assign(new Event('error'), { error, message: `Uncaught ${error.message}`, filename: 'https://app.example/app.js', lineno: 12, colno: 7 }));
-    page.window.dispatchEvent(Object.assign(new Event('error'), { error: null, message: 'Script error.', filename: '', lineno: 0, colno: 0 }));
-    page.window.dispatchEvent(Object.assign(new Event('unhandledrejection'), { reason: 'payment timed out' }));
-    page.window.dispatchEvent(Object.assign(new Event('unhandledrejection'), { reason: new RangeError('bad amount') }));
+    page.window.dispatchEvent(
+      Object.assign(new Event('error'), {
+        error,
+        message: `Uncaught ${error.message}`,
+        filename: 'https://app.example/app.js',
+        lineno: 12,
+        colno: 7,
+      }),
+    );
+    page.window.dispatchEvent(
+      Object.assign(new Event('error'), {
+        error: null,
+        message: 'Script error.',
+        filename: '',
+        lineno: 0,
+        colno: 0,
+      }),
+    );
+    page.window.dispatchEvent(
+      Object.assign(new Event('unhandledrejection'), { reason: 'payment timed out' }),
+    );
+    page.window.dispatchEvent(
+      Object.assign(new Event('unhandledrejection'), { reason: new RangeError('bad amount') }),
+    );
     page.window.dispatchEvent(new Event('error')); // a bare Event: not an ErrorEvent, not reported
     await postern.flush();
-    const exceptions = page.events().filter((event) => event.event_type === 'frontend_exception').map((event) => event.payload);
+    const exceptions = page
+      .events()
+      .filter((event) => event.event_type === 'frontend_exception')
+      .map((event) => event.payload);
     expect(exceptions).toHaveLength(4);
     expect(exceptions[0]).toMatchObject({
       name: 'TypeError',
       message: 'total is undefined',
       route: '/checkout',
       browser: { name: 'Chrome', version: '131.0.6778.85' },
-      breadcrumbs: [{ breadcrumb_type: 'click', route: '/checkout', data: { target: 'pay' }, ts: expect.any(String) }],
-      browser_event: { kind: 'window_error', message: 'Uncaught total is undefined', file_name: 'https://app.example/app.js', line_number: 12, column_number: 7, target: null, opaque: false },
+      breadcrumbs: [
+        {
+          breadcrumb_type: 'click',
+          route: '/checkout',
+          data: { target: 'pay' },
+          ts: expect.any(String),
+        },
+      ],
+      browser_event: {
+        kind: 'window_error',
+        message: 'Uncaught total is undefined',
+        file_name: 'https://app.example/app.js',
+        line_number: 12,
+        column_number: 7,
+        target: null,
+        opaque: false,
+      },
     });
     expect(exceptions[0]?.stack).toContain('TypeError: total is undefined');
-    expect(exceptions[1]).toMatchObject({ name: 'Error', message: 'Script error.', stack: 'Error: Script error.', browser_event: { opaque: true, file_name: null } });
-    expect(exceptions[2]).toMatchObject({ name: 'UnhandledRejection', message: 'payment timed out', rejection_reason: { kind: 'string', preview: 'payment timed out' } });
-    expect(exceptions[3]).toMatchObject({ name: 'RangeError', message: 'bad amount', rejection_reason: { kind: 'error', name: 'RangeError', message: 'bad amount' } });
+    expect(exceptions[1]).toMatchObject({
+      name: 'Error',
+      message: 'Script error.',
+      stack: 'Error: Script error.',
+      browser_event: { opaque: true, file_name: null },
+    });
+    expect(exceptions[2]).toMatchObject({
+      name: 'UnhandledRejection',
+      message: 'payment timed out',
+      rejection_reason: { kind: 'string', preview: 'payment timed out' },
+    });
+    expect(exceptions[3]).toMatchObject({
+      name: 'RangeError',
+      message: 'bad amount',
+      rejection_reason: { kind: 'error', name: 'RangeError', message: 'bad amount' },
+    });
   });
 
   it('records route changes from pushState, replaceState and popstate as route_change breadcrumbs', async () => {
@@ -376,14 +489,29 @@ describe('automatic capture', () => {
     page.window.dispatchEvent(new Event('popstate'));
     postern.captureException(new Error('after navigating'));
     await postern.flush();
-    const routes = page.events().filter((event) => event.event_type === 'frontend_breadcrumb').map((event) => event.payload);
+    const routes = page
+      .events()
+      .filter((event) => event.event_type === 'frontend_breadcrumb')
+      .map((event) => event.payload);
     expect(routes).toEqual([
-      { breadcrumb_type: 'route_change', route: '/checkout/address', data: { from: '/checkout', to: '/checkout/address' } },
-      { breadcrumb_type: 'route_change', route: '/checkout/pay', data: { from: '/checkout/address', to: '/checkout/pay' } },
-      { breadcrumb_type: 'route_change', route: '/checkout', data: { from: '/checkout/pay', to: '/checkout' } },
+      {
+        breadcrumb_type: 'route_change',
+        route: '/checkout/address',
+        data: { from: '/checkout', to: '/checkout/address' },
+      },
+      {
+        breadcrumb_type: 'route_change',
+        route: '/checkout/pay',
+        data: { from: '/checkout/address', to: '/checkout/pay' },
+      },
+      {
+        breadcrumb_type: 'route_change',
+        route: '/checkout',
+        data: { from: '/checkout/pay', to: '/checkout' },
+      },
     ]);
     const exception = page.events().find((event) => event.event_type === 'frontend_exception');
-    expect((exception?.payload.breadcrumbs as unknown[]).length).toBe(3);
+    expect(exception?.payload.breadcrumbs).toHaveLength(3);
   });
 
   it('snapshots breadcrumb data when it is added, and survives data that cannot be serialised', async () => {
@@ -398,7 +526,10 @@ describe('automatic capture', () => {
     expect(postern.addBreadcrumb('nope' as 'click', {})).toBeUndefined();
     expect(warn).toHaveBeenCalledTimes(1);
     await postern.flush();
-    expect(page.events().map((event) => event.payload.data)).toEqual([{ step: 1 }, { unserialisable: true }]);
+    expect(page.events().map((event) => event.payload.data)).toEqual([
+      { step: 1 },
+      { unserialisable: true },
+    ]);
   });
 
   it('close() restores fetch and history, stops listening and sends what is queued', async () => {
@@ -413,7 +544,9 @@ describe('automatic capture', () => {
     expect(page.window.fetch).toBe(fetchBefore);
     expect(page.window.history.pushState).toBe(pushBefore);
     expect(page.posts).toHaveLength(1);
-    page.window.dispatchEvent(Object.assign(new Event('error'), { error: new Error('after close'), message: 'x' }));
+    page.window.dispatchEvent(
+      Object.assign(new Event('error'), { error: new Error('after close'), message: 'x' }),
+    );
     page.hide('pagehide');
     expect(postern.captureException(new Error('after close'))).toBeUndefined();
     await advance(10_000);
@@ -429,7 +562,9 @@ describe('automatic capture', () => {
     const second = start();
     second.addBreadcrumb('click', {});
     await second.flush();
-    const sessions = page.events().map((event) => (event.correlation as { session_id: string }).session_id);
+    const sessions = page
+      .events()
+      .map((event) => (event.correlation as { session_id: string }).session_id);
     expect(sessions).toEqual([first.sessionId, first.sessionId, second.sessionId]);
     expect(first.sessionId).not.toBe(second.sessionId);
   });

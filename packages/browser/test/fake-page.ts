@@ -1,13 +1,20 @@
 import { vi } from 'vitest';
 
 export const ENDPOINT = 'https://app.example/debugbundle/browser';
-export const CHROME_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.85 Safari/537.36';
+export const CHROME_UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.85 Safari/537.36';
 
 /** One POST the client made to the relay, as fetch was called. */
 export interface RelayPost {
   url: string;
   init: RequestInit;
-  batch: Array<Record<string, unknown> & { event_id: string; event_type: string; payload: Record<string, unknown> }>;
+  batch: Array<
+    Record<string, unknown> & {
+      event_id: string;
+      event_type: string;
+      payload: Record<string, unknown>;
+    }
+  >;
 }
 
 export interface Beacon {
@@ -37,10 +44,20 @@ export interface FakePage {
 }
 
 export const acknowledge = (count: number): Response =>
-  new Response(JSON.stringify({ accepted: count, rejected: 0, errors: [] }), { status: 202, headers: { 'content-type': 'application/json' } });
+  new Response(JSON.stringify({ accepted: count, rejected: 0, errors: [] }), {
+    status: 202,
+    headers: { 'content-type': 'application/json' },
+  });
 
-export const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+export const json = (
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response =>
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
 
 /**
  * Just enough of a page for the client: window and document as EventTargets, location and history that move
@@ -67,7 +84,10 @@ export function fakePage(url = 'https://app.example/checkout?step=2'): FakePage 
         (doc as unknown as EventTarget).dispatchEvent(new Event('visibilitychange'));
       }
     },
-    events: () => [...page.posts.flatMap((post) => post.batch), ...page.beacons.flatMap((beacon) => beacon.batch)],
+    events: () => [
+      ...page.posts.flatMap((post) => post.batch),
+      ...page.beacons.flatMap((beacon) => beacon.batch),
+    ],
   };
   const history = {
     pushState(_state: unknown, _unused: string, next?: string | URL | null) {
@@ -85,27 +105,46 @@ export function fakePage(url = 'https://app.example/checkout?step=2'): FakePage 
       // Read the Blob the way the browser would send it; the test awaits `settled()` before looking.
       pending.push(
         data.text().then((body) => {
-          page.beacons.push({ url: target, type: data.type, body, batch: (JSON.parse(body) as { batch: RelayPost['batch'] }).batch });
+          page.beacons.push({
+            url: target,
+            type: data.type,
+            body,
+            batch: (JSON.parse(body) as { batch: RelayPost['batch'] }).batch,
+          });
         }),
       );
       return verdict;
     }),
   };
   const pending: Array<Promise<void>> = [];
-  page.baseFetch.mockImplementation(async (input: string | URL | Request, init: RequestInit = {}) => {
-    const target = new URL(input instanceof Request ? input.url : String(input), location.href);
-    if (target.href === ENDPOINT) {
-      const post: RelayPost = { url: String(input), init, batch: (JSON.parse(String(init.body)) as { batch: RelayPost['batch'] }).batch };
-      page.posts.push(post);
-      const answer = await (page.answers.shift()?.(post) ?? acknowledge(post.batch.length));
+  page.baseFetch.mockImplementation(
+    async (input: string | URL | Request, init: RequestInit = {}) => {
+      const target = new URL(input instanceof Request ? input.url : String(input), location.href);
+      if (target.href === ENDPOINT) {
+        const post: RelayPost = {
+          url: String(input),
+          init,
+          batch: (JSON.parse(String(init.body)) as { batch: RelayPost['batch'] }).batch,
+        };
+        page.posts.push(post);
+        const answer = await (page.answers.shift()?.(post) ?? acknowledge(post.batch.length));
+        if (answer instanceof Error) throw answer;
+        return answer;
+      }
+      const answer = await (page.app.get(target.pathname)?.() ??
+        new Response('ok', { status: 200 }));
       if (answer instanceof Error) throw answer;
       return answer;
-    }
-    const answer = await (page.app.get(target.pathname)?.() ?? new Response('ok', { status: 200 }));
-    if (answer instanceof Error) throw answer;
-    return answer;
+    },
+  );
+  Object.assign(win, {
+    document: doc,
+    location,
+    history,
+    navigator,
+    fetch: page.baseFetch,
+    settled: () => Promise.all(pending),
   });
-  Object.assign(win, { document: doc, location, history, navigator, fetch: page.baseFetch, settled: () => Promise.all(pending) });
   vi.stubGlobal('window', win);
   vi.stubGlobal('location', location);
   vi.stubGlobal('navigator', navigator);

@@ -54,7 +54,10 @@ const OPTIONS = {
 
 function integerFlag(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new ConfigError([`flag --${name}: must be a whole number, got ${JSON.stringify(value)}.`]);
+  if (!/^\d+$/.test(value))
+    throw new ConfigError([
+      `flag --${name}: must be a whole number, got ${JSON.stringify(value)}.`,
+    ]);
   return Number(value);
 }
 
@@ -66,7 +69,11 @@ async function exists(file: string): Promise<boolean> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: OPTIONS,
+    allowPositionals: true,
+  });
   const command = positionals[0];
   const out = createOutput(values.json === true);
   if (values.help || command === undefined || command === 'help') {
@@ -75,10 +82,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const load = async (): Promise<ServeConfig> => {
-    const options: LoadOptions = { overrides: { port: integerFlag('port', values.port), host: values.host, adminPort: integerFlag('admin-port', values['admin-port']), adminHost: values['admin-host'] } };
+    const options: LoadOptions = {
+      overrides: {
+        port: integerFlag('port', values.port),
+        host: values.host,
+        adminPort: integerFlag('admin-port', values['admin-port']),
+        adminHost: values['admin-host'],
+      },
+    };
     if (values['config-env']) {
       const text = process.env[values['config-env']];
-      if (text === undefined) throw new ConfigError([`--config-env ${values['config-env']}: the variable is not set.`]);
+      if (text === undefined)
+        throw new ConfigError([`--config-env ${values['config-env']}: the variable is not set.`]);
       options.text = text;
       options.textSource = `environment ${values['config-env']}`;
     } else if (values.config) options.file = values.config;
@@ -86,7 +101,8 @@ export async function main(argv: string[]): Promise<number> {
     const tunnelVariable = values['tunnel-config-env'];
     if (tunnelVariable) {
       const text = process.env[tunnelVariable];
-      if (text === undefined) throw new ConfigError([`--tunnel-config-env ${tunnelVariable}: the variable is not set.`]);
+      if (text === undefined)
+        throw new ConfigError([`--tunnel-config-env ${tunnelVariable}: the variable is not set.`]);
       options.tunnelText = text;
       options.tunnelTextSource = `environment ${tunnelVariable}`;
     }
@@ -100,7 +116,11 @@ export async function main(argv: string[]): Promise<number> {
           {
             file: values.config ?? 'postern.yaml',
             force: values.force === true,
-            interactive: process.stdin.isTTY === true && process.stdout.isTTY === true && values.yes !== true && values.json !== true,
+            interactive:
+              process.stdin.isTTY === true &&
+              process.stdout.isTTY === true &&
+              values.yes !== true &&
+              values.json !== true,
             answers: {
               ...(values.origin ? { origins: values.origin } : {}),
               ...(values['local-only'] ? { mode: 'local-only' as const } : {}),
@@ -116,11 +136,25 @@ export async function main(argv: string[]): Promise<number> {
       case 'serve':
         return await serve(await load());
       case 'doctor':
-        return await doctor({ load, ...(values.url ? { url: values.url } : {}), ...(values.origin?.[0] ? { origin: values.origin[0] } : {}) }, out);
+        return await doctor(
+          {
+            load,
+            ...(values.url ? { url: values.url } : {}),
+            ...(values.origin?.[0] ? { origin: values.origin[0] } : {}),
+          },
+          out,
+        );
       case 'clean': {
         const deliveredHours = integerFlag('delivered-hours', values['delivered-hours']);
         const undeliveredDays = integerFlag('undelivered-days', values['undelivered-days']);
-        return await clean(await load(), { ...(deliveredHours === undefined ? {} : { deliveredHours }), ...(undeliveredDays === undefined ? {} : { undeliveredDays }) }, out);
+        return await clean(
+          await load(),
+          {
+            ...(deliveredHours === undefined ? {} : { deliveredHours }),
+            ...(undeliveredDays === undefined ? {} : { undeliveredDays }),
+          },
+          out,
+        );
       }
       case 'replay':
         return await replay(await load(), out, process.stdout.isTTY === true);

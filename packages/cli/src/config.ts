@@ -2,7 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { DEFAULTS, TUNNEL_DEFAULTS, type RelayOptions, type TunnelOptions } from '@postern/core';
 import { parseDocument } from 'yaml';
-import { compileTunnelConfig, resolveTunnel, TUNNEL_EXAMPLE, tunnelProblems } from './tunnel-config.js';
+import {
+  compileTunnelConfig,
+  resolveTunnel,
+  TUNNEL_EXAMPLE,
+  tunnelProblems,
+} from './tunnel-config.js';
 
 /** Everything `postern serve` and the other commands read from postern.yaml, the environment and flags. */
 export interface ServeConfig {
@@ -33,12 +38,25 @@ export interface ServeConfig {
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`the configuration has ${problems.length} problem(s):\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    super(
+      `the configuration has ${problems.length} problem(s):\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
   }
 }
 
-type Kind = 'string' | 'url' | 'path' | 'integer' | 'boolean' | 'origins' | 'trustProxy' | 'rateLimit' | 'projectMode' | 'logLevel' | 'tunnel';
+type Kind =
+  | 'string'
+  | 'url'
+  | 'path'
+  | 'integer'
+  | 'boolean'
+  | 'origins'
+  | 'trustProxy'
+  | 'rateLimit'
+  | 'projectMode'
+  | 'logLevel'
+  | 'tunnel';
 
 interface KeySpec {
   kind: Kind;
@@ -66,7 +84,10 @@ export const KEYS: Record<string, KeySpec> = {
   requestTimeoutMs: { kind: 'integer', example: '30000', min: 1 },
   path: { kind: 'string', example: DEFAULTS.path },
   projectMode: { kind: 'projectMode', example: 'connected' },
-  projectToken: { kind: 'string', example: 'set POSTERN_PROJECT_TOKEN in the environment instead of the file' },
+  projectToken: {
+    kind: 'string',
+    example: 'set POSTERN_PROJECT_TOKEN in the environment instead of the file',
+  },
   endpoint: { kind: 'url', example: DEFAULTS.endpoint },
   allowedOrigins: { kind: 'origins', example: '[https://app.example.com]' },
   trustProxy: { kind: 'trustProxy', example: 'false, 1, or [loopback]' },
@@ -86,7 +107,11 @@ export const KEYS: Record<string, KeySpec> = {
   maxSpoolBytes: { kind: 'integer', example: String(DEFAULTS.maxSpoolBytes), min: 1 },
   retryBaseMs: { kind: 'integer', example: String(DEFAULTS.retryBaseMs), min: 1 },
   retryMaxMs: { kind: 'integer', example: String(DEFAULTS.retryMaxMs), min: 1 },
-  redeliveryConcurrency: { kind: 'integer', example: String(DEFAULTS.redeliveryConcurrency), min: 1 },
+  redeliveryConcurrency: {
+    kind: 'integer',
+    example: String(DEFAULTS.redeliveryConcurrency),
+    min: 1,
+  },
   deliveredRetentionHours: { kind: 'integer', example: '24', min: 0 },
   undeliveredRetentionDays: { kind: 'integer', example: '7', min: 0 },
   tunnel: { kind: 'tunnel', example: TUNNEL_EXAMPLE },
@@ -106,10 +131,18 @@ function fromEnv(kind: Kind, text: string): unknown {
     case 'boolean':
       return text === 'true' ? true : text === 'false' ? false : text;
     case 'origins':
-      return text.split(',').map((origin) => origin.trim()).filter(Boolean);
+      return text
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean);
     case 'trustProxy':
       if (text === 'true' || text === 'false') return text === 'true';
-      return /^\d+$/.test(text) ? Number(text) : text.split(',').map((item) => item.trim()).filter(Boolean);
+      return /^\d+$/.test(text)
+        ? Number(text)
+        : text
+            .split(',')
+            .map((item) => item.trim())
+            .filter(Boolean);
     case 'rateLimit':
     case 'tunnel':
       try {
@@ -123,7 +156,12 @@ function fromEnv(kind: Kind, text: string): unknown {
 }
 
 /** Checks one value; returns the problem (the problems, for `tunnel`), naming the key and the fix, or undefined. */
-function check(key: string, spec: KeySpec, value: unknown, where: string): string | string[] | undefined {
+function check(
+  key: string,
+  spec: KeySpec,
+  value: unknown,
+  where: string,
+): string | string[] | undefined {
   const fix = `Fix: set ${key}: ${spec.example}`;
   // The token is never echoed, whatever was written there.
   const got = key === 'projectToken' ? 'a value that is not a usable token' : JSON.stringify(value);
@@ -131,9 +169,12 @@ function check(key: string, spec: KeySpec, value: unknown, where: string): strin
   switch (spec.kind) {
     case 'string':
     case 'path':
-      return typeof value === 'string' && value.trim() !== '' ? undefined : bad('must be a non-empty string');
+      return typeof value === 'string' && value.trim() !== ''
+        ? undefined
+        : bad('must be a non-empty string');
     case 'url':
-      if (typeof value !== 'string' || !/^https?:\/\/[^\s]+$/.test(value)) return bad('must be an http(s) URL');
+      if (typeof value !== 'string' || !/^https?:\/\/[^\s]+$/.test(value))
+        return bad('must be an http(s) URL');
       try {
         new URL(value);
         return undefined;
@@ -141,28 +182,49 @@ function check(key: string, spec: KeySpec, value: unknown, where: string): strin
         return bad('must be an http(s) URL');
       }
     case 'integer':
-      if (typeof value !== 'number' || !Number.isInteger(value)) return bad('must be a whole number');
+      if (typeof value !== 'number' || !Number.isInteger(value))
+        return bad('must be a whole number');
       if (spec.min !== undefined && value < spec.min) return bad(`must be at least ${spec.min}`);
       if (spec.max !== undefined && value > spec.max) return bad(`must be at most ${spec.max}`);
       return undefined;
     case 'boolean':
       return typeof value === 'boolean' ? undefined : bad('must be true or false');
     case 'origins':
-      return Array.isArray(value) && value.every((item) => typeof item === 'string' && /^https?:\/\//.test(item)) ? undefined : bad('must be a list of origins such as https://app.example.com');
-    case 'trustProxy':
-      return typeof value === 'boolean' || (typeof value === 'number' && Number.isInteger(value) && value >= 0) || (Array.isArray(value) && value.every((item) => typeof item === 'string'))
+      return Array.isArray(value) &&
+        value.every((item) => typeof item === 'string' && /^https?:\/\//.test(item))
         ? undefined
-        : bad('must be true, false, a hop count, or a list of addresses, CIDRs or loopback/linklocal/uniquelocal');
+        : bad('must be a list of origins such as https://app.example.com');
+    case 'trustProxy':
+      return typeof value === 'boolean' ||
+        (typeof value === 'number' && Number.isInteger(value) && value >= 0) ||
+        (Array.isArray(value) && value.every((item) => typeof item === 'string'))
+        ? undefined
+        : bad(
+            'must be true, false, a hop count, or a list of addresses, CIDRs or loopback/linklocal/uniquelocal',
+          );
     case 'rateLimit': {
       const limit = value as { limit?: unknown; windowMs?: unknown } | null;
-      return typeof limit === 'object' && limit !== null && Number.isInteger(limit.limit) && Number.isInteger(limit.windowMs) ? undefined : bad('must be { limit, windowMs } with whole numbers');
+      return typeof limit === 'object' &&
+        limit !== null &&
+        Number.isInteger(limit.limit) &&
+        Number.isInteger(limit.windowMs)
+        ? undefined
+        : bad('must be { limit, windowMs } with whole numbers');
     }
     case 'projectMode':
-      return value === 'connected' || value === 'local-only' ? undefined : bad('must be connected or local-only');
+      return value === 'connected' || value === 'local-only'
+        ? undefined
+        : bad('must be connected or local-only');
     case 'logLevel':
-      return typeof value === 'string' && LOG_LEVELS.includes(value) ? undefined : bad(`must be one of ${LOG_LEVELS.join(', ')}`);
+      return typeof value === 'string' && LOG_LEVELS.includes(value)
+        ? undefined
+        : bad(`must be one of ${LOG_LEVELS.join(', ')}`);
     case 'tunnel': {
-      const problems = tunnelProblems(value, where, (subkey, sub, item) => check(subkey, sub as KeySpec, item, where) as string | undefined);
+      const problems = tunnelProblems(
+        value,
+        where,
+        (subkey, sub, item) => check(subkey, sub as KeySpec, item, where) as string | undefined,
+      );
       return problems.length > 0 ? problems : undefined;
     }
   }
@@ -187,10 +249,14 @@ export interface LoadOptions {
 /** Parses YAML with errors that point at the line. */
 function parseYaml(text: string, source: string): Record<string, unknown> {
   const document = parseDocument(text, { prettyErrors: true });
-  if (document.errors.length > 0) throw new ConfigError(document.errors.map((error) => `${source}: ${error.message}`));
+  if (document.errors.length > 0)
+    throw new ConfigError(document.errors.map((error) => `${source}: ${error.message}`));
   const value: unknown = document.toJS();
   if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError([`${source}: must be a mapping of keys (host, port, allowedOrigins, …), got ${Array.isArray(value) ? 'a list' : typeof value}`]);
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new ConfigError([
+      `${source}: must be a mapping of keys (host, port, allowedOrigins, …), got ${Array.isArray(value) ? 'a list' : typeof value}`,
+    ]);
   return value as Record<string, unknown>;
 }
 
@@ -213,7 +279,9 @@ export async function loadConfig(options: LoadOptions = {}): Promise<ServeConfig
       text = await readFile(options.file, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new ConfigError([`${options.file}: cannot be read (${code ?? String(error)}). Fix: run "postern init" to write one, or pass --config <file>.`]);
+      throw new ConfigError([
+        `${options.file}: cannot be read (${code ?? String(error)}). Fix: run "postern init" to write one, or pass --config <file>.`,
+      ]);
     }
     raw = parseYaml(text, source);
     base = dirname(resolve(options.file));
@@ -224,7 +292,9 @@ export async function loadConfig(options: LoadOptions = {}): Promise<ServeConfig
   for (const [key, value] of Object.entries(raw)) {
     const spec = KEYS[key];
     if (!spec) {
-      problems.push(`${source}: ${key}: is not a setting. Fix: remove it or correct the spelling (settings: ${Object.keys(KEYS).join(', ')}).`);
+      problems.push(
+        `${source}: ${key}: is not a setting. Fix: remove it or correct the spelling (settings: ${Object.keys(KEYS).join(', ')}).`,
+      );
       continue;
     }
     if (value === null) continue; // a key left empty in the YAML means "the default"
@@ -241,7 +311,8 @@ export async function loadConfig(options: LoadOptions = {}): Promise<ServeConfig
     if (problem) problems.push(...[problem].flat());
     else values[key] = value;
   }
-  if (values.projectToken === undefined && env.DEBUGBUNDLE_PROJECT_TOKEN) values.projectToken = env.DEBUGBUNDLE_PROJECT_TOKEN;
+  if (values.projectToken === undefined && env.DEBUGBUNDLE_PROJECT_TOKEN)
+    values.projectToken = env.DEBUGBUNDLE_PROJECT_TOKEN;
   for (const [key, value] of Object.entries(options.overrides ?? {})) {
     if (value === undefined) continue;
     const spec = KEYS[key] as KeySpec;
@@ -260,38 +331,84 @@ export async function loadConfig(options: LoadOptions = {}): Promise<ServeConfig
 
   const projectMode = (values.projectMode as 'connected' | 'local-only' | undefined) ?? 'connected';
   if (projectMode === 'connected' && values.projectToken === undefined) {
-    problems.push(`projectToken: is required in connected mode. Fix: export POSTERN_PROJECT_TOKEN=<your server-side project token> (or set projectMode: local-only).`);
+    problems.push(
+      `projectToken: is required in connected mode. Fix: export POSTERN_PROJECT_TOKEN=<your server-side project token> (or set projectMode: local-only).`,
+    );
   }
   const headersTimeoutMs = (values.headersTimeoutMs as number | undefined) ?? 10_000;
   const requestTimeoutMs = (values.requestTimeoutMs as number | undefined) ?? 30_000;
   if (headersTimeoutMs > requestTimeoutMs) {
-    problems.push(`headersTimeoutMs: must not be more than requestTimeoutMs (${requestTimeoutMs}), got ${headersTimeoutMs}. Fix: set headersTimeoutMs: ${Math.min(10_000, requestTimeoutMs)}, or raise requestTimeoutMs.`);
+    problems.push(
+      `headersTimeoutMs: must not be more than requestTimeoutMs (${requestTimeoutMs}), got ${headersTimeoutMs}. Fix: set headersTimeoutMs: ${Math.min(10_000, requestTimeoutMs)}, or raise requestTimeoutMs.`,
+    );
   }
   if (values.adminHost !== undefined && values.adminPort === undefined) {
-    problems.push(`adminHost: is set but adminPort is not, so there is no admin listener (/healthz, /readyz, /metrics). Fix: set adminPort: ${ADMIN_DEFAULTS.port}, or remove adminHost.`);
+    problems.push(
+      `adminHost: is set but adminPort is not, so there is no admin listener (/healthz, /readyz, /metrics). Fix: set adminPort: ${ADMIN_DEFAULTS.port}, or remove adminHost.`,
+    );
   }
-  if (values.adminPort !== undefined && values.adminPort !== 0 && values.adminPort === ((values.port as number | undefined) ?? 3000)) {
-    problems.push(`adminPort: must differ from port (${String(values.adminPort)}): health and metrics are kept off the public listener. Fix: set adminPort: ${ADMIN_DEFAULTS.port}.`);
+  if (
+    values.adminPort !== undefined &&
+    values.adminPort !== 0 &&
+    values.adminPort === ((values.port as number | undefined) ?? 3000)
+  ) {
+    problems.push(
+      `adminPort: must differ from port (${String(values.adminPort)}): health and metrics are kept off the public listener. Fix: set adminPort: ${ADMIN_DEFAULTS.port}.`,
+    );
   }
-  const tunnel = values.tunnel === undefined ? undefined : resolveTunnel(values.tunnel as Record<string, unknown>, values);
+  const tunnel =
+    values.tunnel === undefined
+      ? undefined
+      : resolveTunnel(values.tunnel as Record<string, unknown>, values);
   if (tunnel) {
     const relayPath = (values.path as string | undefined) ?? DEFAULTS.path;
     const tunnelPath = tunnel.path ?? TUNNEL_DEFAULTS.path;
-    if (tunnelPath === relayPath) problems.push(`tunnel.path: must differ from the relay's path (${relayPath}). Fix: set tunnel.path: ${TUNNEL_DEFAULTS.path}.`);
+    if (tunnelPath === relayPath)
+      problems.push(
+        `tunnel.path: must differ from the relay's path (${relayPath}). Fix: set tunnel.path: ${TUNNEL_DEFAULTS.path}.`,
+      );
     else if (problems.length === 0) {
-      const compiled = compileTunnelConfig(tunnel, options.tunnelText === undefined ? source : (options.tunnelTextSource ?? 'tunnel configuration text'));
+      const compiled = compileTunnelConfig(
+        tunnel,
+        options.tunnelText === undefined
+          ? source
+          : (options.tunnelTextSource ?? 'tunnel configuration text'),
+      );
       if ('problem' in compiled) problems.push(compiled.problem);
-      else if (compiled.paths.includes(relayPath)) problems.push(`tunnel.managedPaths: a managed path of the tunnel is the relay's path (${relayPath}). Fix: set tunnel.basePath, or move the relay to another path.`);
+      else if (compiled.paths.includes(relayPath))
+        problems.push(
+          `tunnel.managedPaths: a managed path of the tunnel is the relay's path (${relayPath}). Fix: set tunnel.basePath, or move the relay to another path.`,
+        );
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(base, path));
-  const { host, port, adminHost, adminPort, logLevel, shutdownTimeoutMs, headersTimeoutMs: _headers, requestTimeoutMs: _request, deliveredRetentionHours, undeliveredRetentionDays, tunnel: _tunnel, ...relay } = values;
+  const {
+    host,
+    port,
+    adminHost,
+    adminPort,
+    logLevel,
+    shutdownTimeoutMs,
+    headersTimeoutMs: _headers,
+    requestTimeoutMs: _request,
+    deliveredRetentionHours,
+    undeliveredRetentionDays,
+    tunnel: _tunnel,
+    ...relay
+  } = values;
   return {
     host: (host as string | undefined) ?? '127.0.0.1',
     port: (port as number | undefined) ?? 3000,
-    ...(adminPort === undefined ? {} : { admin: { host: (adminHost as string | undefined) ?? ADMIN_DEFAULTS.host, port: adminPort as number } }),
+    ...(adminPort === undefined
+      ? {}
+      : {
+          admin: {
+            host: (adminHost as string | undefined) ?? ADMIN_DEFAULTS.host,
+            port: adminPort as number,
+          },
+        }),
     logLevel: (logLevel as ServeConfig['logLevel'] | undefined) ?? 'info',
     shutdownTimeoutMs: (shutdownTimeoutMs as number | undefined) ?? 10_000,
     headersTimeoutMs,
@@ -301,7 +418,9 @@ export async function loadConfig(options: LoadOptions = {}): Promise<ServeConfig
     relay: {
       ...(relay as RelayOptions),
       spoolDir: absolute((relay.spoolDir as string | undefined) ?? DEFAULTS.spoolDir),
-      localEventsDir: absolute((relay.localEventsDir as string | undefined) ?? DEFAULTS.localEventsDir),
+      localEventsDir: absolute(
+        (relay.localEventsDir as string | undefined) ?? DEFAULTS.localEventsDir,
+      ),
     },
     ...(tunnel ? { tunnel } : {}),
     source,

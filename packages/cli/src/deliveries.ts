@@ -1,4 +1,12 @@
-import { createDirectDelivery, DEFAULTS, resolveDeliverySettings, VERSION, type Delivery, type RelayLogger, type SpoolEvent } from '@postern/core';
+import {
+  createDirectDelivery,
+  DEFAULTS,
+  resolveDeliverySettings,
+  VERSION,
+  type Delivery,
+  type RelayLogger,
+  type SpoolEvent,
+} from '@postern/core';
 import { undiciTransport } from '@postern/node';
 import { createLocalDelivery, createSpoolDelivery, type SpoolDelivery } from '@postern/core/spool';
 import type { ServeConfig } from './config.js';
@@ -17,11 +25,21 @@ export interface ServerDelivery {
  * The server builds its delivery itself rather than letting the engine load one, so it can time every
  * upstream POST, report the spool in /metrics and /readyz, and drain it on shutdown.
  */
-export function createServerDelivery(config: ServeConfig, logger: RelayLogger, hooks: { forward?: (ms: number, ok: boolean) => void; spoolEvent?: (event: SpoolEvent) => void } = {}): ServerDelivery {
+export function createServerDelivery(
+  config: ServeConfig,
+  logger: RelayLogger,
+  hooks: {
+    forward?: (ms: number, ok: boolean) => void;
+    spoolEvent?: (event: SpoolEvent) => void;
+  } = {},
+): ServerDelivery {
   const relay = config.relay;
   const settings = resolveDeliverySettings(relay);
   if (settings.mode === 'local-only') {
-    return { mode: 'local-only', delivery: createLocalDelivery({ localEventsDir: settings.localEventsDir, logger }) };
+    return {
+      mode: 'local-only',
+      delivery: createLocalDelivery({ localEventsDir: settings.localEventsDir, logger }),
+    };
   }
   const direct = createDirectDelivery({
     endpoint: new URL(relay.endpoint ?? DEFAULTS.endpoint).href,

@@ -37,7 +37,11 @@ export const SPOOL_STATS_MAX_AGE_MS = 1000;
  * shared by every scrape that arrives while it runs, and its result (or its failure) reused for `maxAgeMs`
  * after it ends. The gauges are at most that much behind the directory.
  */
-export function cachedSpoolStats(read: () => Promise<SpoolStats>, maxAgeMs = SPOOL_STATS_MAX_AGE_MS, now: () => number = Date.now): () => Promise<SpoolStats> {
+export function cachedSpoolStats(
+  read: () => Promise<SpoolStats>,
+  maxAgeMs = SPOOL_STATS_MAX_AGE_MS,
+  now: () => number = Date.now,
+): () => Promise<SpoolStats> {
   let last: { at: number; result: Promise<SpoolStats> } | undefined;
   let reading: Promise<SpoolStats> | undefined;
   return () => {
@@ -58,26 +62,44 @@ export function cachedSpoolStats(read: () => Promise<SpoolStats>, maxAgeMs = SPO
  * The server's Prometheus metrics. Spool gauges come from the directory (so they are true across restarts
  * and for entries other processes wrote), read through `cachedSpoolStats`.
  */
-export function createMetrics(spoolStats?: () => Promise<SpoolStats>, options: { spoolStatsMaxAgeMs?: number } = {}): RelayMetrics {
+export function createMetrics(
+  spoolStats?: () => Promise<SpoolStats>,
+  options: { spoolStatsMaxAgeMs?: number } = {},
+): RelayMetrics {
   const stats = spoolStats ? cachedSpoolStats(spoolStats, options.spoolStatsMaxAgeMs) : undefined;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const requests = new Counter({ name: 'postern_requests_total', help: 'Relay requests answered, by outcome and error code.', labelNames: ['outcome', 'code'], registers });
+  const requests = new Counter({
+    name: 'postern_requests_total',
+    help: 'Relay requests answered, by outcome and error code.',
+    labelNames: ['outcome', 'code'],
+    registers,
+  });
   const items = new Counter({
     name: 'postern_events_total',
     help: 'Events of relayed batches: accepted (forwarded or stored), duplicate (delivered before, not forwarded again), filtered (dropped by a hook) or rejected, by item code.',
     labelNames: ['outcome', 'code'],
     registers,
   });
-  const tunnelRequests = new Counter({ name: 'postern_tunnel_requests_total', help: 'Sentry tunnel requests answered, by status and error code.', labelNames: ['status', 'code'], registers });
+  const tunnelRequests = new Counter({
+    name: 'postern_tunnel_requests_total',
+    help: 'Sentry tunnel requests answered, by status and error code.',
+    labelNames: ['status', 'code'],
+    registers,
+  });
   const droppedItems = new Counter({
     name: 'postern_tunnel_items_dropped_total',
     help: 'Sentry envelope items the tunnel removed before forwarding, by reason: item_type (dropItems, allowItems), error_message or release (eventFilters).',
     labelNames: ['reason'],
     registers,
   });
-  const mirrors = new Counter({ name: 'postern_tunnel_mirror_total', help: 'Mirror copies of envelopes, by target project and result (ok, an HTTP status, or an error code).', labelNames: ['target', 'result'], registers });
+  const mirrors = new Counter({
+    name: 'postern_tunnel_mirror_total',
+    help: 'Mirror copies of envelopes, by target project and result (ok, an HTTP status, or an error code).',
+    labelNames: ['target', 'result'],
+    registers,
+  });
   const forwardSeconds = new Histogram({
     name: 'postern_upstream_forward_duration_seconds',
     help: 'Time for one upstream POST, by result.',
@@ -85,11 +107,35 @@ export function createMetrics(spoolStats?: () => Promise<SpoolStats>, options: {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers,
   });
-  const attempts = new Counter({ name: 'postern_redelivery_attempts_total', help: 'Spool entries sent upstream, by result.', labelNames: ['result'], registers });
-  const quarantined = new Counter({ name: 'postern_spool_quarantined_total', help: 'Spool entries the upstream refused for good (4xx other than 408/429).', registers });
-  const evicted = new Counter({ name: 'postern_spool_evicted_total', help: 'Spool entries removed to stay under maxSpoolBytes, by state.', labelNames: ['reason'], registers });
-  const refused = new Counter({ name: 'postern_spool_refused_total', help: 'Batches refused because they could not be stored, by code.', labelNames: ['code'], registers });
-  const pruned = new Counter({ name: 'postern_spool_pruned_total', help: 'Spool entries removed by retention, by state.', labelNames: ['state'], registers });
+  const attempts = new Counter({
+    name: 'postern_redelivery_attempts_total',
+    help: 'Spool entries sent upstream, by result.',
+    labelNames: ['result'],
+    registers,
+  });
+  const quarantined = new Counter({
+    name: 'postern_spool_quarantined_total',
+    help: 'Spool entries the upstream refused for good (4xx other than 408/429).',
+    registers,
+  });
+  const evicted = new Counter({
+    name: 'postern_spool_evicted_total',
+    help: 'Spool entries removed to stay under maxSpoolBytes, by state.',
+    labelNames: ['reason'],
+    registers,
+  });
+  const refused = new Counter({
+    name: 'postern_spool_refused_total',
+    help: 'Batches refused because they could not be stored, by code.',
+    labelNames: ['code'],
+    registers,
+  });
+  const pruned = new Counter({
+    name: 'postern_spool_pruned_total',
+    help: 'Spool entries removed by retention, by state.',
+    labelNames: ['state'],
+    registers,
+  });
   if (stats) {
     new Gauge({
       name: 'postern_spool_entries',
@@ -99,7 +145,8 @@ export function createMetrics(spoolStats?: () => Promise<SpoolStats>, options: {
       async collect() {
         const current = await stats().catch(() => undefined);
         if (!current) return;
-        for (const state of ['pending', 'inflight', 'delivered', 'quarantined'] as const) this.set({ state }, current[state]);
+        for (const state of ['pending', 'inflight', 'delivered', 'quarantined'] as const)
+          this.set({ state }, current[state]);
       },
     });
     new Gauge({
@@ -120,26 +167,40 @@ export function createMetrics(spoolStats?: () => Promise<SpoolStats>, options: {
     request(status, summary) {
       const code = summary?.code ?? 'none';
       const rejected = Object.entries(summary?.rejected ?? {});
-      const outcome = status === 204 ? 'preflight' : summary?.code !== undefined ? 'refused' : rejected.length > 0 ? 'partial' : 'accepted';
+      const outcome =
+        status === 204
+          ? 'preflight'
+          : summary?.code !== undefined
+            ? 'refused'
+            : rejected.length > 0
+              ? 'partial'
+              : 'accepted';
       requests.inc({ outcome, code });
       const { accepted = 0, duplicates = 0, filtered = 0 } = summary ?? {};
-      if (accepted - duplicates - filtered > 0) items.inc({ outcome: 'accepted', code: 'none' }, accepted - duplicates - filtered);
+      if (accepted - duplicates - filtered > 0)
+        items.inc({ outcome: 'accepted', code: 'none' }, accepted - duplicates - filtered);
       if (duplicates > 0) items.inc({ outcome: 'duplicate', code: 'none' }, duplicates);
       if (filtered > 0) items.inc({ outcome: 'filtered', code: 'none' }, filtered);
-      for (const [itemCode, count] of rejected) if (count) items.inc({ outcome: 'rejected', code: itemCode }, count);
+      for (const [itemCode, count] of rejected)
+        if (count) items.inc({ outcome: 'rejected', code: itemCode }, count);
     },
     tunnelRequest(status, code, dropped) {
       tunnelRequests.inc({ status: String(status), code });
-      for (const [reason, count] of Object.entries(dropped ?? {})) if (count) droppedItems.inc({ reason }, count);
+      for (const [reason, count] of Object.entries(dropped ?? {}))
+        if (count) droppedItems.inc({ reason }, count);
     },
     mirror(result) {
-      mirrors.inc({ target: mirrorTarget(result.dsn), result: result.ok ? 'ok' : (result.code ?? String(result.status)) });
+      mirrors.inc({
+        target: mirrorTarget(result.dsn),
+        result: result.ok ? 'ok' : (result.code ?? String(result.status)),
+      });
     },
     forward(durationMs, ok) {
       forwardSeconds.observe({ result: ok ? 'ok' : 'failed' }, durationMs / 1000);
     },
     spoolEvent(event) {
-      if (event.type === 'attempt') attempts.inc({ result: event.ok ? 'delivered' : (event.code ?? 'failed') });
+      if (event.type === 'attempt')
+        attempts.inc({ result: event.ok ? 'delivered' : (event.code ?? 'failed') });
       else if (event.type === 'quarantined') quarantined.inc();
       else if (event.type === 'evicted') evicted.inc({ reason: event.reason });
       else if (event.type === 'refused') refused.inc({ code: event.code });

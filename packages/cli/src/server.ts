@@ -32,7 +32,12 @@ export interface RelayServer {
 const UPSTREAM_PROBE_CACHE_MS = 5000;
 const CLEAN_INTERVAL_MS = 3600_000;
 
-function send(res: ServerResponse, status: number, body: string, type = 'application/json; charset=utf-8'): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  type = 'application/json; charset=utf-8',
+): void {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   res.end(body);
 }
@@ -55,7 +60,11 @@ function listenOn(server: Server, port: number, host: string): Promise<AddressIn
  * every 30 s): a slowloris client holds a socket for minutes. The configured timeouts apply instead, checked
  * often enough that a connection is closed (408) close to its deadline.
  */
-function serverTimeouts(config: ServeConfig): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
+function serverTimeouts(config: ServeConfig): {
+  headersTimeout: number;
+  requestTimeout: number;
+  connectionsCheckingInterval: number;
+} {
   const shortest = Math.min(config.headersTimeoutMs, config.requestTimeoutMs);
   return {
     headersTimeout: config.headersTimeoutMs,
@@ -72,7 +81,10 @@ function serverTimeouts(config: ServeConfig): { headersTimeout: number; requestT
 export function createRelayServer(config: ServeConfig, logger: Logger): RelayServer {
   const log = relayLogger(logger);
   let metrics: RelayMetrics | undefined;
-  const delivery = createServerDelivery(config, log, { forward: (ms, ok) => metrics?.forward(ms, ok), spoolEvent: (event) => metrics?.spoolEvent(event) });
+  const delivery = createServerDelivery(config, log, {
+    forward: (ms, ok) => metrics?.forward(ms, ok),
+    spoolEvent: (event) => metrics?.spoolEvent(event),
+  });
   const spool = delivery.spool;
   metrics = createMetrics(spool ? () => spool.spool.stats() : undefined);
   const readyMetrics = metrics;
@@ -80,19 +92,30 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
   try {
     relay = createRelay({ ...config.relay, delivery: delivery.delivery, logger: log });
   } catch (error) {
-    throw new ConfigError([`${config.source}: ${error instanceof Error ? error.message : String(error)}`]);
+    throw new ConfigError([
+      `${config.source}: ${error instanceof Error ? error.message : String(error)}`,
+    ]);
   }
   let tunnel: Relay | undefined;
   try {
-    tunnel = config.tunnel ? createTunnel({ ...withNodeTransport(config.tunnel), logger: log, onMirrorResult: (result) => readyMetrics.mirror(result) }) : undefined;
+    tunnel = config.tunnel
+      ? createTunnel({
+          ...withNodeTransport(config.tunnel),
+          logger: log,
+          onMirrorResult: (result) => readyMetrics.mirror(result),
+        })
+      : undefined;
   } catch (error) {
-    throw new ConfigError([`${config.source}: tunnel.${error instanceof Error ? error.message : String(error)}`]);
+    throw new ConfigError([
+      `${config.source}: tunnel.${error instanceof Error ? error.message : String(error)}`,
+    ]);
   }
 
   let probe: { at: number; result: Promise<ProbeResult> } | undefined;
   const endpoint = config.relay.endpoint ?? DEFAULTS.endpoint;
   function upstream(): Promise<ProbeResult> {
-    if (!probe || Date.now() - probe.at > UPSTREAM_PROBE_CACHE_MS) probe = { at: Date.now(), result: probeUpstream(endpoint, 2000) };
+    if (!probe || Date.now() - probe.at > UPSTREAM_PROBE_CACHE_MS)
+      probe = { at: Date.now(), result: probeUpstream(endpoint, 2000) };
     return probe.result;
   }
 
@@ -103,7 +126,11 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
     const previous = reported.get(check);
     if (previous !== key) {
       reported.set(check, key);
-      if (state !== 'ok') logger.warn({ check, state, ...(detail === undefined ? {} : { detail }) }, `readiness: ${check} ${state}`);
+      if (state !== 'ok')
+        logger.warn(
+          { check, state, ...(detail === undefined ? {} : { detail }) },
+          `readiness: ${check} ${state}`,
+        );
       else if (previous !== undefined) logger.info({ check }, `readiness: ${check} ok again`);
     }
     return state;
@@ -126,7 +153,11 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
         checks.spool = report('spool', 'ok');
       } catch (error) {
         ready = false;
-        checks.spool = report('spool', 'not writable', `${config.relay.spoolDir}: ${error instanceof Error ? error.message : String(error)}`);
+        checks.spool = report(
+          'spool',
+          'not writable',
+          `${config.relay.spoolDir}: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
     if (delivery.mode === 'local-only') {
@@ -140,8 +171,18 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
     }
     if (delivery.mode !== 'local-only') {
       const result = await upstream();
-      if (!result.reachable) checks.upstream = report('upstream', 'unreachable', `${endpoint}: ${result.error ?? 'no answer'}`);
-      else if (result.redirected) checks.upstream = report('upstream', 'redirected', `${endpoint} answered ${String(result.status)} to ${result.location ?? '(no Location)'}; redirects are never followed: set endpoint to the final URL`);
+      if (!result.reachable)
+        checks.upstream = report(
+          'upstream',
+          'unreachable',
+          `${endpoint}: ${result.error ?? 'no answer'}`,
+        );
+      else if (result.redirected)
+        checks.upstream = report(
+          'upstream',
+          'redirected',
+          `${endpoint} answered ${String(result.status)} to ${result.location ?? '(no Location)'}; redirects are never followed: set endpoint to the final URL`,
+        );
       else checks.upstream = report('upstream', 'ok');
       if (checks.upstream !== 'ok' && delivery.mode === 'direct') ready = false;
     }
@@ -151,7 +192,12 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
   let inFlight = 0;
   let drained: (() => void) | undefined;
   /** One request through the relay or the tunnel: answered, counted in metrics by status and code, logged, and tracked for a graceful shutdown. */
-  function answer(engine: Relay, route: 'relay' | 'tunnel', req: IncomingMessage, res: ServerResponse): void {
+  function answer(
+    engine: Relay,
+    route: 'relay' | 'tunnel',
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): void {
     const started = Date.now();
     inFlight++;
     engine
@@ -161,10 +207,22 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
         const { code = 'none', ...items } = response.summary ?? {};
         if (route === 'relay') readyMetrics.request(response.status, response.summary);
         else readyMetrics.tunnelRequest(response.status, code, response.summary?.dropped);
-        logger.info({ method: req.method, status: response.status, code, ...items, durationMs: Date.now() - started }, `${route} request`);
+        logger.info(
+          {
+            method: req.method,
+            status: response.status,
+            code,
+            ...items,
+            durationMs: Date.now() - started,
+          },
+          `${route} request`,
+        );
       })
       .catch((error: unknown) => {
-        logger.error({ error: error instanceof Error ? error.message : String(error) }, `${route} request failed`);
+        logger.error(
+          { error: error instanceof Error ? error.message : String(error) },
+          `${route} request failed`,
+        );
         res.destroy();
       })
       .finally(() => {
@@ -173,26 +231,33 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
       });
   }
   // The public port: the routes, and a constant /healthz for a load balancer. /readyz and /metrics are 404 here.
-  const server = createServer(serverTimeouts(config), (req: IncomingMessage, res: ServerResponse) => {
-    const url = req.url ?? '/';
-    if (req.method === 'GET' && url.split('?')[0] === '/healthz') return send(res, 200, HEALTHY);
-    if (relay.matches(url)) return answer(relay, 'relay', req, res);
-    if (tunnel?.matches(url)) return answer(tunnel, 'tunnel', req, res);
-    return writeRelayResponse(req, res, errorResponse('not_found', {}));
-  });
+  const server = createServer(
+    serverTimeouts(config),
+    (req: IncomingMessage, res: ServerResponse) => {
+      const url = req.url ?? '/';
+      if (req.method === 'GET' && url.split('?')[0] === '/healthz') return send(res, 200, HEALTHY);
+      if (relay.matches(url)) return answer(relay, 'relay', req, res);
+      if (tunnel?.matches(url)) return answer(tunnel, 'tunnel', req, res);
+      return writeRelayResponse(req, res, errorResponse('not_found', {}));
+    },
+  );
 
   let rendering: Promise<string> | undefined;
   // The admin listener: health, readiness and metrics, for an orchestrator and Prometheus, never the public.
   const admin = config.admin
     ? createServer(serverTimeouts(config), (req: IncomingMessage, res: ServerResponse) => {
         const pathname = (req.url ?? '/').split('?')[0];
-        if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, '{"error":"method_not_allowed"}');
+        if (req.method !== 'GET' && req.method !== 'HEAD')
+          return send(res, 405, '{"error":"method_not_allowed"}');
         if (pathname === '/healthz') return send(res, 200, HEALTHY);
         if (pathname === '/readyz') {
           readiness().then(
             (result) => send(res, result.ready ? 200 : 503, JSON.stringify(result)),
             (error: unknown) => {
-              logger.error({ error: error instanceof Error ? error.message : String(error) }, 'readiness check failed');
+              logger.error(
+                { error: error instanceof Error ? error.message : String(error) },
+                'readiness check failed',
+              );
               send(res, 503, '{"ready":false}');
             },
           );
@@ -206,7 +271,10 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
           rendering.then(
             (text) => send(res, 200, text, readyMetrics.registry.contentType),
             (error: unknown) => {
-              logger.error({ error: error instanceof Error ? error.message : String(error) }, 'metrics collection failed');
+              logger.error(
+                { error: error instanceof Error ? error.message : String(error) },
+                'metrics collection failed',
+              );
               send(res, 500, '');
             },
           );
@@ -220,9 +288,17 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
   const cleaner = spool
     ? setInterval(() => {
         spool.spool
-          .prune({ deliveredMaxAgeMs: config.deliveredRetentionHours * 3600_000, undeliveredMaxAgeMs: config.undeliveredRetentionDays * 86_400_000 })
+          .prune({
+            deliveredMaxAgeMs: config.deliveredRetentionHours * 3600_000,
+            undeliveredMaxAgeMs: config.undeliveredRetentionDays * 86_400_000,
+          })
           .then((result) => logger.info(result, 'spool cleaned'))
-          .catch((error: unknown) => logger.error({ error: error instanceof Error ? error.message : String(error) }, 'spool clean failed'));
+          .catch((error: unknown) =>
+            logger.error(
+              { error: error instanceof Error ? error.message : String(error) },
+              'spool clean failed',
+            ),
+          );
       }, CLEAN_INTERVAL_MS)
     : undefined;
   cleaner?.unref();
@@ -242,11 +318,21 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
         } catch (error) {
           await new Promise<void>((resolve) => server.close(() => resolve()));
           const code = (error as NodeJS.ErrnoException).code;
-          throw new ConfigError([`adminPort: cannot listen on ${config.admin.host}:${config.admin.port} (${code ?? String(error)}). Fix: set adminPort to a free port (another postern serve on this host?), or adminHost to an address of this machine.`]);
+          throw new ConfigError([
+            `adminPort: cannot listen on ${config.admin.host}:${config.admin.port} (${code ?? String(error)}). Fix: set adminPort to a free port (another postern serve on this host?), or adminHost to an address of this machine.`,
+          ]);
         }
       }
       // Start the spool now, so entries an earlier run left are forwarded without waiting for traffic.
-      spool?.ready().catch((error: unknown) => logger.error({ dir: config.relay.spoolDir, error: error instanceof Error ? error.message : String(error) }, 'the spool directory is not usable; batches are refused with 503 spool_unavailable until it is'));
+      spool?.ready().catch((error: unknown) =>
+        logger.error(
+          {
+            dir: config.relay.spoolDir,
+            error: error instanceof Error ? error.message : String(error),
+          },
+          'the spool directory is not usable; batches are refused with 503 spool_unavailable until it is',
+        ),
+      );
       return bound;
     },
     adminAddress: () => adminBound,
@@ -254,7 +340,9 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
       clearInterval(cleaner);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const adminClosed = admin?.listening ? new Promise<void>((resolve) => admin.close(() => resolve())) : undefined;
+      const adminClosed = admin?.listening
+        ? new Promise<void>((resolve) => admin.close(() => resolve()))
+        : undefined;
       admin?.closeAllConnections();
       if (inFlight > 0) {
         await Promise.race([

@@ -16,7 +16,12 @@ export function testBatch(source: 'doctor' | 'send-test'): { eventId: string; bo
     sdk_version: VERSION,
     service: { name: 'postern', runtime: 'browser', framework: null, environment: 'test' },
     occurred_at: new Date().toISOString(),
-    payload: { label: `postern.${source}`, data: { sent_by: `postern ${source}` }, activation_id: null, probe_label_pattern: `postern.${source}` },
+    payload: {
+      label: `postern.${source}`,
+      data: { sent_by: `postern ${source}` },
+      activation_id: null,
+      probe_label_pattern: `postern.${source}`,
+    },
   };
   return { eventId, body: JSON.stringify({ batch: [event] }) };
 }

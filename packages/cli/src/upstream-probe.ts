@@ -19,12 +19,24 @@ export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 30
  * relay's deliveries do not follow redirects, so an endpoint that redirects is not one it can deliver to,
  * and following it would probe a host the configuration never named.
  */
-export async function probeUpstream(endpoint: string, timeoutMs: number, fetchImpl: typeof fetch = fetch): Promise<ProbeResult> {
+export async function probeUpstream(
+  endpoint: string,
+  timeoutMs: number,
+  fetchImpl: typeof fetch = fetch,
+): Promise<ProbeResult> {
   const started = Date.now();
   try {
-    const response = await fetchImpl(endpoint, { method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetchImpl(endpoint, {
+      method: 'HEAD',
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     await response.body?.cancel().catch(() => undefined);
-    const result: ProbeResult = { reachable: true, status: response.status, ms: Date.now() - started };
+    const result: ProbeResult = {
+      reachable: true,
+      status: response.status,
+      ms: Date.now() - started,
+    };
     if (REDIRECT_STATUSES.has(response.status)) {
       result.redirected = true;
       const location = response.headers.get('location');
@@ -33,7 +45,16 @@ export async function probeUpstream(endpoint: string, timeoutMs: number, fetchIm
     return result;
   } catch (error) {
     const name = error instanceof Error ? error.name : '';
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
-    return { reachable: false, error: name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : cause, ms: Date.now() - started };
+    const cause =
+      error instanceof Error && error.cause instanceof Error
+        ? error.cause.message
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    return {
+      reachable: false,
+      error: name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : cause,
+      ms: Date.now() - started,
+    };
   }
 }

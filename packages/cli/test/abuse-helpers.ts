@@ -18,7 +18,10 @@ export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
     if (!match) throw new Error(`/proc/${pid}/status has no ${field}`);
     return Number(match[1]);
   };
-  return { rssMb: Math.round(kb('VmRSS') / 102.4) / 10, peakMb: Math.round(kb('VmHWM') / 102.4) / 10 };
+  return {
+    rssMb: Math.round(kb('VmRSS') / 102.4) / 10,
+    peakMb: Math.round(kb('VmHWM') / 102.4) / 10,
+  };
 }
 
 /** Open file descriptors of a process (its sockets included). */
@@ -41,7 +44,11 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-export async function waitFor(condition: () => boolean, timeoutMs: number, everyMs = 25): Promise<boolean> {
+export async function waitFor(
+  condition: () => boolean,
+  timeoutMs: number,
+  everyMs = 25,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) return false;
@@ -94,8 +101,17 @@ export interface Relay {
   stop(): Promise<void>;
 }
 
-export function abuseConfig(upstreamUrl: string, extra: Record<string, unknown>): Record<string, unknown> {
-  return { projectToken: TOKEN, endpoint: upstreamUrl, rateLimit: { limit: 1_000_000, windowMs: 60_000 }, logLevel: 'warn', ...extra };
+export function abuseConfig(
+  upstreamUrl: string,
+  extra: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    projectToken: TOKEN,
+    endpoint: upstreamUrl,
+    rateLimit: { limit: 1_000_000, windowMs: 60_000 },
+    logLevel: 'warn',
+    ...extra,
+  };
 }
 
 export async function startRelay(config: Record<string, unknown>): Promise<Relay> {
@@ -106,7 +122,9 @@ export async function startRelay(config: Record<string, unknown>): Promise<Relay
     exited = true;
   });
   try {
-    await waitForPort(port, 30_000, () => (exited ? `postern serve exited before listening:\n${server.output()}` : undefined));
+    await waitForPort(port, 30_000, () =>
+      exited ? `postern serve exited before listening:\n${server.output()}` : undefined,
+    );
   } catch (error) {
     server.child.kill('SIGKILL');
     throw new Error(`postern serve did not start: ${String(error)}\n${server.output()}`);
@@ -136,7 +154,16 @@ let sequence = 0;
 /** A valid one-event batch; the id is returned so a test can find it at the upstream. */
 export function validBatch(prefix: string): { id: string; body: string } {
   const id = randomUUID();
-  const batch = [sampleEvent('frontend_breadcrumb', { event_id: id, payload: { breadcrumb_type: 'click', route: '/abuse', data: { sent: `${prefix}-${process.pid}-${++sequence}` } } })];
+  const batch = [
+    sampleEvent('frontend_breadcrumb', {
+      event_id: id,
+      payload: {
+        breadcrumb_type: 'click',
+        route: '/abuse',
+        data: { sent: `${prefix}-${process.pid}-${++sequence}` },
+      },
+    }),
+  ];
   return { id, body: JSON.stringify({ batch }) };
 }
 
@@ -164,24 +191,42 @@ function codeOf(body: string): string | undefined {
  */
 export function send(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; chunked?: boolean; localAddress?: string; timeoutMs?: number } = {},
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    chunked?: boolean;
+    localAddress?: string;
+    timeoutMs?: number;
+  } = {},
 ): Promise<Answer> {
   return new Promise<Answer>((resolve, reject) => {
     let answered = false;
-    const req = httpRequest(url, { method: options.method ?? 'POST', headers: options.headers, agent: false, localAddress: options.localAddress }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        answered = true;
-        const body = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, code: codeOf(body) });
-        req.destroy();
-      });
-      res.on('error', (error) => {
-        if (!answered) reject(error);
-      });
-    });
-    req.setTimeout(options.timeoutMs ?? 10_000, () => req.destroy(new Error(`no answer within ${options.timeoutMs ?? 10_000} ms`)));
+    const req = httpRequest(
+      url,
+      {
+        method: options.method ?? 'POST',
+        headers: options.headers,
+        agent: false,
+        localAddress: options.localAddress,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          answered = true;
+          const body = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, code: codeOf(body) });
+          req.destroy();
+        });
+        res.on('error', (error) => {
+          if (!answered) reject(error);
+        });
+      },
+    );
+    req.setTimeout(options.timeoutMs ?? 10_000, () =>
+      req.destroy(new Error(`no answer within ${options.timeoutMs ?? 10_000} ms`)),
+    );
     req.on('error', (error) => {
       if (!answered) reject(error);
     });
@@ -194,9 +239,18 @@ export function send(
 }
 
 /** A valid batch from an allowed origin (or `origin`); the answer should be 202. */
-export function sendValid(url: string, prefix: string, origin = ORIGIN, localAddress?: string): Promise<Answer & { id: string }> {
+export function sendValid(
+  url: string,
+  prefix: string,
+  origin = ORIGIN,
+  localAddress?: string,
+): Promise<Answer & { id: string }> {
   const { id, body } = validBatch(prefix);
-  return send(url, { headers: { origin, 'content-type': 'application/json' }, body, localAddress }).then((answer) => ({ ...answer, id }));
+  return send(url, {
+    headers: { origin, 'content-type': 'application/json' },
+    body,
+    localAddress,
+  }).then((answer) => ({ ...answer, id }));
 }
 
 /** A raw TCP connection that records what the server sent and when (and whether) the server closed it. */
@@ -258,7 +312,11 @@ export function rawConnect(port: number, localAddress?: string): Promise<RawConn
 }
 
 /** The first HTTP response in raw bytes, once it is complete (Content-Length or chunked); undefined before. */
-export function parseResponse(raw: Buffer): { status: number; headers: Record<string, string>; body: string; code: string | undefined } | undefined {
+export function parseResponse(
+  raw: Buffer,
+):
+  | { status: number; headers: Record<string, string>; body: string; code: string | undefined }
+  | undefined {
   const text = raw.toString('latin1');
   const end = text.indexOf('\r\n\r\n');
   if (end === -1) return undefined;
@@ -267,7 +325,8 @@ export function parseResponse(raw: Buffer): { status: number; headers: Record<st
   const headers: Record<string, string> = {};
   for (const line of lines) {
     const colon = line.indexOf(':');
-    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    if (colon > 0)
+      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
   let rest = text.slice(end + 4);
   let body = '';
@@ -291,7 +350,11 @@ export function parseResponse(raw: Buffer): { status: number; headers: Record<st
 }
 
 /** Opens `count` connections, `batch` at a time so the listen backlog is never the limit. */
-export async function rawConnectMany(port: number, count: number, batch = 250): Promise<RawConnection[]> {
+export async function rawConnectMany(
+  port: number,
+  count: number,
+  batch = 250,
+): Promise<RawConnection[]> {
   const connections: RawConnection[] = [];
   for (let start = 0; start < count; start += batch) {
     const size = Math.min(batch, count - start);
@@ -304,13 +367,24 @@ export async function rawConnectMany(port: number, count: number, batch = 250): 
  * A gzip bomb: `members` copies of one gzip member holding `memberMb` MB of zeros (multi-member gzip is one
  * valid gzip stream, RFC 1952 §2.2), so ~1 MB on the wire inflates to ~1 GB.
  */
-export function gzipBomb(members: number, memberMb = 64): { body: Buffer; member: Buffer; inflatedBytes: number } {
+export function gzipBomb(
+  members: number,
+  memberMb = 64,
+): { body: Buffer; member: Buffer; inflatedBytes: number } {
   const member = gzipSync(Buffer.alloc(memberMb * MB), { level: 9 });
-  return { body: Buffer.concat(Array.from({ length: members }, () => member)), member, inflatedBytes: members * memberMb * MB };
+  return {
+    body: Buffer.concat(Array.from({ length: members }, () => member)),
+    member,
+    inflatedBytes: members * memberMb * MB,
+  };
 }
 
 /** Samples a process's RSS while `work` runs; returns the work's result and the highest RSS seen, in MB. */
-export async function sampleRss<T>(pid: number, work: () => Promise<T>, everyMs = 50): Promise<{ result: T; maxRssMb: number }> {
+export async function sampleRss<T>(
+  pid: number,
+  work: () => Promise<T>,
+  everyMs = 50,
+): Promise<{ result: T; maxRssMb: number }> {
   let maxRssMb = memoryOf(pid).rssMb;
   const timer = setInterval(() => {
     try {
@@ -341,12 +415,15 @@ export async function countingUpstream(): Promise<CountingUpstream> {
     let bytes = 0;
     let head = '';
     req.on('data', (chunk: Buffer) => {
-      if (head.length < 4096 && !head.includes('\n')) head += chunk.subarray(0, 4096).toString('latin1');
+      if (head.length < 4096 && !head.includes('\n'))
+        head += chunk.subarray(0, 4096).toString('latin1');
       bytes += chunk.length;
     });
     req.on('end', () => {
       requests.push({ path: req.url ?? '', bytes, head: head.split('\n')[0] ?? '' });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"0123456789abcdef0123456789abcdef"}');
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end('{"id":"0123456789abcdef0123456789abcdef"}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -365,13 +442,19 @@ export async function countingUpstream(): Promise<CountingUpstream> {
  * smaller on the wire) or zeros with one random byte in every 256 (`'modest'`, ~65 times smaller: under the
  * tunnel's default 100, so only the in-flight budget can stop it).
  */
-export function tunnelBomb(dsn: string, decodedBytes: number, kind: 'bomb' | 'modest'): { body: Buffer; ratio: number } {
+export function tunnelBomb(
+  dsn: string,
+  decodedBytes: number,
+  kind: 'bomb' | 'modest',
+): { body: Buffer; ratio: number } {
   const header = Buffer.from(`{"dsn":"${dsn}"}\n{"type":"attachment"}\n`);
   const payload = Buffer.alloc(decodedBytes - header.length);
   if (kind === 'modest') {
     const noise = new Uint8Array(Math.ceil(payload.length / 256));
-    for (let offset = 0; offset < noise.length; offset += 65536) crypto.getRandomValues(noise.subarray(offset, offset + 65536));
-    for (let index = 0; index < noise.length; index++) payload[index * 256] = noise[index] as number;
+    for (let offset = 0; offset < noise.length; offset += 65536)
+      crypto.getRandomValues(noise.subarray(offset, offset + 65536));
+    for (let index = 0; index < noise.length; index++)
+      payload[index * 256] = noise[index] as number;
   }
   const body = gzipSync(Buffer.concat([header, payload]), { level: kind === 'bomb' ? 9 : 6 });
   return { body, ratio: decodedBytes / body.length };

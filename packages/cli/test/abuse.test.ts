@@ -58,16 +58,41 @@ let origins: Relay;
 beforeAll(async () => {
   upstream = await recordingUpstream();
   [timeouts, bomb, flood, proxy, origins] = await Promise.all([
-    startRelay(abuseConfig(upstream.url, { allowedOrigins: [ORIGIN], headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, maxBodyBytes: MAX_BODY_BYTES })),
-    startRelay(abuseConfig(upstream.url, { allowedOrigins: [ORIGIN], maxBodyBytes: BOMB_MAX_BODY_BYTES, tunnel: { dsns: [tunnelDsn()], maxEnvelopeBytes: TUNNEL_MAX_ENVELOPE_BYTES } })),
-    startRelay(abuseConfig(upstream.url, { allowedOrigins: [ORIGIN], headersTimeoutMs: 20_000, requestTimeoutMs: 30_000 })),
-    startRelay(abuseConfig(upstream.url, { rateLimit: { limit: PROXY_RATE_LIMIT, windowMs: 60_000 } })),
+    startRelay(
+      abuseConfig(upstream.url, {
+        allowedOrigins: [ORIGIN],
+        headersTimeoutMs: HEADERS_TIMEOUT_MS,
+        requestTimeoutMs: REQUEST_TIMEOUT_MS,
+        maxBodyBytes: MAX_BODY_BYTES,
+      }),
+    ),
+    startRelay(
+      abuseConfig(upstream.url, {
+        allowedOrigins: [ORIGIN],
+        maxBodyBytes: BOMB_MAX_BODY_BYTES,
+        tunnel: { dsns: [tunnelDsn()], maxEnvelopeBytes: TUNNEL_MAX_ENVELOPE_BYTES },
+      }),
+    ),
+    startRelay(
+      abuseConfig(upstream.url, {
+        allowedOrigins: [ORIGIN],
+        headersTimeoutMs: 20_000,
+        requestTimeoutMs: 30_000,
+      }),
+    ),
+    startRelay(
+      abuseConfig(upstream.url, { rateLimit: { limit: PROXY_RATE_LIMIT, windowMs: 60_000 } }),
+    ),
     startRelay(abuseConfig(upstream.url, { allowedOrigins: [ORIGIN] })),
   ]);
 });
 
 afterAll(async () => {
-  await Promise.all([timeouts, bomb, flood, proxy, origins].filter((relay) => relay !== undefined).map((relay) => relay.stop()));
+  await Promise.all(
+    [timeouts, bomb, flood, proxy, origins]
+      .filter((relay) => relay !== undefined)
+      .map((relay) => relay.stop()),
+  );
   await upstream?.close();
 });
 
@@ -91,19 +116,35 @@ async function expectStillServing(
 ): Promise<void> {
   expect(relay.alive(), `the relay died during ${attack}:\n${relay.output()}`).toBe(true);
   const memory = relay.memory();
-  console.log(`abuse: ${attack}: ${detail}; relay RSS ${memory.rssMb} MB now${maxRssMb !== undefined ? `, ${maxRssMb} MB at most while attacked` : ''}, peak since start ${memory.peakMb} MB (bound ${boundMb} MB)`);
+  console.log(
+    `abuse: ${attack}: ${detail}; relay RSS ${memory.rssMb} MB now${maxRssMb !== undefined ? `, ${maxRssMb} MB at most while attacked` : ''}, peak since start ${memory.peakMb} MB (bound ${boundMb} MB)`,
+  );
   expect(memory.peakMb, `peak RSS of the relay (VmHWM) after ${attack}`).toBeLessThan(boundMb);
-  const answer = await sendValid(relay.url, `after-${attack.replace(/\W+/g, '-')}`, from?.origin, from?.localAddress);
-  expect(answer.status, `a valid batch after ${attack}: ${answer.body}\n${relay.output()}`).toBe(202);
+  const answer = await sendValid(
+    relay.url,
+    `after-${attack.replace(/\W+/g, '-')}`,
+    from?.origin,
+    from?.localAddress,
+  );
+  expect(answer.status, `a valid batch after ${attack}: ${answer.body}\n${relay.output()}`).toBe(
+    202,
+  );
   expect(delivered(answer.id), 'the valid batch reached the upstream').toBe(true);
 }
 
 /** Which connections the server closed (not the test), how long each lived, and what each was answered. */
-function closures(connections: RawConnection[]): { open: number; byUs: number; lifetimes: number[]; statuses: Array<number | undefined> } {
+function closures(connections: RawConnection[]): {
+  open: number;
+  byUs: number;
+  lifetimes: number[];
+  statuses: Array<number | undefined>;
+} {
   return {
     open: connections.filter((connection) => connection.closedAt === undefined).length,
     byUs: connections.filter((connection) => connection.closedByUs).length,
-    lifetimes: connections.map((connection) => (connection.closedAt ?? Number.POSITIVE_INFINITY) - connection.openedAt),
+    lifetimes: connections.map(
+      (connection) => (connection.closedAt ?? Number.POSITIVE_INFINITY) - connection.openedAt,
+    ),
     statuses: connections.map((connection) => parseResponse(connection.received())?.status),
   };
 }
@@ -113,12 +154,25 @@ describe('server timeouts configuration', () => {
     const env = { POSTERN_PROJECT_TOKEN: 'tok' };
     const defaults = await loadConfig({ text: '{}', env });
     expect([defaults.headersTimeoutMs, defaults.requestTimeoutMs]).toEqual([10_000, 30_000]);
-    const set = await loadConfig({ text: 'headersTimeoutMs: 1500\nrequestTimeoutMs: 4000', env: { ...env, POSTERN_REQUEST_TIMEOUT_MS: '5000' } });
+    const set = await loadConfig({
+      text: 'headersTimeoutMs: 1500\nrequestTimeoutMs: 4000',
+      env: { ...env, POSTERN_REQUEST_TIMEOUT_MS: '5000' },
+    });
     expect([set.headersTimeoutMs, set.requestTimeoutMs]).toEqual([1500, 5000]);
-    const problems = async (text: string): Promise<string[]> => loadConfig({ text, textSource: 'postern.yaml', env }).then(() => [], (error: unknown) => (error instanceof ConfigError ? error.problems : [String(error)]));
-    expect(await problems('headersTimeoutMs: 40000')).toEqual([expect.stringMatching(/^headersTimeoutMs: must not be more than requestTimeoutMs \(30000\)/)]);
-    expect(await problems('requestTimeoutMs: 0')).toEqual([expect.stringMatching(/requestTimeoutMs: must be at least 1/)]);
-    expect(await problems('headersTimeoutMs: "10s"')).toEqual([expect.stringMatching(/headersTimeoutMs: must be a whole number/)]);
+    const problems = async (text: string): Promise<string[]> =>
+      loadConfig({ text, textSource: 'postern.yaml', env }).then(
+        () => [],
+        (error: unknown) => (error instanceof ConfigError ? error.problems : [String(error)]),
+      );
+    expect(await problems('headersTimeoutMs: 40000')).toEqual([
+      expect.stringMatching(/^headersTimeoutMs: must not be more than requestTimeoutMs \(30000\)/),
+    ]);
+    expect(await problems('requestTimeoutMs: 0')).toEqual([
+      expect.stringMatching(/requestTimeoutMs: must be at least 1/),
+    ]);
+    expect(await problems('headersTimeoutMs: "10s"')).toEqual([
+      expect.stringMatching(/headersTimeoutMs: must be a whole number/),
+    ]);
   });
 });
 
@@ -128,13 +182,21 @@ describe('slowloris', () => {
     const fdsBefore = timeouts.fds();
     const { result: connections, maxRssMb } = await sampleRss(timeouts.pid, async () => {
       const connections = await rawConnectMany(timeouts.port, COUNT);
-      for (const connection of connections) connection.write(`POST /debugbundle/browser HTTP/1.1\r\nHost: 127.0.0.1:${timeouts.port}\r\nOrigin: ${ORIGIN}\r\n`);
+      for (const connection of connections)
+        connection.write(
+          `POST /debugbundle/browser HTTP/1.1\r\nHost: 127.0.0.1:${timeouts.port}\r\nOrigin: ${ORIGIN}\r\n`,
+        );
       let line = 0;
       const drip = setInterval(() => {
         line++;
-        for (const connection of connections) if (connection.closedAt === undefined) connection.write(`X-Drip-${line}: ${'a'.repeat(16)}\r\n`);
+        for (const connection of connections)
+          if (connection.closedAt === undefined)
+            connection.write(`X-Drip-${line}: ${'a'.repeat(16)}\r\n`);
       }, 100);
-      await waitFor(() => connections.every((connection) => connection.closedAt !== undefined), HEADERS_TIMEOUT_MS + 8000);
+      await waitFor(
+        () => connections.every((connection) => connection.closedAt !== undefined),
+        HEADERS_TIMEOUT_MS + 8000,
+      );
       clearInterval(drip);
       return connections;
     });
@@ -148,8 +210,14 @@ describe('slowloris', () => {
     expect(Math.min(...seen.lifetimes)).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 100);
     expect(Math.max(...seen.lifetimes)).toBeLessThan(HEADERS_TIMEOUT_MS + 3000);
     expect(dripped, 'bytes each connection trickled before it was closed').toBeGreaterThan(150);
-    expect(seen.statuses.every((status) => status === 408), `statuses: ${[...new Set(seen.statuses)].join(', ')}`).toBe(true);
-    expect(released, `the relay still holds ${timeouts.fds() - fdsBefore} more descriptors than before`).toBe(true);
+    expect(
+      seen.statuses.every((status) => status === 408),
+      `statuses: ${[...new Set(seen.statuses)].join(', ')}`,
+    ).toBe(true);
+    expect(
+      released,
+      `the relay still holds ${timeouts.fds() - fdsBefore} more descriptors than before`,
+    ).toBe(true);
     await expectStillServing(
       timeouts,
       'slowloris headers',
@@ -172,9 +240,13 @@ describe('slowloris', () => {
       let offset = 0;
       const drip = setInterval(() => {
         const byte = body[offset++ % body.length] as string;
-        for (const connection of connections) if (connection.closedAt === undefined) connection.write(byte);
+        for (const connection of connections)
+          if (connection.closedAt === undefined) connection.write(byte);
       }, 100);
-      await waitFor(() => connections.every((connection) => connection.closedAt !== undefined), REQUEST_TIMEOUT_MS + 8000);
+      await waitFor(
+        () => connections.every((connection) => connection.closedAt !== undefined),
+        REQUEST_TIMEOUT_MS + 8000,
+      );
       clearInterval(drip);
       return connections;
     });
@@ -186,8 +258,14 @@ describe('slowloris', () => {
     // Past the headers timeout (the headers were complete), closed at the request timeout.
     expect(Math.min(...seen.lifetimes)).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 100);
     expect(Math.max(...seen.lifetimes)).toBeLessThan(REQUEST_TIMEOUT_MS + 3000);
-    expect(seen.statuses.every((status) => status === 408), `statuses: ${[...new Set(seen.statuses)].join(', ')}`).toBe(true);
-    expect(released, `the relay still holds ${timeouts.fds() - fdsBefore} more descriptors than before`).toBe(true);
+    expect(
+      seen.statuses.every((status) => status === 408),
+      `statuses: ${[...new Set(seen.statuses)].join(', ')}`,
+    ).toBe(true);
+    expect(
+      released,
+      `the relay still holds ${timeouts.fds() - fdsBefore} more descriptors than before`,
+    ).toBe(true);
     await expectStillServing(
       timeouts,
       'slowloris bodies',
@@ -202,7 +280,11 @@ describe('oversized chunked bodies', () => {
     const COUNT = 40;
     const CHUNK = 8192;
     const GIVE_UP_BYTES = 1024 * 1024; // 16 times the cap: a relay that waits for the end never answers
-    const chunk = Buffer.concat([Buffer.from(`${CHUNK.toString(16)}\r\n`), Buffer.alloc(CHUNK, 0x20), Buffer.from('\r\n')]);
+    const chunk = Buffer.concat([
+      Buffer.from(`${CHUNK.toString(16)}\r\n`),
+      Buffer.alloc(CHUNK, 0x20),
+      Buffer.from('\r\n'),
+    ]);
     const { result, maxRssMb } = await sampleRss(timeouts.pid, async () => {
       const connections = await rawConnectMany(timeouts.port, COUNT);
       const sentAtAnswer = new Map<RawConnection, number>();
@@ -220,13 +302,17 @@ describe('oversized chunked bodies', () => {
             if (tick % 10 === 0) connection.write(chunk);
             continue;
           }
-          if (parseResponse(connection.received()) !== undefined) sentAtAnswer.set(connection, connection.bytesSent);
+          if (parseResponse(connection.received()) !== undefined)
+            sentAtAnswer.set(connection, connection.bytesSent);
           // The terminating chunk is never sent: any answer comes before the client finished.
           else if (connection.bytesSent < GIVE_UP_BYTES) connection.write(chunk);
         }
       }, 5);
       await waitFor(() => sentAtAnswer.size === COUNT, 10_000);
-      await waitFor(() => connections.every((connection) => connection.closedAt !== undefined), REQUEST_TIMEOUT_MS + 5000);
+      await waitFor(
+        () => connections.every((connection) => connection.closedAt !== undefined),
+        REQUEST_TIMEOUT_MS + 5000,
+      );
       clearInterval(pump);
       const answers = connections.map((connection) => parseResponse(connection.received()));
       const seen = closures(connections);
@@ -234,13 +320,25 @@ describe('oversized chunked bodies', () => {
       return { answers, sent: [...sentAtAnswer.values()], seen };
     });
     const statuses = result.answers.map((answer) => answer?.status);
-    expect(statuses.every((status) => status === 413), `statuses: ${statuses.join(', ')}`).toBe(true);
+    expect(
+      statuses.every((status) => status === 413),
+      `statuses: ${statuses.join(', ')}`,
+    ).toBe(true);
     expect(result.answers.every((answer) => answer?.code === 'payload_too_large')).toBe(true);
     expect(result.sent).toHaveLength(COUNT);
-    expect(Math.max(...result.sent), 'the most body bytes a client had sent when its 413 arrived').toBeLessThan(GIVE_UP_BYTES);
-    expect(result.seen.open, 'connections still streaming a body after their 413 and still open').toBe(0);
+    expect(
+      Math.max(...result.sent),
+      'the most body bytes a client had sent when its 413 arrived',
+    ).toBeLessThan(GIVE_UP_BYTES);
+    expect(
+      result.seen.open,
+      'connections still streaming a body after their 413 and still open',
+    ).toBe(0);
     expect(result.seen.byUs).toBe(0);
-    expect(Math.max(...result.seen.lifetimes), 'an endless body after the 413 is cut at the request timeout').toBeLessThan(REQUEST_TIMEOUT_MS + 3000);
+    expect(
+      Math.max(...result.seen.lifetimes),
+      'an endless body after the 413 is cut at the request timeout',
+    ).toBeLessThan(REQUEST_TIMEOUT_MS + 3000);
     await expectStillServing(
       timeouts,
       'chunked over the cap',
@@ -254,13 +352,20 @@ describe('gzip bomb', () => {
   it('browser route: refuses Content-Encoding: gzip with 415 unsupported_media_type without inflating', async () => {
     const { body, member, inflatedBytes } = gzipBomb(32);
     expect(gunzipSync(member).length, 'one member inflates to 64 MB').toBe(64 * 1024 * 1024);
-    expect(body.length, 'the bomb is under maxBodyBytes, so only the encoding rule can refuse it').toBeLessThan(BOMB_MAX_BODY_BYTES);
+    expect(
+      body.length,
+      'the bomb is under maxBodyBytes, so only the encoding rule can refuse it',
+    ).toBeLessThan(BOMB_MAX_BODY_BYTES);
     const cpuBefore = bomb.cpu();
     const { result: answers, maxRssMb } = await sampleRss(bomb.pid, () =>
       Promise.all(
         Array.from({ length: 8 }, (_, index) =>
           send(bomb.url, {
-            headers: { origin: ORIGIN, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+            headers: {
+              origin: ORIGIN,
+              'content-type': 'application/json',
+              'content-encoding': 'gzip',
+            },
             body,
             chunked: index % 2 === 1,
           }),
@@ -269,7 +374,10 @@ describe('gzip bomb', () => {
     );
     const cpu = bomb.cpu() - cpuBefore;
     expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(415));
-    expect(answers.every((answer) => answer.code === 'unsupported_media_type'), answers[0]?.body).toBe(true);
+    expect(
+      answers.every((answer) => answer.code === 'unsupported_media_type'),
+      answers[0]?.body,
+    ).toBe(true);
     // Inflating 8 × 2 GB would take tens of CPU seconds; reading and discarding 8 × 2 MB takes a fraction of one.
     expect(cpu, 'CPU seconds the relay spent on the bombs').toBeLessThan(3);
     await expectStillServing(
@@ -287,20 +395,33 @@ describe('gzip bomb on the Sentry tunnel', () => {
     // DecompressionStream, which refuses multi-member gzip (400 encoding_invalid, see the core README).
     const header = Buffer.from(`{"dsn":"${tunnelDsn()}"}\n{"type":"attachment"}\n`);
     const inflatedBytes = 256 * 1024 * 1024;
-    const body = gzipSync(Buffer.concat([header, Buffer.alloc(inflatedBytes - header.length)]), { level: 9 });
+    const body = gzipSync(Buffer.concat([header, Buffer.alloc(inflatedBytes - header.length)]), {
+      level: 9,
+    });
     const tunnelUrl = bomb.url.replace('/debugbundle/browser', '/postern/tunnel');
     const before = upstream.requests.length;
     const cpuBefore = bomb.cpu();
     const { result: answers, maxRssMb } = await sampleRss(bomb.pid, () =>
       Promise.all(
         Array.from({ length: 8 }, (_, index) =>
-          send(tunnelUrl, { headers: { origin: ORIGIN, 'content-type': 'text/plain;charset=UTF-8', 'content-encoding': 'gzip' }, body, chunked: index % 2 === 1 }),
+          send(tunnelUrl, {
+            headers: {
+              origin: ORIGIN,
+              'content-type': 'text/plain;charset=UTF-8',
+              'content-encoding': 'gzip',
+            },
+            body,
+            chunked: index % 2 === 1,
+          }),
         ),
       ),
     );
     const cpu = bomb.cpu() - cpuBefore;
     expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(413));
-    expect(answers.every((answer) => answer.code === 'payload_too_large'), answers[0]?.body).toBe(true);
+    expect(
+      answers.every((answer) => answer.code === 'payload_too_large'),
+      answers[0]?.body,
+    ).toBe(true);
     expect(upstream.requests.length, 'nothing of a bomb went upstream').toBe(before);
     // Inflating all of it would take seconds of CPU; stopping at 1 MiB each takes a fraction of one.
     expect(cpu, 'CPU seconds the relay spent on the bombs').toBeLessThan(3);
@@ -333,7 +454,9 @@ describe('decompression amplification on the Sentry tunnel (defaults: 20 MiB env
     sentry = await countingUpstream();
     dsn = `http://0123456789abcdef@${sentry.host}/42`;
     // Only keys the tunnel had before the budget: the same relay runs (and this test fails) on the code without it.
-    relay = await startRelay(abuseConfig(upstream.url, { allowedOrigins: [ORIGIN], tunnel: { dsns: [dsn] } }));
+    relay = await startRelay(
+      abuseConfig(upstream.url, { allowedOrigins: [ORIGIN], tunnel: { dsns: [dsn] } }),
+    );
     tunnelUrl = relay.url.replace('/debugbundle/browser', '/postern/tunnel');
   });
 
@@ -351,28 +474,58 @@ describe('decompression amplification on the Sentry tunnel (defaults: 20 MiB env
 
   function tally(answers: Answer[]): string {
     const counts = new Map<string, number>();
-    for (const answer of answers) counts.set(`${answer.status} ${answer.code ?? ''}`.trim(), (counts.get(`${answer.status} ${answer.code ?? ''}`.trim()) ?? 0) + 1);
+    for (const answer of answers)
+      counts.set(
+        `${answer.status} ${answer.code ?? ''}`.trim(),
+        (counts.get(`${answer.status} ${answer.code ?? ''}`.trim()) ?? 0) + 1,
+      );
     return [...counts].map(([key, count]) => `${count}× ${key}`).join(', ');
   }
 
   it('takes the budget options under tunnel:, and names the key of a value the tunnel could never work with', async () => {
     const env = { POSTERN_PROJECT_TOKEN: 'tok' };
-    const tunnelText = (extra: string): string => `tunnel:\n  dsns: [https://k@o1.ingest.sentry.io/1]\n${extra}`;
-    const set = await loadConfig({ text: tunnelText('  maxDecodedBytesInFlight: 134217728\n  maxDecodedBytesPerClient: 33554432\n  maxCompressionRatio: 50\n'), env });
-    expect([set.tunnel?.maxDecodedBytesInFlight, set.tunnel?.maxDecodedBytesPerClient, set.tunnel?.maxCompressionRatio]).toEqual([134_217_728, 33_554_432, 50]);
+    const tunnelText = (extra: string): string =>
+      `tunnel:\n  dsns: [https://k@o1.ingest.sentry.io/1]\n${extra}`;
+    const set = await loadConfig({
+      text: tunnelText(
+        '  maxDecodedBytesInFlight: 134217728\n  maxDecodedBytesPerClient: 33554432\n  maxCompressionRatio: 50\n',
+      ),
+      env,
+    });
+    expect([
+      set.tunnel?.maxDecodedBytesInFlight,
+      set.tunnel?.maxDecodedBytesPerClient,
+      set.tunnel?.maxCompressionRatio,
+    ]).toEqual([134_217_728, 33_554_432, 50]);
     const problems = async (extra: string): Promise<string[]> =>
-      loadConfig({ text: tunnelText(extra), textSource: 'postern.yaml', env }).then(() => [], (error: unknown) => (error instanceof ConfigError ? error.problems : [String(error)]));
-    expect(await problems('  maxDecodedBytesInFlight: "64MB"\n')).toEqual([expect.stringMatching(/tunnel\.maxDecodedBytesInFlight: must be a whole number/)]);
-    expect(await problems('  maxCompressionRatio: -1\n')).toEqual([expect.stringMatching(/tunnel\.maxCompressionRatio: must be at least 0/)]);
-    expect(await problems('  maxDecodedBytesInFlight: 1048576\n')).toEqual([expect.stringMatching(/tunnel\.maxDecodedBytesInFlight must be at least maxEnvelopeBytes \(20971520\)/)]);
-    expect(await problems('  maxDecodedBytesPerClient: 1048576\n')).toEqual([expect.stringMatching(/tunnel\.maxDecodedBytesPerClient must be between maxEnvelopeBytes/)]);
+      loadConfig({ text: tunnelText(extra), textSource: 'postern.yaml', env }).then(
+        () => [],
+        (error: unknown) => (error instanceof ConfigError ? error.problems : [String(error)]),
+      );
+    expect(await problems('  maxDecodedBytesInFlight: "64MB"\n')).toEqual([
+      expect.stringMatching(/tunnel\.maxDecodedBytesInFlight: must be a whole number/),
+    ]);
+    expect(await problems('  maxCompressionRatio: -1\n')).toEqual([
+      expect.stringMatching(/tunnel\.maxCompressionRatio: must be at least 0/),
+    ]);
+    expect(await problems('  maxDecodedBytesInFlight: 1048576\n')).toEqual([
+      expect.stringMatching(
+        /tunnel\.maxDecodedBytesInFlight must be at least maxEnvelopeBytes \(20971520\)/,
+      ),
+    ]);
+    expect(await problems('  maxDecodedBytesPerClient: 1048576\n')).toEqual([
+      expect.stringMatching(/tunnel\.maxDecodedBytesPerClient must be between maxEnvelopeBytes/),
+    ]);
   });
 
   it('bounds memory under 32 concurrent bombs just under the cap from two clients, refusing most with 503 capacity_exceeded, while a third client gets through', async () => {
     const classic = tunnelBomb(dsn, MAX_ENVELOPE_BYTES - 1, 'bomb');
     const modest = tunnelBomb(dsn, MAX_ENVELOPE_BYTES - 1, 'modest');
     expect(classic.ratio, 'the classic bomb: ~20 KB inflating to 20 MiB').toBeGreaterThan(500);
-    expect(modest.ratio, 'the modest bomb passes the ratio check, so only the budget can stop it').toBeGreaterThan(20);
+    expect(
+      modest.ratio,
+      'the modest bomb passes the ratio check, so only the budget can stop it',
+    ).toBeGreaterThan(20);
     expect(modest.ratio).toBeLessThan(100);
     const before = relay.memory();
     const forwardedBefore = sentry.requests.length;
@@ -384,7 +537,13 @@ describe('decompression amplification on the Sentry tunnel (defaults: 20 MiB env
         Array.from({ length: 32 }, (_, index) => {
           const bomb = index < 24 ? modest : classic;
           const chunked = index < 24 && index % 2 === 1;
-          return send(tunnelUrl, { headers: headers(chunked ? undefined : bomb.body.length), body: bomb.body, chunked, localAddress: `127.0.0.${2 + (index % 2)}`, timeoutMs: 20_000 });
+          return send(tunnelUrl, {
+            headers: headers(chunked ? undefined : bomb.body.length),
+            body: bomb.body,
+            chunked,
+            localAddress: `127.0.0.${2 + (index % 2)}`,
+            timeoutMs: 20_000,
+          });
         }),
       ).finally(() => {
         attackDone = Date.now();
@@ -393,7 +552,11 @@ describe('decompression amplification on the Sentry tunnel (defaults: 20 MiB env
       const legitimate = (async () => {
         while (attackDone === 0 || legit.length < 3) {
           const { id, body } = validEnvelope(dsn);
-          const answer = await send(tunnelUrl, { headers: { origin: ORIGIN, 'content-type': 'text/plain;charset=UTF-8' }, body, localAddress: '127.0.0.9' });
+          const answer = await send(tunnelUrl, {
+            headers: { origin: ORIGIN, 'content-type': 'text/plain;charset=UTF-8' },
+            body,
+            localAddress: '127.0.0.9',
+          });
           legit.push({ ...answer, id, at: Date.now() });
         }
       })();
@@ -415,19 +578,37 @@ describe('decompression amplification on the Sentry tunnel (defaults: 20 MiB env
       expect(answer.code).toBe('capacity_exceeded');
       expect(Number(answer.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     }
-    expect(bombs.every((answer) => [200, 413, 503].includes(answer.status)), `never a 500: ${tally(bombs)}`).toBe(true);
+    expect(
+      bombs.every((answer) => [200, 413, 503].includes(answer.status)),
+      `never a 500: ${tally(bombs)}`,
+    ).toBe(true);
     // The classic bombs declare their length, so their ratio is known at once: 413 as soon as their output
     // passes 100 times it (or 503 when their client's share is already spent), never forwarded.
     const classicAnswers = bombs.slice(24).map((answer) => `${answer.status} ${answer.code}`);
-    expect(classicAnswers.every((answer) => answer === '413 payload_too_large' || answer === '503 capacity_exceeded'), classicAnswers.join(', ')).toBe(true);
+    expect(
+      classicAnswers.every(
+        (answer) => answer === '413 payload_too_large' || answer === '503 capacity_exceeded',
+      ),
+      classicAnswers.join(', '),
+    ).toBe(true);
     expect(classicAnswers).toContain('413 payload_too_large');
     // Each client holds at most 20 MiB, so at most one of its bombs at a time: far fewer than 24 went upstream.
     expect(bombsForwarded.length).toBeLessThan(12);
     expect(maxRssMb, 'RSS sampled while attacked').toBeLessThan(AMPLIFICATION_RSS_BOUND_MB);
     expect(after.peakMb, 'peak RSS of the relay (VmHWM)').toBeLessThan(AMPLIFICATION_RSS_BOUND_MB);
-    expect(legit.filter((answer) => answer.at < attackDone).length, 'valid envelopes answered while the bombs were in flight').toBeGreaterThan(0);
-    expect(legit.every((answer) => answer.status === 200), `valid envelopes from another client: ${tally(legit)}`).toBe(true);
-    for (const answer of legit) expect(forwarded.some((request) => request.head.includes(answer.id)), 'the valid envelope reached the upstream').toBe(true);
+    expect(
+      legit.filter((answer) => answer.at < attackDone).length,
+      'valid envelopes answered while the bombs were in flight',
+    ).toBeGreaterThan(0);
+    expect(
+      legit.every((answer) => answer.status === 200),
+      `valid envelopes from another client: ${tally(legit)}`,
+    ).toBe(true);
+    for (const answer of legit)
+      expect(
+        forwarded.some((request) => request.head.includes(answer.id)),
+        'the valid envelope reached the upstream',
+      ).toBe(true);
   });
 
   it('holds the whole budget when eight clients bomb at once, and gives it all back afterwards', async () => {
@@ -435,27 +616,52 @@ describe('decompression amplification on the Sentry tunnel (defaults: 20 MiB env
     const { result: bombs, maxRssMb } = await sampleRss(relay.pid, () =>
       Promise.all(
         Array.from({ length: 24 }, (_, index) =>
-          send(tunnelUrl, { headers: headers(index % 2 === 0 ? modest.body.length : undefined), body: modest.body, chunked: index % 2 === 1, localAddress: `127.0.1.${1 + (index % 8)}`, timeoutMs: 20_000 }),
+          send(tunnelUrl, {
+            headers: headers(index % 2 === 0 ? modest.body.length : undefined),
+            body: modest.body,
+            chunked: index % 2 === 1,
+            localAddress: `127.0.1.${1 + (index % 8)}`,
+            timeoutMs: 20_000,
+          }),
         ),
       ),
     );
     const after = relay.memory();
     // Three envelopes of just under 20 MiB at once, from three fresh clients: 60 of the 64 MiB. They all pass
     // only if the bombs gave back what they held (a leak of more than 4 MiB would refuse one).
-    const plain = Buffer.concat([Buffer.from(`{"dsn":"${dsn}"}\n{"type":"attachment"}\n`), Buffer.alloc(MAX_ENVELOPE_BYTES - 100)]);
+    const plain = Buffer.concat([
+      Buffer.from(`{"dsn":"${dsn}"}\n{"type":"attachment"}\n`),
+      Buffer.alloc(MAX_ENVELOPE_BYTES - 100),
+    ]);
     const probes = await Promise.all(
-      [1, 2, 3].map((host) => send(tunnelUrl, { headers: { origin: ORIGIN, 'content-type': 'text/plain;charset=UTF-8' }, body: plain, localAddress: `127.0.2.${host}`, timeoutMs: 20_000 })),
+      [1, 2, 3].map((host) =>
+        send(tunnelUrl, {
+          headers: { origin: ORIGIN, 'content-type': 'text/plain;charset=UTF-8' },
+          body: plain,
+          localAddress: `127.0.2.${host}`,
+          timeoutMs: 20_000,
+        }),
+      ),
     );
     console.log(
       `abuse: tunnel amplification, eight clients: 24 bombs of ${(modest.body.length / 1024).toFixed(0)} KB inflating to 20 MiB: ${tally(bombs)}; then 3 envelopes of 20 MiB at once: ${tally(probes)}; ` +
         `relay RSS ${maxRssMb} MB at most while attacked, ${after.rssMb} MB after, peak since start ${after.peakMb} MB (bound ${AMPLIFICATION_RSS_BOUND_MB} MB)`,
     );
     expect(relay.alive(), `the relay died:\n${relay.output()}`).toBe(true);
-    expect(bombs.filter((answer) => answer.status === 503 && answer.code === 'capacity_exceeded').length, tally(bombs)).toBeGreaterThan(0);
-    expect(bombs.every((answer) => answer.status === 200 || answer.status === 503), `never a 500: ${tally(bombs)}`).toBe(true);
+    expect(
+      bombs.filter((answer) => answer.status === 503 && answer.code === 'capacity_exceeded').length,
+      tally(bombs),
+    ).toBeGreaterThan(0);
+    expect(
+      bombs.every((answer) => answer.status === 200 || answer.status === 503),
+      `never a 500: ${tally(bombs)}`,
+    ).toBe(true);
     expect(maxRssMb, 'RSS sampled while attacked').toBeLessThan(AMPLIFICATION_RSS_BOUND_MB);
     expect(after.peakMb, 'peak RSS of the relay (VmHWM)').toBeLessThan(AMPLIFICATION_RSS_BOUND_MB);
-    expect(probes.map((answer) => answer.status), tally(probes)).toEqual([200, 200, 200]);
+    expect(
+      probes.map((answer) => answer.status),
+      tally(probes),
+    ).toEqual([200, 200, 200]);
   });
 });
 
@@ -464,16 +670,27 @@ describe('thousands of connections', () => {
     // 3000, or as many as both processes' open-file limits leave room for (each end of a connection is a descriptor here).
     const limit = Math.min(openFilesLimit('self'), openFilesLimit(flood.pid));
     const COUNT = Math.min(3000, Math.floor((limit - 300) / 6) * 6);
-    expect(COUNT, `open-file limit ${limit}: raise it (ulimit -n) to run the connection flood`).toBeGreaterThanOrEqual(600);
+    expect(
+      COUNT,
+      `open-file limit ${limit}: raise it (ulimit -n) to run the connection flood`,
+    ).toBeGreaterThanOrEqual(600);
     const fdsBefore = flood.fds();
     const { result, maxRssMb } = await sampleRss(flood.pid, async () => {
       const connections = await rawConnectMany(flood.port, COUNT);
       // One in six is a keep-alive connection that has had an answer and now idles; the rest never sent a byte.
       const keepAlive = connections.filter((_, index) => index % 6 === 0);
       const keepAliveSet = new Set(keepAlive);
-      for (const connection of keepAlive) connection.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${flood.port}\r\nConnection: keep-alive\r\n\r\n`);
-      await waitFor(() => keepAlive.every((connection) => parseResponse(connection.received()) !== undefined), 10_000);
-      const keepAliveStatuses = keepAlive.map((connection) => parseResponse(connection.received())?.status);
+      for (const connection of keepAlive)
+        connection.write(
+          `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${flood.port}\r\nConnection: keep-alive\r\n\r\n`,
+        );
+      await waitFor(
+        () => keepAlive.every((connection) => parseResponse(connection.received()) !== undefined),
+        10_000,
+      );
+      const keepAliveStatuses = keepAlive.map(
+        (connection) => parseResponse(connection.received())?.status,
+      );
       const held = await waitFor(() => flood.fds() >= fdsBefore + COUNT, 10_000);
       const heldFds = flood.fds() - fdsBefore;
       const answers: Answer[] = [];
@@ -486,20 +703,47 @@ describe('thousands of connections', () => {
       const validMs = Date.now() - started;
       // Idle connections that never sent a byte are held until headersTimeoutMs (20 s here); keep-alive ones
       // after an answer until Node's keepAliveTimeout (5 s), which a slow run may reach: only then may they close.
-      const stillOpen = connections.filter((connection) => connection.closedAt === undefined || keepAliveSet.has(connection)).length;
-      const keepAliveClosedEarly = keepAlive.filter((connection) => connection.closedAt !== undefined && connection.closedAt - connection.openedAt < 5000).length;
+      const stillOpen = connections.filter(
+        (connection) => connection.closedAt === undefined || keepAliveSet.has(connection),
+      ).length;
+      const keepAliveClosedEarly = keepAlive.filter(
+        (connection) =>
+          connection.closedAt !== undefined && connection.closedAt - connection.openedAt < 5000,
+      ).length;
       for (const connection of connections) connection.destroy();
-      return { keepAliveStatuses, held, heldFds, answers, validMs, stillOpen, keepAliveClosedEarly };
+      return {
+        keepAliveStatuses,
+        held,
+        heldFds,
+        answers,
+        validMs,
+        stillOpen,
+        keepAliveClosedEarly,
+      };
     });
     const released = await waitFor(() => flood.fds() <= fdsBefore + 2, 10_000);
-    expect(result.keepAliveStatuses.every((status) => status === 200), 'keep-alive /healthz answers').toBe(true);
+    expect(
+      result.keepAliveStatuses.every((status) => status === 200),
+      'keep-alive /healthz answers',
+    ).toBe(true);
     expect(result.held, `the relay held only ${result.heldFds} of ${COUNT} connections`).toBe(true);
-    expect(result.stillOpen, 'held connections the relay closed while they were counted').toBe(COUNT);
-    expect(result.keepAliveClosedEarly, 'keep-alive connections closed before the keep-alive timeout').toBe(0);
+    expect(result.stillOpen, 'held connections the relay closed while they were counted').toBe(
+      COUNT,
+    );
+    expect(
+      result.keepAliveClosedEarly,
+      'keep-alive connections closed before the keep-alive timeout',
+    ).toBe(0);
     const statuses = result.answers.map((answer) => answer.status);
-    expect(statuses.every((status) => status === 202), `statuses: ${[...new Set(statuses)].join(', ')}`).toBe(true);
+    expect(
+      statuses.every((status) => status === 202),
+      `statuses: ${[...new Set(statuses)].join(', ')}`,
+    ).toBe(true);
     expect(statuses).toHaveLength(200);
-    expect(released, `the relay still holds ${flood.fds() - fdsBefore} more descriptors than before`).toBe(true);
+    expect(
+      released,
+      `the relay still holds ${flood.fds() - fdsBefore} more descriptors than before`,
+    ).toBe(true);
     await expectStillServing(
       flood,
       'connection flood',
@@ -535,40 +779,92 @@ describe('spoofed proxy headers without a trusted proxy', () => {
       answers.push({ ...answer, id });
     }
     const statuses = answers.map((answer) => answer.status);
-    expect(statuses, answers.map((answer) => answer.body).join('\n')).toEqual([...Array(PROXY_RATE_LIMIT).fill(202), 429, 429, 429]);
-    expect(answers.slice(PROXY_RATE_LIMIT).every((answer) => answer.code === 'rate_limited' && Number(answer.headers['retry-after']) >= 1)).toBe(true);
-    expect(answers.map((answer) => answer.headers['ratelimit-remaining'])).toEqual(['4', '3', '2', '1', '0', '0', '0', '0']);
+    expect(statuses, answers.map((answer) => answer.body).join('\n')).toEqual([
+      ...Array(PROXY_RATE_LIMIT).fill(202),
+      429,
+      429,
+      429,
+    ]);
+    expect(
+      answers
+        .slice(PROXY_RATE_LIMIT)
+        .every(
+          (answer) => answer.code === 'rate_limited' && Number(answer.headers['retry-after']) >= 1,
+        ),
+    ).toBe(true);
+    expect(answers.map((answer) => answer.headers['ratelimit-remaining'])).toEqual([
+      '4',
+      '3',
+      '2',
+      '1',
+      '0',
+      '0',
+      '0',
+      '0',
+    ]);
     // Another socket address is another client: the limit is per client, not global.
-    const other = await sendValid(proxy.url, 'xff-other', `http://127.0.0.1:${proxy.port}`, '127.0.0.2');
+    const other = await sendValid(
+      proxy.url,
+      'xff-other',
+      `http://127.0.0.1:${proxy.port}`,
+      '127.0.0.2',
+    );
     expect(other.status, other.body).toBe(202);
 
-    const forwarded = upstream.requests.filter((request) => answers.some((answer) => request.body.includes(answer.id)));
-    expect(forwarded, 'one upstream POST per accepted batch, none for the rate-limited ones').toHaveLength(PROXY_RATE_LIMIT);
+    const forwarded = upstream.requests.filter((request) =>
+      answers.some((answer) => request.body.includes(answer.id)),
+    );
+    expect(
+      forwarded,
+      'one upstream POST per accepted batch, none for the rate-limited ones',
+    ).toHaveLength(PROXY_RATE_LIMIT);
     for (const answer of answers.slice(PROXY_RATE_LIMIT)) expect(delivered(answer.id)).toBe(false);
     for (const request of forwarded) {
       // The client address rule (R-CLIENT-1): the claim is not believed, so it is not passed on either. The
       // browser protocol sends no client address upstream; if it ever does, it must be the socket peer.
-      expect(request.headers['x-forwarded-for'] ?? '127.0.0.1', 'X-Forwarded-For at the upstream').toBe('127.0.0.1');
-      for (const header of ['x-real-ip', 'forwarded', 'true-client-ip', 'cf-connecting-ip']) expect(request.headers[header], header).toBeUndefined();
-      const leaked = spoofed.filter((address) => request.body.includes(address) || JSON.stringify(request.headers).includes(address));
+      expect(
+        request.headers['x-forwarded-for'] ?? '127.0.0.1',
+        'X-Forwarded-For at the upstream',
+      ).toBe('127.0.0.1');
+      for (const header of ['x-real-ip', 'forwarded', 'true-client-ip', 'cf-connecting-ip'])
+        expect(request.headers[header], header).toBeUndefined();
+      const leaked = spoofed.filter(
+        (address) =>
+          request.body.includes(address) || JSON.stringify(request.headers).includes(address),
+      );
       expect(leaked, 'spoofed addresses in what the upstream received').toEqual([]);
     }
-    await expectStillServing(proxy, 'spoofed X-Forwarded-For', `${PROXY_RATE_LIMIT} rotating spoofed addresses answered 202, then 429 rate_limited; 127.0.0.2 still 202`, undefined, {
-      origin: `http://127.0.0.1:${proxy.port}`,
-      localAddress: '127.0.0.4',
-    });
+    await expectStillServing(
+      proxy,
+      'spoofed X-Forwarded-For',
+      `${PROXY_RATE_LIMIT} rotating spoofed addresses answered 202, then 429 rate_limited; 127.0.0.2 still 202`,
+      undefined,
+      {
+        origin: `http://127.0.0.1:${proxy.port}`,
+        localAddress: '127.0.0.4',
+      },
+    );
   });
 
   it('checks the same origin against Host, not a spoofed X-Forwarded-Host', async () => {
     const from = '127.0.0.3'; // a fresh socket address, so the rate limit of the test above is not in the way
     const spoof = await send(proxy.url, {
       localAddress: from,
-      headers: { origin: 'https://evil.test', 'x-forwarded-host': 'evil.test', 'x-forwarded-proto': 'https', 'content-type': 'application/json' },
+      headers: {
+        origin: 'https://evil.test',
+        'x-forwarded-host': 'evil.test',
+        'x-forwarded-proto': 'https',
+        'content-type': 'application/json',
+      },
       body: validBatch('xfh').body,
     });
     const spoofWithPort = await send(proxy.url, {
       localAddress: from,
-      headers: { origin: `http://evil.test:${proxy.port}`, 'x-forwarded-host': `evil.test:${proxy.port}`, 'content-type': 'application/json' },
+      headers: {
+        origin: `http://evil.test:${proxy.port}`,
+        'x-forwarded-host': `evil.test:${proxy.port}`,
+        'content-type': 'application/json',
+      },
       body: validBatch('xfh').body,
     });
     for (const answer of [spoof, spoofWithPort]) {
@@ -579,14 +875,24 @@ describe('spoofed proxy headers without a trusted proxy', () => {
     // The header is ignored, not a reason to refuse: the real same-origin request still passes with it.
     const control = await send(proxy.url, {
       localAddress: from,
-      headers: { origin: `http://127.0.0.1:${proxy.port}`, 'x-forwarded-host': 'evil.test', 'content-type': 'application/json' },
+      headers: {
+        origin: `http://127.0.0.1:${proxy.port}`,
+        'x-forwarded-host': 'evil.test',
+        'content-type': 'application/json',
+      },
       body: validBatch('xfh-control').body,
     });
     expect(control.status, control.body).toBe(202);
-    await expectStillServing(proxy, 'spoofed X-Forwarded-Host', 'Origin = the spoofed host: 403 origin_not_allowed; real same origin with the header: 202', undefined, {
-      origin: `http://127.0.0.1:${proxy.port}`,
-      localAddress: '127.0.0.5',
-    });
+    await expectStillServing(
+      proxy,
+      'spoofed X-Forwarded-Host',
+      'Origin = the spoofed host: 403 origin_not_allowed; real same origin with the header: 202',
+      undefined,
+      {
+        origin: `http://127.0.0.1:${proxy.port}`,
+        localAddress: '127.0.0.5',
+      },
+    );
   });
 });
 
@@ -596,7 +902,11 @@ describe('origin tricks against allowedOrigins: [https://app.example]', () => {
     ['the default port spelled out', { origin: 'https://app.example:443' }, 202], // R-ORIGIN-4
     ['scheme and host in upper case', { origin: 'HTTPS://APP.EXAMPLE' }, 202], // R-ORIGIN-4: compared without regard to case
     ['a trailing dot on the host', { origin: 'https://app.example.' }, 403], // R-ORIGIN-4: another host (URL parsing keeps the dot; browsers treat it as another origin)
-    ['the allowed host as a subdomain of another', { origin: 'https://app.example.evil.test' }, 403],
+    [
+      'the allowed host as a subdomain of another',
+      { origin: 'https://app.example.evil.test' },
+      403,
+    ],
     ['the allowed host in a fragment', { origin: 'https://evil.test#app.example' }, 403],
     ['http instead of https', { origin: 'http://app.example' }, 403],
     ['another port', { origin: 'https://app.example:8443' }, 403],
@@ -604,36 +914,71 @@ describe('origin tricks against allowedOrigins: [https://app.example]', () => {
     ['the allowed origin with a path', { origin: 'https://app.example/' }, 403], // R-ORIGIN-8: not an origin
     ['the allowed origin with userinfo', { origin: 'https://user@app.example' }, 403], // R-ORIGIN-8
     ['the allowed origin behind a backslash', { origin: 'https://evil.test\\@app.example' }, 403], // R-ORIGIN-8
-    ['Origin refused even with an allowed Referer', { origin: 'https://evil.test', referer: 'https://app.example/page' }, 403], // R-ORIGIN-1: Origin first
-    ['Referer with userinfo and the allowed host in the path', { referer: 'https://user:pass@evil.test/@app.example/' }, 403],
-    ['Referer with the allowed host as userinfo', { referer: 'https://app.example@evil.test/' }, 403],
-    ['Referer with userinfo on the allowed host', { referer: 'https://user:pass@app.example/page' }, 202], // R-ORIGIN-1: the origin (scheme, host, port) of the Referer
+    [
+      'Origin refused even with an allowed Referer',
+      { origin: 'https://evil.test', referer: 'https://app.example/page' },
+      403,
+    ], // R-ORIGIN-1: Origin first
+    [
+      'Referer with userinfo and the allowed host in the path',
+      { referer: 'https://user:pass@evil.test/@app.example/' },
+      403,
+    ],
+    [
+      'Referer with the allowed host as userinfo',
+      { referer: 'https://app.example@evil.test/' },
+      403,
+    ],
+    [
+      'Referer with userinfo on the allowed host',
+      { referer: 'https://user:pass@app.example/page' },
+      202,
+    ], // R-ORIGIN-1: the origin (scheme, host, port) of the Referer
   ];
 
   it.each(cases)('%s → %s', async (_name, claim, expected) => {
     const { id, body } = validBatch('origin');
-    const answer = await send(origins.url, { headers: { ...claim, 'content-type': 'application/json' }, body });
+    const answer = await send(origins.url, {
+      headers: { ...claim, 'content-type': 'application/json' },
+      body,
+    });
     expect(answer.status, answer.body).toBe(expected);
     if (expected === 403) {
       expect(answer.code).toBe('origin_not_allowed');
-      expect(answer.headers['access-control-allow-origin'], 'a refused origin gets no Access-Control-Allow-Origin').toBeUndefined();
+      expect(
+        answer.headers['access-control-allow-origin'],
+        'a refused origin gets no Access-Control-Allow-Origin',
+      ).toBeUndefined();
       expect(delivered(id)).toBe(false);
     } else {
       expect(delivered(id)).toBe(true);
       // R-CORS-3: the serialised origin, never the raw header.
-      if (claim.origin !== undefined) expect(answer.headers['access-control-allow-origin']).toBe(new URL(claim.origin).origin);
+      if (claim.origin !== undefined)
+        expect(answer.headers['access-control-allow-origin']).toBe(new URL(claim.origin).origin);
     }
   });
 
   it('stays within its memory bound and keeps serving', async () => {
-    await expectStillServing(origins, 'origin tricks', `${cases.length} origin and Referer tricks answered as the contract says`);
+    await expectStillServing(
+      origins,
+      'origin tricks',
+      `${cases.length} origin and Referer tricks answered as the contract says`,
+    );
   });
 });
 
 describe('inputs built to be expensive (issue 15 review)', () => {
   let costly: Relay;
   beforeAll(async () => {
-    costly = await startRelay(abuseConfig(upstream.url, { allowedOrigins: [ORIGIN], tunnel: { dsns: [tunnelDsn()], scrub: { rules: ['@iban', '@urlauth', '@email', '@pemkey'] } } }));
+    costly = await startRelay(
+      abuseConfig(upstream.url, {
+        allowedOrigins: [ORIGIN],
+        tunnel: {
+          dsns: [tunnelDsn()],
+          scrub: { rules: ['@iban', '@urlauth', '@email', '@pemkey'] },
+        },
+      }),
+    );
   });
   afterAll(async () => {
     await costly?.stop();
@@ -642,7 +987,9 @@ describe('inputs built to be expensive (issue 15 review)', () => {
   /** How long a health check takes while `work` runs: the event loop's own delay, the figure that mattered. */
   async function healthWhile<T>(work: Promise<T>): Promise<{ result: T; healthMs: number }> {
     const started = Date.now();
-    const health = send(`http://127.0.0.1:${costly.port}/healthz`, { method: 'GET' }).then(() => Date.now() - started);
+    const health = send(`http://127.0.0.1:${costly.port}/healthz`, { method: 'GET' }).then(
+      () => Date.now() - started,
+    );
     const [result, healthMs] = await Promise.all([work, health]);
     return { result, healthMs };
   }
@@ -651,12 +998,25 @@ describe('inputs built to be expensive (issue 15 review)', () => {
     // 128 KiB decoded from a few hundred bytes of gzip: the review's 5.8 s event-loop block.
     const iban = 'DE89 3704 '.repeat(6_600);
     const urlauth = 'a.'.repeat(32_000);
-    const event = JSON.stringify({ event_id: '0c5e2d7f1f7e4c0e9d8a7b6c5d4e3f21', message: iban, extra: { url: urlauth } });
-    const envelope = Buffer.from(`{"dsn":"${tunnelDsn()}"}\n{"type":"event","length":${Buffer.byteLength(event)}}\n${event}\n`);
+    const event = JSON.stringify({
+      event_id: '0c5e2d7f1f7e4c0e9d8a7b6c5d4e3f21',
+      message: iban,
+      extra: { url: urlauth },
+    });
+    const envelope = Buffer.from(
+      `{"dsn":"${tunnelDsn()}"}\n{"type":"event","length":${Buffer.byteLength(event)}}\n${event}\n`,
+    );
     const body = gzipSync(envelope, { level: 9 });
     const cpuBefore = costly.cpu();
     const { result: answer, healthMs } = await healthWhile(
-      send(costly.url.replace('/debugbundle/browser', '/postern/tunnel'), { headers: { origin: ORIGIN, 'content-type': 'text/plain;charset=UTF-8', 'content-encoding': 'gzip' }, body }),
+      send(costly.url.replace('/debugbundle/browser', '/postern/tunnel'), {
+        headers: {
+          origin: ORIGIN,
+          'content-type': 'text/plain;charset=UTF-8',
+          'content-encoding': 'gzip',
+        },
+        body,
+      }),
     );
     const cpu = costly.cpu() - cpuBefore;
     // The recording upstream answers 202, which the tunnel passes back (R-PASS-1).
@@ -664,15 +1024,25 @@ describe('inputs built to be expensive (issue 15 review)', () => {
     // Seconds before the patterns were bounded; now a few milliseconds of work, so the bounds are wide.
     expect(cpu, 'CPU seconds spent on the envelope').toBeLessThan(1);
     expect(healthMs, 'ms a /healthz took while the envelope was scrubbed').toBeLessThan(1000);
-    await expectStillServing(costly, 'scrubber attack', `${body.length} bytes of gzip decoding to ${(envelope.length / 1024).toFixed(0)} KiB against @iban and @urlauth: ${answer.status}, ${cpu.toFixed(2)} CPU s, /healthz in ${healthMs} ms meanwhile`);
+    await expectStillServing(
+      costly,
+      'scrubber attack',
+      `${body.length} bytes of gzip decoding to ${(envelope.length / 1024).toFixed(0)} KiB against @iban and @urlauth: ${answer.status}, ${cpu.toFixed(2)} CPU s, /healthz in ${healthMs} ms meanwhile`,
+    );
   });
 
   it('answers a 256 KiB batch of junk with an answer of bounded size: the count exact, the list cut at 256', async () => {
     const junk = `{"batch":[${Array.from({ length: 500 }, () => '0').join(',')}]}`;
     const tooMany = `{"batch":[${Array.from({ length: 100_000 }, () => '0').join(',')}]}`;
     const cpuBefore = costly.cpu();
-    const listed = await send(costly.url, { headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: junk });
-    const refused = await send(costly.url, { headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: tooMany });
+    const listed = await send(costly.url, {
+      headers: { origin: ORIGIN, 'content-type': 'application/json' },
+      body: junk,
+    });
+    const refused = await send(costly.url, {
+      headers: { origin: ORIGIN, 'content-type': 'application/json' },
+      body: tooMany,
+    });
     const cpu = costly.cpu() - cpuBefore;
     const body = JSON.parse(listed.body) as { rejected: number; errors: unknown[] };
     expect(listed.status).toBe(400);
@@ -682,14 +1052,29 @@ describe('inputs built to be expensive (issue 15 review)', () => {
     expect(refused.status).toBe(413);
     expect(refused.code).toBe('batch_too_large');
     expect(refused.body.length).toBeLessThan(1024);
-    await expectStillServing(costly, 'junk batches', `500 items of junk: 400 listing 256 of 500 rejections in ${listed.body.length} bytes; ${tooMany.length} bytes holding 100 000 items: 413 batch_too_large in ${refused.body.length} bytes; ${cpu.toFixed(2)} CPU s`);
+    await expectStillServing(
+      costly,
+      'junk batches',
+      `500 items of junk: 400 listing 256 of 500 rejections in ${listed.body.length} bytes; ${tooMany.length} bytes holding 100 000 items: 413 batch_too_large in ${refused.body.length} bytes; ${cpu.toFixed(2)} CPU s`,
+    );
   });
 
   it('refuses JSON nested 5 000 deep with 400 invalid_json, never a 500 on the way upstream', async () => {
-    const deep = JSON.stringify({ batch: [sampleEvent('frontend_breadcrumb', { payload: { breadcrumb_type: 'click', data: {} } })] }).replace('"data":{}', `"data":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`);
-    const answer = await send(costly.url, { headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: deep });
+    const deep = JSON.stringify({
+      batch: [
+        sampleEvent('frontend_breadcrumb', { payload: { breadcrumb_type: 'click', data: {} } }),
+      ],
+    }).replace('"data":{}', `"data":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`);
+    const answer = await send(costly.url, {
+      headers: { origin: ORIGIN, 'content-type': 'application/json' },
+      body: deep,
+    });
     expect(answer.status, answer.body).toBe(400);
     expect(answer.code).toBe('invalid_json');
-    await expectStillServing(costly, 'deep JSON', `a batch nesting 5 000 levels (${deep.length} bytes): ${answer.status} ${answer.code}`);
+    await expectStillServing(
+      costly,
+      'deep JSON',
+      `a batch nesting 5 000 levels (${deep.length} bytes): ${answer.status} ${answer.code}`,
+    );
   });
 });

@@ -27,7 +27,9 @@ async function tempDir(): Promise<string> {
 }
 
 /** A loopback HTTP server answering with `handler`; records every request it gets. */
-async function httpServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; requests: IncomingMessage[]; server: Server }> {
+async function httpServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ url: string; requests: IncomingMessage[]; server: Server }> {
   const requests: IncomingMessage[] = [];
   const server = createServer((req, res) => {
     requests.push(req);
@@ -43,9 +45,14 @@ async function httpServer(handler: (req: IncomingMessage, res: ServerResponse) =
 }
 
 /** A server that must never be reached, and one that redirects to it. */
-async function redirectTrap(): Promise<{ redirecting: string; trap: { url: string; requests: IncomingMessage[] } }> {
+async function redirectTrap(): Promise<{
+  redirecting: string;
+  trap: { url: string; requests: IncomingMessage[] };
+}> {
   const trap = await httpServer((_req, res) => res.writeHead(200).end('{}'));
-  const redirect = await httpServer((_req, res) => res.writeHead(302, { location: `${trap.url}/steal` }).end());
+  const redirect = await httpServer((_req, res) =>
+    res.writeHead(302, { location: `${trap.url}/steal` }).end(),
+  );
   return { redirecting: `${redirect.url}/v1/events`, trap };
 }
 
@@ -56,14 +63,28 @@ interface Started {
   lines: Record<string, unknown>[];
 }
 
-async function start(settings: Record<string, unknown>, options: Partial<LoadOptions> = {}): Promise<Started> {
+async function start(
+  settings: Record<string, unknown>,
+  options: Partial<LoadOptions> = {},
+): Promise<Started> {
   const lines: Record<string, unknown>[] = [];
-  const logger = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
-  const config = await loadConfig({ env: {}, text: JSON.stringify({ port: 0, adminPort: 0, allowedOrigins: [ORIGIN], ...settings }), ...options });
+  const logger = createLogger('info', {
+    write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
+  });
+  const config = await loadConfig({
+    env: {},
+    text: JSON.stringify({ port: 0, adminPort: 0, allowedOrigins: [ORIGIN], ...settings }),
+    ...options,
+  });
   const server = createRelayServer(config, logger);
   const { port } = await server.listen();
   cleanups.push(() => server.close());
-  return { server, base: `http://127.0.0.1:${port}`, admin: `http://127.0.0.1:${server.adminAddress()?.port}`, lines };
+  return {
+    server,
+    base: `http://127.0.0.1:${port}`,
+    admin: `http://127.0.0.1:${server.adminAddress()?.port}`,
+    lines,
+  };
 }
 
 async function problemsOf(text: string, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
@@ -85,7 +106,8 @@ describe('the admin listener', () => {
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.text()).toBe('{"status":"ok"}');
-    for (const path of ['/metrics', '/readyz', '/metrics?x=1', '/readyz/']) expect((await fetch(`${base}${path}`)).status, path).toBe(404);
+    for (const path of ['/metrics', '/readyz', '/metrics?x=1', '/readyz/'])
+      expect((await fetch(`${base}${path}`)).status, path).toBe(404);
 
     expect(await (await fetch(`${admin}/healthz`)).text()).toBe('{"status":"ok"}');
     const ready = await fetch(`${admin}/readyz`);
@@ -101,27 +123,66 @@ describe('the admin listener', () => {
 
   it('is off unless adminPort is set; adminHost, adminPort come from the file, POSTERN_ADMIN_* and flags, and are checked', async () => {
     const dir = await tempDir();
-    const { server, base } = await start({ projectMode: 'local-only', localEventsDir: dir, adminPort: undefined });
+    const { server, base } = await start({
+      projectMode: 'local-only',
+      localEventsDir: dir,
+      adminPort: undefined,
+    });
     expect(server.admin).toBeUndefined();
     expect(server.adminAddress()).toBeUndefined();
     expect((await fetch(`${base}/metrics`)).status).toBe(404);
 
-    expect((await loadConfig({ env: {}, text: 'projectMode: local-only\n' })).admin).toBeUndefined();
-    expect((await loadConfig({ env: {}, text: 'projectMode: local-only\nadminPort: 9464\n' })).admin).toEqual({ host: '127.0.0.1', port: 9464 });
-    expect((await loadConfig({ env: { POSTERN_ADMIN_PORT: '9500', POSTERN_ADMIN_HOST: '10.0.0.5' }, text: 'projectMode: local-only\nadminPort: 9464\n' })).admin).toEqual({ host: '10.0.0.5', port: 9500 });
-    expect((await loadConfig({ env: { POSTERN_ADMIN_PORT: '9500' }, text: 'projectMode: local-only\n', overrides: { adminPort: 9600 } })).admin).toEqual({ host: '127.0.0.1', port: 9600 });
+    expect(
+      (await loadConfig({ env: {}, text: 'projectMode: local-only\n' })).admin,
+    ).toBeUndefined();
+    expect(
+      (await loadConfig({ env: {}, text: 'projectMode: local-only\nadminPort: 9464\n' })).admin,
+    ).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(
+      (
+        await loadConfig({
+          env: { POSTERN_ADMIN_PORT: '9500', POSTERN_ADMIN_HOST: '10.0.0.5' },
+          text: 'projectMode: local-only\nadminPort: 9464\n',
+        })
+      ).admin,
+    ).toEqual({ host: '10.0.0.5', port: 9500 });
+    expect(
+      (
+        await loadConfig({
+          env: { POSTERN_ADMIN_PORT: '9500' },
+          text: 'projectMode: local-only\n',
+          overrides: { adminPort: 9600 },
+        })
+      ).admin,
+    ).toEqual({ host: '127.0.0.1', port: 9600 });
 
-    expect(await problemsOf('projectMode: local-only\nadminHost: 0.0.0.0\n')).toEqual([expect.stringMatching(/^adminHost: is set but adminPort is not.*Fix: set adminPort: 9464/)]);
-    expect(await problemsOf('projectMode: local-only\nport: 4000\nadminPort: 4000\n')).toEqual([expect.stringMatching(/^adminPort: must differ from port \(4000\)/)]);
-    expect(await problemsOf('projectMode: local-only\nadminPort: 70000\n')).toEqual([expect.stringMatching(/adminPort: must be at most 65535/)]);
+    expect(await problemsOf('projectMode: local-only\nadminHost: 0.0.0.0\n')).toEqual([
+      expect.stringMatching(/^adminHost: is set but adminPort is not.*Fix: set adminPort: 9464/),
+    ]);
+    expect(await problemsOf('projectMode: local-only\nport: 4000\nadminPort: 4000\n')).toEqual([
+      expect.stringMatching(/^adminPort: must differ from port \(4000\)/),
+    ]);
+    expect(await problemsOf('projectMode: local-only\nadminPort: 70000\n')).toEqual([
+      expect.stringMatching(/adminPort: must be at most 65535/),
+    ]);
   });
 
   it('refuses to start, naming adminPort, when the admin port is taken', async () => {
     const taken = await httpServer((_req, res) => res.end());
     const port = Number(new URL(taken.url).port);
-    const config = await loadConfig({ env: {}, text: JSON.stringify({ projectMode: 'local-only', localEventsDir: await tempDir(), port: 0, adminPort: port }) });
+    const config = await loadConfig({
+      env: {},
+      text: JSON.stringify({
+        projectMode: 'local-only',
+        localEventsDir: await tempDir(),
+        port: 0,
+        adminPort: port,
+      }),
+    });
     const server = createRelayServer(config, createLogger('silent'));
-    await expect(server.listen()).rejects.toThrow(/adminPort: cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)/);
+    await expect(server.listen()).rejects.toThrow(
+      /adminPort: cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)/,
+    );
     expect(server.server.listening).toBe(false);
   });
 });
@@ -134,9 +195,25 @@ describe('spool gauges', () => {
     const ENTRIES = 3000;
     const now = Date.now();
     const entry = JSON.stringify({ version: 1, events: [{ payload: 'x'.repeat(200) }] });
-    await Promise.all(Array.from({ length: ENTRIES }, (_, i) => writeFile(join(spoolDir, `${String(now - 5000 + (i % 1000)).padStart(13, '0')}-${i.toString(16).padStart(12, '0')}.delivered`), entry)));
+    await Promise.all(
+      Array.from({ length: ENTRIES }, (_, i) =>
+        writeFile(
+          join(
+            spoolDir,
+            `${String(now - 5000 + (i % 1000)).padStart(13, '0')}-${i.toString(16).padStart(12, '0')}.delivered`,
+          ),
+          entry,
+        ),
+      ),
+    );
     const closed = await freePort();
-    const { server, admin } = await start({ projectToken: TOKEN, endpoint: `http://127.0.0.1:${closed}/v1/events`, durableWrite: true, spoolDir, logLevel: 'silent' });
+    const { server, admin } = await start({
+      projectToken: TOKEN,
+      endpoint: `http://127.0.0.1:${closed}/v1/events`,
+      durableWrite: true,
+      spoolDir,
+      logLevel: 'silent',
+    });
     // Every gauge read goes through spool.stats(), one directory listing (readdir and a stat per entry) per call.
     const spool = server.delivery.spool?.spool;
     if (!spool) throw new Error('no spool');
@@ -148,23 +225,35 @@ describe('spool gauges', () => {
     };
 
     const N = 8;
-    const texts = await Promise.all(Array.from({ length: N }, async () => (await fetch(`${admin}/metrics`)).text()));
+    const texts = await Promise.all(
+      Array.from({ length: N }, async () => (await fetch(`${admin}/metrics`)).text()),
+    );
     expect(scans, `${N} concurrent scrapes`).toBe(1);
     for (const text of texts) {
       expect(text).toContain(`postern_spool_entries{state="delivered"} ${ENTRIES}`);
-      expect(text).toContain(`postern_spool_bytes{kind="total"} ${ENTRIES * Buffer.byteLength(entry)}`);
+      expect(text).toContain(
+        `postern_spool_bytes{kind="total"} ${ENTRIES * Buffer.byteLength(entry)}`,
+      );
     }
   });
 
   it('cache one read at a time, share it while it runs, reuse it (or its failure) for the interval, then read again', async () => {
     let clock = 0;
-    const pending: Array<{ resolve: (stats: SpoolStats) => void; reject: (error: Error) => void }> = [];
+    const pending: Array<{ resolve: (stats: SpoolStats) => void; reject: (error: Error) => void }> =
+      [];
     let reads = 0;
     const read = (): Promise<SpoolStats> => {
       reads++;
       return new Promise((resolve, reject) => pending.push({ resolve, reject }));
     };
-    const stats = (pending: number): SpoolStats => ({ pending, inflight: 0, delivered: 0, quarantined: 0, bytes: 0, undeliveredBytes: 0 });
+    const stats = (pending: number): SpoolStats => ({
+      pending,
+      inflight: 0,
+      delivered: 0,
+      quarantined: 0,
+      bytes: 0,
+      undeliveredBytes: 0,
+    });
     const cached = cachedSpoolStats(read, 1000, () => clock);
 
     const first = Array.from({ length: 5 }, () => cached());
@@ -196,26 +285,51 @@ describe('spool gauges', () => {
 describe('/readyz', () => {
   it('answers generic states and logs the details: an unreachable upstream, an unwritable spool', async () => {
     const closed = await freePort();
-    const direct = await start({ projectToken: TOKEN, endpoint: `http://127.0.0.1:${closed}/v1/events` });
+    const direct = await start({
+      projectToken: TOKEN,
+      endpoint: `http://127.0.0.1:${closed}/v1/events`,
+    });
     const unready = await fetch(`${direct.admin}/readyz`);
     expect(unready.status).toBe(503);
     const text = await unready.text();
     expect(JSON.parse(text)).toEqual({ ready: false, checks: { upstream: 'unreachable' } });
     expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
-    expect(direct.lines).toContainEqual(expect.objectContaining({ level: 40, msg: 'readiness: upstream unreachable', detail: expect.stringContaining('ECONNREFUSED') }));
+    expect(direct.lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        msg: 'readiness: upstream unreachable',
+        detail: expect.stringContaining('ECONNREFUSED'),
+      }),
+    );
     await fetch(`${direct.admin}/readyz`);
-    expect(direct.lines.filter((line) => line.msg === 'readiness: upstream unreachable'), 'logged once, not at every poll').toHaveLength(1);
+    expect(
+      direct.lines.filter((line) => line.msg === 'readiness: upstream unreachable'),
+      'logged once, not at every poll',
+    ).toHaveLength(1);
 
     const dir = await tempDir();
     const blocker = join(dir, 'a-file');
     await writeFile(blocker, '');
-    const durable = await start({ projectToken: TOKEN, endpoint: `http://127.0.0.1:${closed}/v1/events`, durableWrite: true, spoolDir: join(blocker, 'spool') });
+    const durable = await start({
+      projectToken: TOKEN,
+      endpoint: `http://127.0.0.1:${closed}/v1/events`,
+      durableWrite: true,
+      spoolDir: join(blocker, 'spool'),
+    });
     const answer = await fetch(`${durable.admin}/readyz`);
     expect(answer.status).toBe(503);
     const body = await answer.text();
-    expect(JSON.parse(body)).toEqual({ ready: false, checks: { spool: 'not writable', upstream: 'unreachable' } });
+    expect(JSON.parse(body)).toEqual({
+      ready: false,
+      checks: { spool: 'not writable', upstream: 'unreachable' },
+    });
     expect(body).not.toContain(dir);
-    expect(durable.lines).toContainEqual(expect.objectContaining({ msg: 'readiness: spool not writable', detail: expect.stringContaining(join(blocker, 'spool')) }));
+    expect(durable.lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'readiness: spool not writable',
+        detail: expect.stringContaining(join(blocker, 'spool')),
+      }),
+    );
   });
 
   it('never follows an upstream redirect: reports "redirected", unready in direct mode, and the target sees nothing', async () => {
@@ -225,13 +339,26 @@ describe('/readyz', () => {
     expect(answer.status).toBe(503);
     expect(await answer.json()).toEqual({ ready: false, checks: { upstream: 'redirected' } });
     expect(trap.requests).toHaveLength(0);
-    expect(direct.lines).toContainEqual(expect.objectContaining({ msg: 'readiness: upstream redirected', detail: expect.stringContaining(`302 to ${trap.url}/steal`) }));
+    expect(direct.lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'readiness: upstream redirected',
+        detail: expect.stringContaining(`302 to ${trap.url}/steal`),
+      }),
+    );
 
     const dir = await tempDir();
-    const durable = await start({ projectToken: TOKEN, endpoint: redirecting, durableWrite: true, spoolDir: join(dir, 'spool') });
+    const durable = await start({
+      projectToken: TOKEN,
+      endpoint: redirecting,
+      durableWrite: true,
+      spoolDir: join(dir, 'spool'),
+    });
     const ready = await fetch(`${durable.admin}/readyz`);
     expect(ready.status, 'durable mode holds batches through it').toBe(200);
-    expect(await ready.json()).toEqual({ ready: true, checks: { spool: 'ok', upstream: 'redirected' } });
+    expect(await ready.json()).toEqual({
+      ready: true,
+      checks: { spool: 'ok', upstream: 'redirected' },
+    });
     expect(trap.requests).toHaveLength(0);
   });
 });
@@ -244,56 +371,117 @@ describe('the tunnel metric', () => {
       const status = STATUSES[answered++ % STATUSES.length] as number;
       const random = Math.random().toString(36).slice(2);
       // Error bodies that look like codes (Sentry's own shape, and the relay's), each one different.
-      const bodies = [`{"detail":"event ${random} rejected","code":"${random}"}`, `{"error":"err_${random}","message":"${random}"}`, `error: ${random}`, `<html>${random}</html>`];
-      res.writeHead(status, { 'content-type': 'application/json', ...(status === 429 ? { 'retry-after': '1' } : {}) }).end(bodies[answered % bodies.length]);
+      const bodies = [
+        `{"detail":"event ${random} rejected","code":"${random}"}`,
+        `{"error":"err_${random}","message":"${random}"}`,
+        `error: ${random}`,
+        `<html>${random}</html>`,
+      ];
+      res
+        .writeHead(status, {
+          'content-type': 'application/json',
+          ...(status === 429 ? { 'retry-after': '1' } : {}),
+        })
+        .end(bodies[answered % bodies.length]);
     });
     const dsn = `http://public@${new URL(sentry.url).host}/42`;
-    const { admin, base, lines } = await start({ projectMode: 'local-only', localEventsDir: await tempDir(), tunnel: { dsns: [dsn], rateLimitPerMinute: 100_000 } });
+    const { admin, base, lines } = await start({
+      projectMode: 'local-only',
+      localEventsDir: await tempDir(),
+      tunnel: { dsns: [dsn], rateLimitPerMinute: 100_000 },
+    });
     const SENT = 200;
     for (let i = 0; i < SENT; i++) {
-      const answer = await fetch(`${base}/postern/tunnel`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'text/plain;charset=UTF-8' }, body: new Uint8Array(envelope(dsn)) });
+      const answer = await fetch(`${base}/postern/tunnel`, {
+        method: 'POST',
+        headers: { origin: ORIGIN, 'content-type': 'text/plain;charset=UTF-8' },
+        body: new Uint8Array(envelope(dsn)),
+      });
       await answer.arrayBuffer();
     }
     expect(answered).toBe(SENT);
     const allowed = new Set([...Object.keys(ERROR_CODES), 'none']);
     const metrics = await (await fetch(`${admin}/metrics`)).text();
-    const series = [...metrics.matchAll(/^postern_tunnel_requests_total\{status="(\d+)",code="([^"]*)"\} (\d+)$/gm)];
+    const series = [
+      ...metrics.matchAll(
+        /^postern_tunnel_requests_total\{status="(\d+)",code="([^"]*)"\} (\d+)$/gm,
+      ),
+    ];
     expect(series.reduce((sum, match) => sum + Number(match[3]), 0)).toBe(SENT);
-    expect(series.map((match) => match[2]).filter((code) => !allowed.has(code as string))).toEqual([]);
-    expect(series.map((match) => Number(match[1])).filter((status) => !STATUSES.includes(status))).toEqual([]);
+    expect(series.map((match) => match[2]).filter((code) => !allowed.has(code as string))).toEqual(
+      [],
+    );
+    expect(
+      series.map((match) => Number(match[1])).filter((status) => !STATUSES.includes(status)),
+    ).toEqual([]);
     expect(series.length).toBeLessThanOrEqual(STATUSES.length);
     const logged = lines.filter((line) => line.msg === 'tunnel request');
     expect(logged).toHaveLength(SENT);
-    expect(logged.map((line) => line.code).filter((code) => !allowed.has(code as string))).toEqual([]);
+    expect(logged.map((line) => line.code).filter((code) => !allowed.has(code as string))).toEqual(
+      [],
+    );
   });
 });
 
 describe('postern doctor', () => {
   function capture(): { out: Output; checks: () => Check[] } {
     let result: { checks: Check[] } = { checks: [] };
-    return { out: { json: true, line: () => undefined, error: () => undefined, result: (value) => (result = value as { checks: Check[] }) }, checks: () => result.checks };
+    return {
+      out: {
+        json: true,
+        line: () => undefined,
+        error: () => undefined,
+        result: (value) => (result = value as { checks: Check[] }),
+      },
+      checks: () => result.checks,
+    };
   }
 
   it('never follows a redirect: the upstream probe, the token check and the relay URL report it, and its target sees nothing', async () => {
     const { redirecting, trap } = await redirectTrap();
-    const load = () => loadConfig({ env: {}, text: JSON.stringify({ projectToken: TOKEN, endpoint: redirecting, allowedOrigins: [ORIGIN] }) });
+    const load = () =>
+      loadConfig({
+        env: {},
+        text: JSON.stringify({
+          projectToken: TOKEN,
+          endpoint: redirecting,
+          allowedOrigins: [ORIGIN],
+        }),
+      });
     const { out, checks } = capture();
     expect(await doctor({ load, url: redirecting, origin: ORIGIN }, out)).toBe(1);
     const byName = Object.fromEntries(checks().map((check) => [check.name, check]));
-    expect(byName['upstream reachable']).toMatchObject({ verdict: 'fail', detail: `${redirecting} answered a redirect (302 to ${trap.url}/steal), which is not followed` });
+    expect(byName['upstream reachable']).toMatchObject({
+      verdict: 'fail',
+      detail: `${redirecting} answered a redirect (302 to ${trap.url}/steal), which is not followed`,
+    });
     expect(byName['upstream accepts the token']).toMatchObject({ verdict: 'skip' });
-    expect(byName['relay reachable']).toMatchObject({ verdict: 'fail', detail: expect.stringContaining(`a redirect (302 to ${trap.url}/steal)`) });
+    expect(byName['relay reachable']).toMatchObject({
+      verdict: 'fail',
+      detail: expect.stringContaining(`a redirect (302 to ${trap.url}/steal)`),
+    });
     expect(trap.requests, 'the redirect target was never contacted').toHaveLength(0);
   });
 
   it('reports a token check answered with a redirect, without sending the token on', async () => {
     const trap = await httpServer((_req, res) => res.writeHead(200).end('{}'));
     // HEAD is answered, the POST is redirected (307 keeps the method and the body).
-    const upstream = await httpServer((req, res) => (req.method === 'HEAD' ? res.writeHead(405).end() : res.writeHead(307, { location: `${trap.url}/v1/events` }).end()));
-    const load = () => loadConfig({ env: {}, text: JSON.stringify({ projectToken: TOKEN, endpoint: `${upstream.url}/v1/events` }) });
+    const upstream = await httpServer((req, res) =>
+      req.method === 'HEAD'
+        ? res.writeHead(405).end()
+        : res.writeHead(307, { location: `${trap.url}/v1/events` }).end(),
+    );
+    const load = () =>
+      loadConfig({
+        env: {},
+        text: JSON.stringify({ projectToken: TOKEN, endpoint: `${upstream.url}/v1/events` }),
+      });
     const { out, checks } = capture();
     expect(await doctor({ load }, out)).toBe(1);
-    expect(checks().find((check) => check.name === 'upstream accepts the token')).toMatchObject({ verdict: 'fail', detail: `an empty batch was answered with a redirect (307 to ${trap.url}/v1/events), which is not followed` });
+    expect(checks().find((check) => check.name === 'upstream accepts the token')).toMatchObject({
+      verdict: 'fail',
+      detail: `an empty batch was answered with a redirect (307 to ${trap.url}/v1/events), which is not followed`,
+    });
     expect(trap.requests).toHaveLength(0);
   });
 
@@ -304,15 +492,34 @@ describe('postern doctor', () => {
     const load = () => loadConfig({ env: {}, text: JSON.stringify(settings) });
     const before = capture();
     expect(await doctor({ load }, before.out)).toBe(0);
-    expect(before.checks().find((check) => check.name === 'server ready (/readyz)')).toMatchObject({ verdict: 'warn', detail: expect.stringContaining(`nothing answers at http://127.0.0.1:${adminPort}/readyz`) });
+    expect(before.checks().find((check) => check.name === 'server ready (/readyz)')).toMatchObject({
+      verdict: 'warn',
+      detail: expect.stringContaining(`nothing answers at http://127.0.0.1:${adminPort}/readyz`),
+    });
 
     await start(settings);
     const running = capture();
     expect(await doctor({ load }, running.out)).toBe(0);
-    expect(running.checks().find((check) => check.name === 'server ready (/readyz)')).toMatchObject({ verdict: 'pass', detail: `http://127.0.0.1:${adminPort}/readyz: ready (localEventsDir: ok)` });
+    expect(running.checks().find((check) => check.name === 'server ready (/readyz)')).toMatchObject(
+      {
+        verdict: 'pass',
+        detail: `http://127.0.0.1:${adminPort}/readyz: ready (localEventsDir: ok)`,
+      },
+    );
 
     const off = capture();
-    await doctor({ load: () => loadConfig({ env: {}, text: JSON.stringify({ projectMode: 'local-only', localEventsDir: dir }) }) }, off.out);
-    expect(off.checks().find((check) => check.name === 'server ready (/readyz)')).toMatchObject({ verdict: 'skip' });
+    await doctor(
+      {
+        load: () =>
+          loadConfig({
+            env: {},
+            text: JSON.stringify({ projectMode: 'local-only', localEventsDir: dir }),
+          }),
+      },
+      off.out,
+    );
+    expect(off.checks().find((check) => check.name === 'server ready (/readyz)')).toMatchObject({
+      verdict: 'skip',
+    });
   });
 });

@@ -7,7 +7,17 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { BIN, freePort, loopbackUpstream, ORIGIN, sendBatch, sleep, startServer, TOKEN, waitForPort } from './helpers.js';
+import {
+  BIN,
+  freePort,
+  loopbackUpstream,
+  ORIGIN,
+  sendBatch,
+  sleep,
+  startServer,
+  TOKEN,
+  waitForPort,
+} from './helpers.js';
 
 const run = promisify(execFile);
 const dirs: string[] = [];
@@ -22,9 +32,15 @@ async function tempDir(): Promise<string> {
 }
 
 /** Runs the real bin; resolves with the exit code and output whatever the code. */
-async function postern(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function postern(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env } });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -44,10 +60,14 @@ async function configProblems(text: string, env: NodeJS.ProcessEnv = {}): Promis
 
 describe('configuration', () => {
   it('names the key and the fix for every problem at once, and never echoes the token', async () => {
-    const problems = await configProblems('port: abc\nallowedOrigin: [https://a.example]\nprojectToken: 12345\ndurableWrite: yes please\n');
+    const problems = await configProblems(
+      'port: abc\nallowedOrigin: [https://a.example]\nprojectToken: 12345\ndurableWrite: yes please\n',
+    );
     expect(problems).toHaveLength(5);
     expect(problems[0]).toMatch(/port: must be a whole number, got "abc"\. Fix: set port: 3000/);
-    expect(problems[1]).toMatch(/allowedOrigin: is not a setting\. Fix: remove it or correct the spelling/);
+    expect(problems[1]).toMatch(
+      /allowedOrigin: is not a setting\. Fix: remove it or correct the spelling/,
+    );
     expect(problems[2]).toMatch(/projectToken: must be a non-empty string/);
     expect(problems.join('\n')).not.toContain('12345');
     expect(problems[3]).toMatch(/durableWrite: must be true or false/);
@@ -55,14 +75,28 @@ describe('configuration', () => {
   });
 
   it('asks for the token in connected mode and says where to put it', async () => {
-    expect(await configProblems('durableWrite: true\n')).toEqual([expect.stringMatching(/projectToken: is required in connected mode\. Fix: export POSTERN_PROJECT_TOKEN=/)]);
+    expect(await configProblems('durableWrite: true\n')).toEqual([
+      expect.stringMatching(
+        /projectToken: is required in connected mode\. Fix: export POSTERN_PROJECT_TOKEN=/,
+      ),
+    ]);
     expect(await configProblems('projectMode: local-only\n')).toEqual([]);
   });
 
   it('lets POSTERN_* variables override the file, and resolves directories against the file', async () => {
     const dir = await tempDir();
-    await writeFile(join(dir, 'postern.yaml'), 'port: 3000\nspoolDir: spool\nallowedOrigins: [https://a.example]\n');
-    const config = await loadConfig({ file: join(dir, 'postern.yaml'), env: { POSTERN_PORT: '4100', POSTERN_PROJECT_TOKEN: 'tok', POSTERN_ALLOWED_ORIGINS: 'https://b.example, https://c.example' } });
+    await writeFile(
+      join(dir, 'postern.yaml'),
+      'port: 3000\nspoolDir: spool\nallowedOrigins: [https://a.example]\n',
+    );
+    const config = await loadConfig({
+      file: join(dir, 'postern.yaml'),
+      env: {
+        POSTERN_PORT: '4100',
+        POSTERN_PROJECT_TOKEN: 'tok',
+        POSTERN_ALLOWED_ORIGINS: 'https://b.example, https://c.example',
+      },
+    });
     expect(config.port).toBe(4100);
     expect(config.relay.spoolDir).toBe(join(dir, 'spool'));
     expect(config.relay.allowedOrigins).toEqual(['https://b.example', 'https://c.example']);
@@ -75,7 +109,10 @@ describe('postern init && postern serve', () => {
     const upstream = await loopbackUpstream(await freePort());
     await upstream.up();
     const port = await freePort();
-    const first = await postern(['init', '--origin', ORIGIN, '--endpoint', upstream.url, '--port', String(port), '--yes'], { cwd: dir });
+    const first = await postern(
+      ['init', '--origin', ORIGIN, '--endpoint', upstream.url, '--port', String(port), '--yes'],
+      { cwd: dir },
+    );
     expect(first.code, first.stderr).toBe(0);
     const yaml = await readFile(join(dir, 'postern.yaml'), 'utf8');
     expect(yaml).toContain('# Durable delivery');
@@ -99,7 +136,11 @@ describe('postern init && postern serve', () => {
     const deadline = Date.now() + 10_000;
     while (upstream.received.length < 3 && Date.now() < deadline) await sleep(50);
     expect(upstream.received).toEqual(sent?.ids);
-    expect((await readdir(join(dir, '.debugbundle', 'local', 'browser-relay-spool'))).filter((name) => name.endsWith('.delivered'))).toHaveLength(1);
+    expect(
+      (await readdir(join(dir, '.debugbundle', 'local', 'browser-relay-spool'))).filter((name) =>
+        name.endsWith('.delivered'),
+      ),
+    ).toHaveLength(1);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(server.output()).not.toContain(TOKEN);
@@ -109,10 +150,15 @@ describe('postern init && postern serve', () => {
 
 function startServerIn(cwd: string, port: number, env: NodeJS.ProcessEnv = {}) {
   let output = '';
-  const child = execFile(process.execPath, [BIN, 'serve'], { cwd, env: { ...process.env, POSTERN_PROJECT_TOKEN: TOKEN, POSTERN_PORT: String(port), ...env } });
+  const child = execFile(process.execPath, [BIN, 'serve'], {
+    cwd,
+    env: { ...process.env, POSTERN_PROJECT_TOKEN: TOKEN, POSTERN_PORT: String(port), ...env },
+  });
   child.stdout?.on('data', (chunk: string) => (output += chunk));
   child.stderr?.on('data', (chunk: string) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   return { child, exited, output: () => output };
 }
 
@@ -122,17 +168,37 @@ describe('postern doctor', () => {
     const blocker = join(dir, 'not-a-directory');
     await writeFile(blocker, '');
     const closed = await freePort();
-    await writeFile(join(dir, 'postern.yaml'), `endpoint: http://127.0.0.1:${closed}/v1/events\ndurableWrite: true\nspoolDir: ${join(blocker, 'spool')}\nallowedOrigins: [https://other.example]\n`);
+    await writeFile(
+      join(dir, 'postern.yaml'),
+      `endpoint: http://127.0.0.1:${closed}/v1/events\ndurableWrite: true\nspoolDir: ${join(blocker, 'spool')}\nallowedOrigins: [https://other.example]\n`,
+    );
     const port = await freePort();
-    const relay = startServer(port, { projectToken: TOKEN, endpoint: `http://127.0.0.1:${closed}/v1/events`, allowedOrigins: ['https://other.example'], logLevel: 'silent' });
+    const relay = startServer(port, {
+      projectToken: TOKEN,
+      endpoint: `http://127.0.0.1:${closed}/v1/events`,
+      allowedOrigins: ['https://other.example'],
+      logLevel: 'silent',
+    });
     await waitForPort(port);
-    const result = await postern(['doctor', '--check-relay', '--url', `http://127.0.0.1:${port}/debugbundle/browser`, '--origin', ORIGIN], { cwd: dir, env: { POSTERN_PROJECT_TOKEN: TOKEN } });
+    const result = await postern(
+      [
+        'doctor',
+        '--check-relay',
+        '--url',
+        `http://127.0.0.1:${port}/debugbundle/browser`,
+        '--origin',
+        ORIGIN,
+      ],
+      { cwd: dir, env: { POSTERN_PROJECT_TOKEN: TOKEN } },
+    );
     relay.child.kill('SIGTERM');
     await relay.exited;
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/✗ spoolDir: .* is not writable/);
     expect(result.stdout).toMatch(/✗ upstream reachable: .*\n\s+fix: check endpoint/);
-    expect(result.stdout).toMatch(/✗ preflight \(R-CORS-1\): answered 403.*\n\s+fix: add https:\/\/app\.example to allowedOrigins/);
+    expect(result.stdout).toMatch(
+      /✗ preflight \(R-CORS-1\): answered 403.*\n\s+fix: add https:\/\/app\.example to allowedOrigins/,
+    );
     expect(result.stdout).not.toContain(TOKEN);
   });
 
@@ -141,18 +207,39 @@ describe('postern doctor', () => {
     const upstream = await loopbackUpstream(await freePort());
     await upstream.up();
     const port = await freePort();
-    const config = { projectToken: TOKEN, endpoint: upstream.url, allowedOrigins: [ORIGIN], durableWrite: true, spoolDir: join(dir, 'spool'), logLevel: 'silent' };
+    const config = {
+      projectToken: TOKEN,
+      endpoint: upstream.url,
+      allowedOrigins: [ORIGIN],
+      durableWrite: true,
+      spoolDir: join(dir, 'spool'),
+      logLevel: 'silent',
+    };
     await writeFile(join(dir, 'postern.yaml'), JSON.stringify(config));
     const relay = startServer(port, config);
     await waitForPort(port);
-    const result = await postern(['doctor', '--url', `http://127.0.0.1:${port}/debugbundle/browser`, '--json'], { cwd: dir });
+    const result = await postern(
+      ['doctor', '--url', `http://127.0.0.1:${port}/debugbundle/browser`, '--json'],
+      { cwd: dir },
+    );
     relay.child.kill('SIGTERM');
     await relay.exited;
     await upstream.down();
-    const report = JSON.parse(result.stdout) as { ok: boolean; checks: Array<{ name: string; verdict: string }> };
+    const report = JSON.parse(result.stdout) as {
+      ok: boolean;
+      checks: Array<{ name: string; verdict: string }>;
+    };
     expect(result.code, result.stdout).toBe(0);
     expect(report.ok).toBe(true);
-    expect(report.checks.map((check) => check.name)).toEqual(expect.arrayContaining(['config', 'spoolDir', 'upstream reachable', 'preflight (R-CORS-1)', 'test batch (R-EVENT-4)']));
+    expect(report.checks.map((check) => check.name)).toEqual(
+      expect.arrayContaining([
+        'config',
+        'spoolDir',
+        'upstream reachable',
+        'preflight (R-CORS-1)',
+        'test batch (R-EVENT-4)',
+      ]),
+    );
   });
 });
 
@@ -161,10 +248,22 @@ describe('postern clean, replay and send-test', () => {
     const dir = await tempDir();
     const spoolDir = join(dir, 'spool');
     const upstream = await loopbackUpstream(await freePort());
-    await writeFile(join(dir, 'postern.yaml'), JSON.stringify({ projectToken: TOKEN, endpoint: upstream.url, durableWrite: true, spoolDir }));
+    await writeFile(
+      join(dir, 'postern.yaml'),
+      JSON.stringify({ projectToken: TOKEN, endpoint: upstream.url, durableWrite: true, spoolDir }),
+    );
     // Two batches accepted while the upstream was down, then the server stopped.
     const port = await freePort();
-    const relay = startServer(port, { projectToken: TOKEN, endpoint: upstream.url, allowedOrigins: [ORIGIN], durableWrite: true, spoolDir, retryBaseMs: 60_000, retryMaxMs: 60_000, logLevel: 'silent' });
+    const relay = startServer(port, {
+      projectToken: TOKEN,
+      endpoint: upstream.url,
+      allowedOrigins: [ORIGIN],
+      durableWrite: true,
+      spoolDir,
+      retryBaseMs: 60_000,
+      retryMaxMs: 60_000,
+      logLevel: 'silent',
+    });
     await waitForPort(port);
     const a = await sendBatch(`http://127.0.0.1:${port}/debugbundle/browser`, 2, 'replay');
     const b = await sendBatch(`http://127.0.0.1:${port}/debugbundle/browser`, 2, 'replay');
@@ -188,13 +287,29 @@ describe('postern clean, replay and send-test', () => {
   it('send-test reports the relay answer, and fails when the relay cannot deliver', async () => {
     const closed = await freePort();
     const port = await freePort();
-    const relay = startServer(port, { projectToken: TOKEN, endpoint: `http://127.0.0.1:${closed}/v1/events`, allowedOrigins: [ORIGIN], logLevel: 'silent' });
+    const relay = startServer(port, {
+      projectToken: TOKEN,
+      endpoint: `http://127.0.0.1:${closed}/v1/events`,
+      allowedOrigins: [ORIGIN],
+      logLevel: 'silent',
+    });
     await waitForPort(port);
-    const result = await postern(['send-test', '--url', `http://127.0.0.1:${port}/debugbundle/browser`, '--origin', ORIGIN, '--json']);
+    const result = await postern([
+      'send-test',
+      '--url',
+      `http://127.0.0.1:${port}/debugbundle/browser`,
+      '--origin',
+      ORIGIN,
+      '--json',
+    ]);
     relay.child.kill('SIGTERM');
     await relay.exited;
     expect(result.code).toBe(1);
-    expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, status: 502, body: { error: 'upstream_unreachable' } });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      ok: false,
+      status: 502,
+      body: { error: 'upstream_unreachable' },
+    });
   });
 });
 
@@ -205,7 +320,12 @@ describe('graceful shutdown', () => {
     });
     await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
     const port = await freePort();
-    const relay = startServer(port, { projectToken: TOKEN, endpoint: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/v1/events`, allowedOrigins: [ORIGIN], logLevel: 'silent' });
+    const relay = startServer(port, {
+      projectToken: TOKEN,
+      endpoint: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/v1/events`,
+      allowedOrigins: [ORIGIN],
+      logLevel: 'silent',
+    });
     await waitForPort(port);
     const inFlight = sendBatch(`http://127.0.0.1:${port}/debugbundle/browser`, 1, 'shutdown');
     await sleep(200);

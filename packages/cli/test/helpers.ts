@@ -11,7 +11,8 @@ export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'p
 export const ORIGIN = 'https://app.example';
 export const TOKEN = 'srv-token-CRASH-SECRET-4c1';
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A real loopback upstream on a fixed port that can go down (stop listening: connections are refused)
@@ -39,10 +40,15 @@ export async function loopbackUpstream(port: number, delayMs = 0): Promise<Loopb
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      if (req.headers.authorization !== `Bearer ${TOKEN}` || req.headers.cookie !== undefined) leaks.push(JSON.stringify(req.headers));
+      if (req.headers.authorization !== `Bearer ${TOKEN}` || req.headers.cookie !== undefined)
+        leaks.push(JSON.stringify(req.headers));
       let events: Array<{ event_id: string }>;
       try {
-        events = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { events: Array<{ event_id: string }> }).events;
+        events = (
+          JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+            events: Array<{ event_id: string }>;
+          }
+        ).events;
       } catch {
         res.writeHead(400).end();
         return;
@@ -88,32 +94,59 @@ export async function loopbackUpstream(port: number, delayMs = 0): Promise<Loopb
  * `postern serve` as its own process, configured through an environment variable, output kept for failures.
  * `adminPort`: where its admin listener (/healthz, /readyz, /metrics) listens; without it there is none.
  */
-export function startServer(port: number, config: Record<string, unknown>, options: { adminPort?: number } = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+export function startServer(
+  port: number,
+  config: Record<string, unknown>,
+  options: { adminPort?: number } = {},
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   let output = '';
   const admin = options.adminPort === undefined ? [] : ['--admin-port', String(options.adminPort)];
-  const child = spawn(process.execPath, [BIN, 'serve', '--config-env', 'POSTERN_TEST_CONFIG', '--port', String(port), ...admin], {
-    env: { ...process.env, POSTERN_TEST_CONFIG: JSON.stringify(config) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'serve', '--config-env', 'POSTERN_TEST_CONFIG', '--port', String(port), ...admin],
+    {
+      env: { ...process.env, POSTERN_TEST_CONFIG: JSON.stringify(config) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString('utf8')).slice(-20_000);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   return { child, output: () => output, exited };
 }
 
 let sequence = 0;
 
 /** Posts one batch of `size` fresh events; resolves with their ids and the status, or undefined when the connection failed. */
-export async function sendBatch(url: string, size: number, prefix: string): Promise<{ ids: string[]; status: number } | undefined> {
+export async function sendBatch(
+  url: string,
+  size: number,
+  prefix: string,
+): Promise<{ ids: string[]; status: number } | undefined> {
   const ids = Array.from({ length: size }, () => randomUUID());
-  const batch = ids.map((id) => sampleEvent('frontend_breadcrumb', { event_id: id, payload: { breadcrumb_type: 'click', route: '/test', data: { batch: `${prefix}-${++sequence}` } } }));
+  const batch = ids.map((id) =>
+    sampleEvent('frontend_breadcrumb', {
+      event_id: id,
+      payload: {
+        breadcrumb_type: 'click',
+        route: '/test',
+        data: { batch: `${prefix}-${++sequence}` },
+      },
+    }),
+  );
   try {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { origin: ORIGIN, 'content-type': 'application/json', cookie: 'session=BROWSER-COOKIE' },
+      headers: {
+        origin: ORIGIN,
+        'content-type': 'application/json',
+        cookie: 'session=BROWSER-COOKIE',
+      },
       body: JSON.stringify({ batch }),
       signal: AbortSignal.timeout(10_000),
     });

@@ -34,7 +34,10 @@ describe('readBodyCapped', () => {
     ['an async iterable of strings', () => iterate(['{"a"', ':"é', '"}'])],
     ['an async iterable of one chunk', () => iterate([bytes])],
     ['an empty async iterable', () => iterate<string>([])],
-    ['a ReadableStream', () => streamOf([bytes.subarray(0, 3), bytes.subarray(3, 7), bytes.subarray(7)])],
+    [
+      'a ReadableStream',
+      () => streamOf([bytes.subarray(0, 3), bytes.subarray(3, 7), bytes.subarray(7)]),
+    ],
   ];
 
   it('counts UTF-8 bytes, not characters', () => {
@@ -47,9 +50,12 @@ describe('readBodyCapped', () => {
     expect(text(read.bytes)).toBe(name === 'an empty async iterable' ? '' : json);
   });
 
-  it.each(shapes.filter(([name]) => name !== 'an empty async iterable'))('refuses %s one byte over the cap', async (_name, body) => {
-    expect(await readBodyCapped(body(), 9)).toEqual({ ok: false, readBytes: 10 });
-  });
+  it.each(shapes.filter(([name]) => name !== 'an empty async iterable'))(
+    'refuses %s one byte over the cap',
+    async (_name, body) => {
+      expect(await readBodyCapped(body(), 9)).toEqual({ ok: false, readBytes: 10 });
+    },
+  );
 
   it('refuses a multi-byte character that straddles the cap', async () => {
     expect(await readBodyCapped('é', 1)).toEqual({ ok: false, readBytes: 2 });
@@ -96,7 +102,15 @@ describe('readBodyCapped', () => {
   });
 
   it('keeps chunks in order when it joins them', async () => {
-    const read = await readBodyCapped(iterate([new Uint8Array([1, 2]), new Uint8Array([]), new Uint8Array([3]), new Uint8Array([4, 5, 6])]), 6);
+    const read = await readBodyCapped(
+      iterate([
+        new Uint8Array([1, 2]),
+        new Uint8Array([]),
+        new Uint8Array([3]),
+        new Uint8Array([4, 5, 6]),
+      ]),
+      6,
+    );
     expect(read).toEqual({ ok: true, bytes: new Uint8Array([1, 2, 3, 4, 5, 6]) });
   });
 
@@ -105,8 +119,14 @@ describe('readBodyCapped', () => {
       yield new Uint8Array([1]);
       throw Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
     }
-    expect(await readBodyCapped(failing(), 100)).toEqual({ ok: false, readBytes: 0, aborted: true });
-    const stream = new ReadableStream<Uint8Array>({ pull: (controller) => controller.error(new Error('aborted')) });
+    expect(await readBodyCapped(failing(), 100)).toEqual({
+      ok: false,
+      readBytes: 0,
+      aborted: true,
+    });
+    const stream = new ReadableStream<Uint8Array>({
+      pull: (controller) => controller.error(new Error('aborted')),
+    });
     expect(await readBodyCapped(stream, 100)).toEqual({ ok: false, readBytes: 0, aborted: true });
   });
 });

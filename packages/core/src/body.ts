@@ -1,7 +1,9 @@
 import type { RelayBody } from './request.js';
 
 /** `aborted`: the stream failed before its end (the client went away, or a server timeout cut it off). */
-export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; readBytes: number; aborted?: true };
+export type BodyRead =
+  | { ok: true; bytes: Uint8Array }
+  | { ok: false; readBytes: number; aborted?: true };
 
 const encoder = new TextEncoder();
 

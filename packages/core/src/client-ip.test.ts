@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalAddress, compileTrustProxy, forwardedAddress, rateLimitKey, resolveClientAddress, type TrustProxy } from './client-ip.js';
+import {
+  canonicalAddress,
+  compileTrustProxy,
+  forwardedAddress,
+  rateLimitKey,
+  resolveClientAddress,
+  type TrustProxy,
+} from './client-ip.js';
 
 describe('compileTrustProxy', () => {
   it('trusts nobody by default or with false', () => {
@@ -18,12 +25,19 @@ describe('compileTrustProxy', () => {
 
   it('trusts the n hops nearest the relay with a number', () => {
     const trusts = compileTrustProxy(2);
-    expect([0, 1, 2, 3].map((hop) => trusts('203.0.113.9', hop))).toEqual([true, true, false, false]);
+    expect([0, 1, 2, 3].map((hop) => trusts('203.0.113.9', hop))).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
     expect(compileTrustProxy(0)('127.0.0.1', 0)).toBe(false);
   });
 
   it.each([-1, 1.5, Number.NaN])('refuses the hop count %s', (count) => {
-    expect(() => compileTrustProxy(count)).toThrow(new TypeError('trustProxy: a hop count must be a whole number of 0 or more.'));
+    expect(() => compileTrustProxy(count)).toThrow(
+      new TypeError('trustProxy: a hop count must be a whole number of 0 or more.'),
+    );
   });
 
   const cases: [TrustProxy, string, boolean][] = [
@@ -75,7 +89,9 @@ describe('compileTrustProxy', () => {
     [['300.1.1.1'], '300.1.1.1'],
   ] as [TrustProxy, string][])('refuses %j, naming %s', (setting, bad) => {
     expect(() => compileTrustProxy(setting)).toThrow(TypeError);
-    expect(() => compileTrustProxy(setting)).toThrow(`trustProxy: "${bad}" is not an IP address, a CIDR range or one of loopback, linklocal, uniquelocal.`);
+    expect(() => compileTrustProxy(setting)).toThrow(
+      `trustProxy: "${bad}" is not an IP address, a CIDR range or one of loopback, linklocal, uniquelocal.`,
+    );
   });
 });
 
@@ -91,9 +107,12 @@ describe('canonicalAddress', () => {
     expect(canonicalAddress(input)).toBe(expected);
   });
 
-  it.each([undefined, '', 'unknown', '1.2.3.4:5678', '_hidden', '300.1.1.1'])('%j is not an address', (input) => {
-    expect(canonicalAddress(input)).toBeUndefined();
-  });
+  it.each([undefined, '', 'unknown', '1.2.3.4:5678', '_hidden', '300.1.1.1'])(
+    '%j is not an address',
+    (input) => {
+      expect(canonicalAddress(input)).toBeUndefined();
+    },
+  );
 });
 
 describe('resolveClientAddress', () => {
@@ -110,16 +129,22 @@ describe('resolveClientAddress', () => {
   });
 
   it('answers "unknown" when the socket address is missing or not an address', () => {
-    expect(resolveClientAddress(undefined, '198.51.100.1', compileTrustProxy(true))).toBe('unknown');
+    expect(resolveClientAddress(undefined, '198.51.100.1', compileTrustProxy(true))).toBe(
+      'unknown',
+    );
     expect(resolveClientAddress('garbage', undefined, none)).toBe('unknown');
   });
 
   it('walks X-Forwarded-For from the right while the current hop is a trusted proxy', () => {
     const trusts = compileTrustProxy(['loopback', '10.0.0.0/8']);
     // socket 127.0.0.1 (trusted) → 10.0.0.2 (trusted) → 198.51.100.7 (client) ; the leftmost entry is never reached.
-    expect(resolveClientAddress('127.0.0.1', '1.1.1.1, 198.51.100.7, 10.0.0.2', trusts)).toBe('198.51.100.7');
+    expect(resolveClientAddress('127.0.0.1', '1.1.1.1, 198.51.100.7, 10.0.0.2', trusts)).toBe(
+      '198.51.100.7',
+    );
     // Entries are canonicalised as they are read.
-    expect(resolveClientAddress('::ffff:127.0.0.1', '::ffff:198.51.100.7', trusts)).toBe('198.51.100.7');
+    expect(resolveClientAddress('::ffff:127.0.0.1', '::ffff:198.51.100.7', trusts)).toBe(
+      '198.51.100.7',
+    );
   });
 
   it('stops at the first hop that is not trusted', () => {
@@ -127,18 +152,28 @@ describe('resolveClientAddress', () => {
     // The socket peer is not a proxy we trust: its X-Forwarded-For is the client's own claim.
     expect(resolveClientAddress('203.0.113.9', '127.0.0.1', trusts)).toBe('203.0.113.9');
     // The proxy says the peer was 198.51.100.7, which is not trusted: a spoofed left part is ignored.
-    expect(resolveClientAddress('127.0.0.1', '127.0.0.2, 198.51.100.7', trusts)).toBe('198.51.100.7');
+    expect(resolveClientAddress('127.0.0.1', '127.0.0.2, 198.51.100.7', trusts)).toBe(
+      '198.51.100.7',
+    );
   });
 
   it('stops at the hop that added an entry that is not an address', () => {
     const trusts = compileTrustProxy(true);
-    expect(resolveClientAddress('127.0.0.1', '198.51.100.1, unknown, 10.0.0.2', trusts)).toBe('10.0.0.2');
+    expect(resolveClientAddress('127.0.0.1', '198.51.100.1, unknown, 10.0.0.2', trusts)).toBe(
+      '10.0.0.2',
+    );
     expect(resolveClientAddress('127.0.0.1', 'unknown', trusts)).toBe('127.0.0.1');
     expect(resolveClientAddress('127.0.0.1', '198.51.100.1, ', trusts)).toBe('127.0.0.1');
   });
 
   it('with true, walks to the leftmost entry', () => {
-    expect(resolveClientAddress('127.0.0.1', '198.51.100.1, 203.0.113.5, 10.0.0.2', compileTrustProxy(true))).toBe('198.51.100.1');
+    expect(
+      resolveClientAddress(
+        '127.0.0.1',
+        '198.51.100.1, 203.0.113.5, 10.0.0.2',
+        compileTrustProxy(true),
+      ),
+    ).toBe('198.51.100.1');
   });
 
   it('with a hop count n, the client is the n-th entry from the right (the socket peer being hop 0)', () => {
@@ -182,12 +217,22 @@ describe('forwardedAddress', () => {
     expect(forwardedAddress(entry)).toBe(expected);
   });
 
-  it.each([undefined, '', 'unknown', '203.0.113.7:', '203.0.113.7:99999', '203.0.113.7:80:80', '300.1.1.1:80', '[2001:db8::1]:', '[2001:db8::zz]:443', 'host.example:443', '_hidden:80', '203.0.113.7:x'])(
-    '%j is not an address',
-    (entry) => {
-      expect(forwardedAddress(entry)).toBeUndefined();
-    },
-  );
+  it.each([
+    undefined,
+    '',
+    'unknown',
+    '203.0.113.7:',
+    '203.0.113.7:99999',
+    '203.0.113.7:80:80',
+    '300.1.1.1:80',
+    '[2001:db8::1]:',
+    '[2001:db8::zz]:443',
+    'host.example:443',
+    '_hidden:80',
+    '203.0.113.7:x',
+  ])('%j is not an address', (entry) => {
+    expect(forwardedAddress(entry)).toBeUndefined();
+  });
 });
 
 describe('resolveClientAddress: X-Forwarded-For entries with ports', () => {
@@ -197,18 +242,26 @@ describe('resolveClientAddress: X-Forwarded-For entries with ports', () => {
     expect(resolveClientAddress('127.0.0.1', '203.0.113.8:5001', trusts)).toBe('203.0.113.8');
     expect(resolveClientAddress('127.0.0.1', '[2001:db8::1]:443', trusts)).toBe('2001:db8::1');
     // A trusted hop written with a port is still recognised as trusted, and the walk goes on past it.
-    expect(resolveClientAddress('127.0.0.1', '198.51.100.7:61000, 127.0.0.2:8080', trusts)).toBe('198.51.100.7');
-    expect(resolveClientAddress('127.0.0.1', '198.51.100.7, [::1]:8080', trusts)).toBe('198.51.100.7');
+    expect(resolveClientAddress('127.0.0.1', '198.51.100.7:61000, 127.0.0.2:8080', trusts)).toBe(
+      '198.51.100.7',
+    );
+    expect(resolveClientAddress('127.0.0.1', '198.51.100.7, [::1]:8080', trusts)).toBe(
+      '198.51.100.7',
+    );
   });
 
   it('still stops at an entry that is not an address, with or without a port', () => {
     const trusts = compileTrustProxy(true);
     expect(resolveClientAddress('127.0.0.1', '198.51.100.1, unknown:80', trusts)).toBe('127.0.0.1');
-    expect(resolveClientAddress('127.0.0.1', '198.51.100.1, 10.0.0.2:99999', trusts)).toBe('127.0.0.1');
+    expect(resolveClientAddress('127.0.0.1', '198.51.100.1, 10.0.0.2:99999', trusts)).toBe(
+      '127.0.0.1',
+    );
   });
 
   it('never reads a port from the socket address: that is the socket peer as the runtime gives it', () => {
-    expect(resolveClientAddress('203.0.113.7:5000', undefined, compileTrustProxy(false))).toBe('unknown');
+    expect(resolveClientAddress('203.0.113.7:5000', undefined, compileTrustProxy(false))).toBe(
+      'unknown',
+    );
   });
 });
 

@@ -26,7 +26,9 @@ function parseRange(entry: string): Range {
     const address = ipaddr.process(entry);
     return [address, address.kind() === 'ipv4' ? 32 : 128];
   } catch {
-    throw new TypeError(`trustProxy: "${entry}" is not an IP address, a CIDR range or one of ${Object.keys(NAMED_RANGES).join(', ')}.`);
+    throw new TypeError(
+      `trustProxy: "${entry}" is not an IP address, a CIDR range or one of ${Object.keys(NAMED_RANGES).join(', ')}.`,
+    );
   }
 }
 
@@ -35,15 +37,20 @@ export function compileTrustProxy(trust: TrustProxy | undefined): TrustRule {
   if (trust === undefined || trust === false) return () => false;
   if (trust === true) return () => true;
   if (typeof trust === 'number') {
-    if (!Number.isInteger(trust) || trust < 0) throw new TypeError('trustProxy: a hop count must be a whole number of 0 or more.');
+    if (!Number.isInteger(trust) || trust < 0)
+      throw new TypeError('trustProxy: a hop count must be a whole number of 0 or more.');
     return (_address, hop) => hop < trust;
   }
-  const entries = (typeof trust === 'string' ? trust.split(',') : trust).map((entry) => entry.trim()).filter(Boolean);
+  const entries = (typeof trust === 'string' ? trust.split(',') : trust)
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   const ranges = entries.flatMap((entry) => (NAMED_RANGES[entry] ?? [entry]).map(parseRange));
   return (address) => {
     if (!ipaddr.isValid(address)) return false;
     const parsed = ipaddr.process(address);
-    return ranges.some(([range, bits]) => parsed.kind() === range.kind() && parsed.match(range, bits));
+    return ranges.some(
+      ([range, bits]) => parsed.kind() === range.kind() && parsed.match(range, bits),
+    );
   };
 }
 
@@ -52,7 +59,9 @@ export function canonicalAddress(address: string | undefined): string | undefine
   if (address === undefined) return undefined;
   const bare = address.trim().replace(/^\[(.*)\]$/, '$1');
   // Only dotted-quad IPv4: ipaddr.js also reads "2130706433" or "0x7f.1" as addresses, which no proxy writes.
-  const valid = bare.includes(':') ? ipaddr.IPv6.isValid(bare) : ipaddr.IPv4.isValidFourPartDecimal(bare);
+  const valid = bare.includes(':')
+    ? ipaddr.IPv6.isValid(bare)
+    : ipaddr.IPv4.isValidFourPartDecimal(bare);
   return valid ? ipaddr.process(bare).toString() : undefined;
 }
 
@@ -77,7 +86,11 @@ export function forwardedAddress(entry: string | undefined): string | undefined 
  * entry from the right (`forwardedAddress`: a port after an entry is dropped). An entry that is not an IP
  * address stops the walk at the hop that added it.
  */
-export function resolveClientAddress(socketAddress: string | undefined, forwardedFor: string | undefined, trusts: TrustRule): string {
+export function resolveClientAddress(
+  socketAddress: string | undefined,
+  forwardedFor: string | undefined,
+  trusts: TrustRule,
+): string {
   let current = canonicalAddress(socketAddress);
   if (current === undefined) return 'unknown';
   if (forwardedFor === undefined || forwardedFor === '') return current;

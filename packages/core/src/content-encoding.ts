@@ -1,7 +1,9 @@
 import type { RelayBody } from './request.js';
 
 /** `gzip` or `deflate` (zlib-wrapped, as HTTP means it), any case; `identity` and no header mean none. */
-export function contentEncodingOf(value: string | undefined): 'identity' | 'gzip' | 'deflate' | undefined {
+export function contentEncodingOf(
+  value: string | undefined,
+): 'identity' | 'gzip' | 'deflate' | undefined {
   const encoding = value?.trim().toLowerCase() ?? 'identity';
   if (encoding === '' || encoding === 'identity') return 'identity';
   if (encoding === 'gzip' || encoding === 'x-gzip') return 'gzip';
@@ -60,7 +62,12 @@ interface Source {
 }
 
 function sourceOf(body: RelayBody): Source {
-  if (body === null || body === undefined || typeof body === 'string' || body instanceof Uint8Array) {
+  if (
+    body === null ||
+    body === undefined ||
+    typeof body === 'string' ||
+    body instanceof Uint8Array
+  ) {
     let chunk: Uint8Array | null = body === null || body === undefined ? null : toBytes(body);
     return {
       next: async () => {
@@ -125,20 +132,33 @@ function sourceOf(body: RelayBody): Source {
  * a gzip bomb costs at most what `hold` allowed and is stopped as soon as a limit is passed. Core stays
  * free of node:zlib.
  */
-export async function readDecodedBody(body: RelayBody, encoding: 'identity' | 'gzip' | 'deflate', limits: DecodeLimits): Promise<EnvelopeRead> {
+export async function readDecodedBody(
+  body: RelayBody,
+  encoding: 'identity' | 'gzip' | 'deflate',
+  limits: DecodeLimits,
+): Promise<EnvelopeRead> {
   const source = sourceOf(body);
-  return encoding === 'identity' ? readIdentity(source, limits) : readEncoded(source, encoding, limits);
+  return encoding === 'identity'
+    ? readIdentity(source, limits)
+    : readEncoded(source, encoding, limits);
 }
 
 async function readIdentity(source: Source, limits: DecodeLimits): Promise<EnvelopeRead> {
   // A declared length is held before a byte is read, so a request the budget cannot take is answered at once.
-  if (limits.declaredLength !== undefined && limits.declaredLength > 0 && !limits.hold(Math.min(limits.declaredLength, limits.maxBytes))) {
+  if (
+    limits.declaredLength !== undefined &&
+    limits.declaredLength > 0 &&
+    !limits.hold(Math.min(limits.declaredLength, limits.maxBytes))
+  ) {
     source.stop();
     return { ok: false, code: 'capacity_exceeded' };
   }
   // With a declared length the body is copied into one buffer of that size as it arrives (pages are only
   // committed as they are written), instead of keeping the chunks and then copying them all again.
-  let whole = limits.declaredLength !== undefined && limits.declaredLength > 0 ? new Uint8Array(limits.declaredLength) : undefined;
+  let whole =
+    limits.declaredLength !== undefined && limits.declaredLength > 0
+      ? new Uint8Array(limits.declaredLength)
+      : undefined;
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
@@ -170,14 +190,22 @@ async function readIdentity(source: Source, limits: DecodeLimits): Promise<Envel
   return { ok: true, bytes, encodedBytes: total };
 }
 
-async function readEncoded(source: Source, encoding: 'gzip' | 'deflate', limits: DecodeLimits): Promise<EnvelopeRead> {
+async function readEncoded(
+  source: Source,
+  encoding: 'gzip' | 'deflate',
+  limits: DecodeLimits,
+): Promise<EnvelopeRead> {
   const decoder = new DecompressionStream(encoding);
   const writer = decoder.writable.getWriter();
   const reader = decoder.readable.getReader();
   const ratioApplies = limits.maxRatio > 0;
-  const ratioCap = (encodedBytes: number): number => Math.max(limits.ratioFloorBytes, limits.maxRatio * encodedBytes);
+  const ratioCap = (encodedBytes: number): number =>
+    Math.max(limits.ratioFloorBytes, limits.maxRatio * encodedBytes);
   // With a declared length the whole body's size is known now, so a bomb is stopped at the ratio, long before maxBytes.
-  const earlyRatioCap = ratioApplies && limits.declaredLength !== undefined ? ratioCap(limits.declaredLength) : Number.POSITIVE_INFINITY;
+  const earlyRatioCap =
+    ratioApplies && limits.declaredLength !== undefined
+      ? ratioCap(limits.declaredLength)
+      : Number.POSITIVE_INFINITY;
   let encoded = 0;
   let failure: ReadRefusal | undefined;
 
@@ -246,6 +274,7 @@ async function readEncoded(source: Source, encoding: 'gzip' | 'deflate', limits:
   }
   // The decoder ended, so the input did: the feeder has closed the writer or is about to.
   await feeding;
-  if (ratioApplies && decoded > ratioCap(encoded)) return { ok: false, code: 'payload_too_large', limit: 'ratio' };
+  if (ratioApplies && decoded > ratioCap(encoded))
+    return { ok: false, code: 'payload_too_large', limit: 'ratio' };
   return { ok: true, bytes: concat(chunks, decoded), encodedBytes: encoded };
 }

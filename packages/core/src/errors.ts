@@ -5,30 +5,85 @@
 export const ERROR_CODES = {
   method_not_allowed: { status: 405, message: 'Only POST and OPTIONS are served on this route.' },
   not_found: { status: 404, message: 'No relay is mounted at this path.' },
-  origin_missing: { status: 403, message: 'The request carries neither an Origin nor a Referer header.' },
+  origin_missing: {
+    status: 403,
+    message: 'The request carries neither an Origin nor a Referer header.',
+  },
   origin_not_allowed: { status: 403, message: 'The request origin is not allowed to send events.' },
-  rate_limited: { status: 429, message: 'Too many requests from this client; retry after the given delay.' },
-  unsupported_media_type: { status: 415, message: 'The body\'s Content-Type or Content-Encoding is not one this route accepts.' },
+  rate_limited: {
+    status: 429,
+    message: 'Too many requests from this client; retry after the given delay.',
+  },
+  unsupported_media_type: {
+    status: 415,
+    message: "The body's Content-Type or Content-Encoding is not one this route accepts.",
+  },
   payload_too_large: { status: 413, message: 'The body is larger than this relay accepts.' },
-  body_incomplete: { status: 400, message: 'The body ended before it was complete (the client went away or was too slow); nothing was accepted.' },
+  body_incomplete: {
+    status: 400,
+    message:
+      'The body ended before it was complete (the client went away or was too slow); nothing was accepted.',
+  },
   invalid_json: { status: 400, message: 'The body is not valid JSON.' },
   invalid_body: { status: 400, message: 'The body must be a JSON object with a "batch" array.' },
   batch_empty: { status: 400, message: 'The batch holds no events.' },
-  batch_too_large: { status: 413, message: 'The batch holds more events than this relay takes in one request.' },
-  encoding_invalid: { status: 400, message: 'The body could not be decoded with the Content-Encoding it was sent with.' },
-  envelope_invalid: { status: 400, message: 'The body is not a Sentry envelope: its first line must be a JSON object.' },
+  batch_too_large: {
+    status: 413,
+    message: 'The batch holds more events than this relay takes in one request.',
+  },
+  encoding_invalid: {
+    status: 400,
+    message: 'The body could not be decoded with the Content-Encoding it was sent with.',
+  },
+  envelope_invalid: {
+    status: 400,
+    message: 'The body is not a Sentry envelope: its first line must be a JSON object.',
+  },
   dsn_missing: { status: 400, message: 'The envelope header names no DSN.' },
-  dsn_invalid: { status: 400, message: 'The envelope header\'s DSN is not a Sentry DSN (scheme://public_key@host[:port][/path]/project_id).' },
-  dsn_not_allowed: { status: 403, message: 'The envelope\'s DSN is not one this tunnel forwards to.' },
-  upstream_unreachable: { status: 502, message: 'The upstream could not be reached; nothing was accepted.' },
-  upstream_timeout: { status: 504, message: 'The upstream did not answer in time; nothing was accepted.' },
+  dsn_invalid: {
+    status: 400,
+    message:
+      "The envelope header's DSN is not a Sentry DSN (scheme://public_key@host[:port][/path]/project_id).",
+  },
+  dsn_not_allowed: {
+    status: 403,
+    message: "The envelope's DSN is not one this tunnel forwards to.",
+  },
+  upstream_unreachable: {
+    status: 502,
+    message: 'The upstream could not be reached; nothing was accepted.',
+  },
+  upstream_timeout: {
+    status: 504,
+    message: 'The upstream did not answer in time; nothing was accepted.',
+  },
   upstream_error: { status: 502, message: 'The upstream failed; nothing was accepted.' },
-  upstream_rejected: { status: 502, message: 'The upstream refused the relay\'s delivery; nothing was accepted.' },
-  upstream_rate_limited: { status: 503, message: 'The upstream is rate limiting this relay; retry later.' },
-  spool_full: { status: 503, message: 'The relay\'s spool is full of events not yet delivered; nothing was accepted. Retry later.' },
-  spool_unavailable: { status: 503, message: 'The relay could not store the batch on disk; nothing was accepted.' },
-  capacity_exceeded: { status: 503, message: 'The relay is holding as many request bytes in memory as it may; nothing was accepted. Retry after the given delay.' },
-  internal_error: { status: 500, message: 'The relay failed while handling the request; nothing was accepted.' },
+  upstream_rejected: {
+    status: 502,
+    message: "The upstream refused the relay's delivery; nothing was accepted.",
+  },
+  upstream_rate_limited: {
+    status: 503,
+    message: 'The upstream is rate limiting this relay; retry later.',
+  },
+  spool_full: {
+    status: 503,
+    message:
+      "The relay's spool is full of events not yet delivered; nothing was accepted. Retry later.",
+  },
+  spool_unavailable: {
+    status: 503,
+    message: 'The relay could not store the batch on disk; nothing was accepted.',
+  },
+  capacity_exceeded: {
+    status: 503,
+    message:
+      'The relay is holding as many request bytes in memory as it may; nothing was accepted. Retry after the given delay.',
+  },
+  internal_error: {
+    status: 500,
+    message: 'The relay failed while handling the request; nothing was accepted.',
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

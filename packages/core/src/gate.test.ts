@@ -6,7 +6,11 @@ import { createRelay } from './relay.js';
 import type { RelayRequest, RelayResponse } from './request.js';
 import { createTunnel } from './tunnel/tunnel.js';
 
-function post(headers: Record<string, string | undefined>, clientAddress = '203.0.113.9', method = 'POST'): RelayRequest {
+function post(
+  headers: Record<string, string | undefined>,
+  clientAddress = '203.0.113.9',
+  method = 'POST',
+): RelayRequest {
   return { method, header: (name) => headers[name], clientAddress, body: null };
 }
 
@@ -52,9 +56,19 @@ describe('compileGate: the Origin header must be an origin', () => {
 
   it('refuses the same tricks under the same-origin default (no allowedOrigins)', async () => {
     const sameOrigin = gate({ allowedOrigins: undefined });
-    expect((await sameOrigin(post({ host: 'relay.example', origin: 'https://relay.example' }))).admitted).toBe(true);
-    for (const value of ['https://relay.example/x', 'https://u@relay.example', 'https://relay.example?', 'https://relay.example\\', 'https://relay.example, https://relay.example']) {
-      expect(refusal(await sameOrigin(post({ host: 'relay.example', origin: value }))).status).toBe(403);
+    expect(
+      (await sameOrigin(post({ host: 'relay.example', origin: 'https://relay.example' }))).admitted,
+    ).toBe(true);
+    for (const value of [
+      'https://relay.example/x',
+      'https://u@relay.example',
+      'https://relay.example?',
+      'https://relay.example\\',
+      'https://relay.example, https://relay.example',
+    ]) {
+      expect(refusal(await sameOrigin(post({ host: 'relay.example', origin: value }))).status).toBe(
+        403,
+      );
     }
   });
 
@@ -63,7 +77,9 @@ describe('compileGate: the Origin header must be an origin', () => {
     if (!result.admitted) throw new Error('expected the request to be admitted');
     expect(result.value.headers['access-control-allow-origin']).toBe('https://app.example');
     expect(result.value.origin).toBe('https://app.example');
-    const preflight = refusal(await gate()(post({ origin: ' https://app.example ' }, '203.0.113.9', 'OPTIONS')));
+    const preflight = refusal(
+      await gate()(post({ origin: ' https://app.example ' }, '203.0.113.9', 'OPTIONS')),
+    );
     expect(preflight.status).toBe(204);
     expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example');
   });
@@ -86,20 +102,44 @@ describe('compileGate: rate-limit keys are scoped per engine and route', () => {
       },
     };
     await gate({ rateLimitStore: store })(post({ origin: 'https://app.example' }));
-    await gate({ rateLimitStore: store, rateLimitScope: 'tunnel:/postern/tunnel' })(post({ origin: 'https://app.example' }, '2001:db8:1:2::9'));
-    expect(keys).toEqual(['relay:/debugbundle/browser:203.0.113.9', 'tunnel:/postern/tunnel:2001:db8:1:2::/64']);
+    await gate({ rateLimitStore: store, rateLimitScope: 'tunnel:/postern/tunnel' })(
+      post({ origin: 'https://app.example' }, '2001:db8:1:2::9'),
+    );
+    expect(keys).toEqual([
+      'relay:/debugbundle/browser:203.0.113.9',
+      'tunnel:/postern/tunnel:2001:db8:1:2::/64',
+    ]);
   });
 
   it('one memory store shared by a relay and a tunnel: each keeps its own limit', async () => {
     const store = createMemoryStore();
     const origin = 'https://app.example';
-    const relay = createRelay({ projectToken: 't', allowedOrigins: [origin], rateLimit: { limit: 2, windowMs: 60_000 }, rateLimitStore: store, fetch: () => Promise.resolve(new Response(null, { status: 202 })) });
-    const tunnel = createTunnel({ dsns: ['https://k1@sentry.example/42'], allowedOrigins: [origin], rateLimit: { limit: 3, windowMs: 60_000 }, rateLimitStore: store, fetch: () => Promise.resolve(new Response('{}', { status: 200 })) });
+    const relay = createRelay({
+      projectToken: 't',
+      allowedOrigins: [origin],
+      rateLimit: { limit: 2, windowMs: 60_000 },
+      rateLimitStore: store,
+      fetch: () => Promise.resolve(new Response(null, { status: 202 })),
+    });
+    const tunnel = createTunnel({
+      dsns: ['https://k1@sentry.example/42'],
+      allowedOrigins: [origin],
+      rateLimit: { limit: 3, windowMs: 60_000 },
+      rateLimitStore: store,
+      fetch: () => Promise.resolve(new Response('{}', { status: 200 })),
+    });
     // A body the relay refuses after the gate (400) is enough: the gate has counted the request by then.
-    const send = async (engine: typeof relay): Promise<number> => (await engine.handle({ ...post({ origin, 'content-type': 'application/json' }), body: '{}' })).status;
+    const send = async (engine: typeof relay): Promise<number> =>
+      (await engine.handle({ ...post({ origin, 'content-type': 'application/json' }), body: '{}' }))
+        .status;
     const relayStatuses = [await send(relay), await send(relay)];
     // The relay's two requests do not count against the tunnel's three, nor the other way round.
-    const tunnelStatuses = [await send(tunnel), await send(tunnel), await send(tunnel), await send(tunnel)];
+    const tunnelStatuses = [
+      await send(tunnel),
+      await send(tunnel),
+      await send(tunnel),
+      await send(tunnel),
+    ];
     expect(relayStatuses.every((status) => status !== 429)).toBe(true);
     expect(tunnelStatuses.map((status) => status === 429)).toEqual([false, false, false, true]);
     expect(await send(relay)).toBe(429);
@@ -108,10 +148,18 @@ describe('compileGate: rate-limit keys are scoped per engine and route', () => {
   it('two relays on different routes sharing a store keep their own counts', async () => {
     const store = createMemoryStore();
     const origin = 'https://app.example';
-    const options = { projectToken: 't', allowedOrigins: [origin], rateLimit: { limit: 1, windowMs: 60_000 }, rateLimitStore: store, fetch: () => Promise.resolve(new Response(null, { status: 202 })) };
+    const options = {
+      projectToken: 't',
+      allowedOrigins: [origin],
+      rateLimit: { limit: 1, windowMs: 60_000 },
+      rateLimitStore: store,
+      fetch: () => Promise.resolve(new Response(null, { status: 202 })),
+    };
     const a = createRelay({ ...options, path: '/a' });
     const b = createRelay({ ...options, path: '/b' });
-    const send = async (engine: typeof a): Promise<number> => (await engine.handle({ ...post({ origin, 'content-type': 'application/json' }), body: '{}' })).status;
+    const send = async (engine: typeof a): Promise<number> =>
+      (await engine.handle({ ...post({ origin, 'content-type': 'application/json' }), body: '{}' }))
+        .status;
     expect(await send(a)).not.toBe(429);
     expect(await send(b)).not.toBe(429);
     expect(await send(a)).toBe(429);
@@ -120,8 +168,13 @@ describe('compileGate: rate-limit keys are scoped per engine and route', () => {
 
 describe('compileGate: X-Forwarded-For entries with ports', () => {
   it('counts each client behind a trusted proxy that writes address:port, not the proxy', async () => {
-    const limited = gate({ trustProxy: 'loopback', rateLimit: { limit: 1, windowMs: 60_000 }, rateLimitStore: createMemoryStore() });
-    const from = (xff: string) => limited(post({ origin: 'https://app.example', 'x-forwarded-for': xff }, '127.0.0.1'));
+    const limited = gate({
+      trustProxy: 'loopback',
+      rateLimit: { limit: 1, windowMs: 60_000 },
+      rateLimitStore: createMemoryStore(),
+    });
+    const from = (xff: string) =>
+      limited(post({ origin: 'https://app.example', 'x-forwarded-for': xff }, '127.0.0.1'));
     expect((await from('203.0.113.7:5000')).admitted).toBe(true);
     expect((await from('203.0.113.8:5001')).admitted).toBe(true);
     expect((await from('[2001:db8::1]:443')).admitted).toBe(true);

@@ -1,4 +1,10 @@
-import { canonicalAddress, compileTrustProxy, rateLimitKey, resolveClientAddress, type TrustProxy } from './client-ip.js';
+import {
+  canonicalAddress,
+  compileTrustProxy,
+  rateLimitKey,
+  resolveClientAddress,
+  type TrustProxy,
+} from './client-ip.js';
 import { compileAllowedOrigins, isSameOrigin, requestOrigin } from './origin.js';
 import { createMemoryStore } from './rate-limit/memory-store.js';
 import type { RateLimitStore } from './rate-limit/store.js';
@@ -36,14 +42,19 @@ export interface Admitted {
   origin: string;
 }
 
-export type GateResult = { admitted: true; value: Admitted } | { admitted: false; response: RelayResponse };
+export type GateResult =
+  | { admitted: true; value: Admitted }
+  | { admitted: false; response: RelayResponse };
 
 /**
  * Compiles the shared front of the pipeline once. A request either gets its answer here (405, 403, the
  * preflight's 204, 429) or comes out admitted with its CORS and RateLimit headers already set.
  */
 export function compileGate(options: GateOptions): (request: RelayRequest) => Promise<GateResult> {
-  const allowedOrigins = options.allowedOrigins && options.allowedOrigins.length > 0 ? compileAllowedOrigins(options.allowedOrigins) : undefined;
+  const allowedOrigins =
+    options.allowedOrigins && options.allowedOrigins.length > 0
+      ? compileAllowedOrigins(options.allowedOrigins)
+      : undefined;
   const trusts = compileTrustProxy(options.trustProxy);
   const store = options.rateLimitStore ?? createMemoryStore();
   const { limit, windowMs } = options.rateLimit;
@@ -54,14 +65,24 @@ export function compileGate(options: GateOptions): (request: RelayRequest) => Pr
     'access-control-max-age': '600',
   };
 
-  function checkOrigin(request: RelayRequest, trustedPeer: boolean): { ok: true; origin: string } | { ok: false; code: 'origin_missing' | 'origin_not_allowed' } {
+  function checkOrigin(
+    request: RelayRequest,
+    trustedPeer: boolean,
+  ): { ok: true; origin: string } | { ok: false; code: 'origin_missing' | 'origin_not_allowed' } {
     const { origin, present } = requestOrigin(request);
     if (!present) return { ok: false, code: 'origin_missing' };
     if (origin === null) return { ok: false, code: 'origin_not_allowed' };
-    if (allowedOrigins) return allowedOrigins.has(origin.serialized) ? { ok: true, origin: origin.serialized } : { ok: false, code: 'origin_not_allowed' };
-    const forwardedHost = trustedPeer ? request.header('x-forwarded-host')?.split(',')[0]?.trim() : undefined;
+    if (allowedOrigins)
+      return allowedOrigins.has(origin.serialized)
+        ? { ok: true, origin: origin.serialized }
+        : { ok: false, code: 'origin_not_allowed' };
+    const forwardedHost = trustedPeer
+      ? request.header('x-forwarded-host')?.split(',')[0]?.trim()
+      : undefined;
     const host = forwardedHost || request.header('host');
-    return isSameOrigin(origin, host) ? { ok: true, origin: origin.serialized } : { ok: false, code: 'origin_not_allowed' };
+    return isSameOrigin(origin, host)
+      ? { ok: true, origin: origin.serialized }
+      : { ok: false, code: 'origin_not_allowed' };
   }
 
   return async (request) => {
@@ -95,7 +116,8 @@ export function compileGate(options: GateOptions): (request: RelayRequest) => Pr
     headers['ratelimit-reset'] = String(resetSeconds);
     if (!decision.allowed) {
       headers['retry-after'] = String(resetSeconds);
-      if (options.rateLimitedHeaders) Object.assign(headers, options.rateLimitedHeaders(resetSeconds));
+      if (options.rateLimitedHeaders)
+        Object.assign(headers, options.rateLimitedHeaders(resetSeconds));
       return { admitted: false, response: errorResponse('rate_limited', headers) };
     }
     return { admitted: true, value: { headers, client, origin: origin.origin } };

@@ -1,9 +1,29 @@
 export { createRelay, type Relay } from './relay.js';
-export type { DropReason, RelayBody, RelayRequest, RelayResponse, ResponseSummary } from './request.js';
-export type { EventContext, EventHook, ProjectMode, RateLimitOptions, RelayLogger, RelayOptions, SharedOptions, SpoolEvent } from './options.js';
+export type {
+  DropReason,
+  RelayBody,
+  RelayRequest,
+  RelayResponse,
+  ResponseSummary,
+} from './request.js';
+export type {
+  EventContext,
+  EventHook,
+  ProjectMode,
+  RateLimitOptions,
+  RelayLogger,
+  RelayOptions,
+  SharedOptions,
+  SpoolEvent,
+} from './options.js';
 export type { Delivery, DeliveryOutcome } from './delivery/delivery.js';
 export { createDirectDelivery, type DirectDeliveryOptions } from './delivery/direct.js';
-export { fetchTransport, UpstreamFailure, type UpstreamReply, type UpstreamTransport } from './delivery/transport.js';
+export {
+  fetchTransport,
+  UpstreamFailure,
+  type UpstreamReply,
+  type UpstreamTransport,
+} from './delivery/transport.js';
 export { DEFAULTS, resolveDeliverySettings, type DeliverySettings } from './options.js';
 export { ERROR_CODES, EVENT_ERROR_CODES, type ErrorCode, type EventErrorCode } from './errors.js';
 export { createMemoryStore, type MemoryStoreOptions } from './rate-limit/memory-store.js';
@@ -11,9 +31,25 @@ export type { RateLimitDecision, RateLimitStore } from './rate-limit/store.js';
 export type { TrustProxy } from './client-ip.js';
 export { matchesPath } from './path.js';
 export { errorResponse } from './respond.js';
-export { answerWebRequest, cloudflareClientAddress, createWebHandler, toWebResponse, vercelClientAddress, type WebClientAddress, type WebHandler, type WebRequestParts } from './web.js';
+export {
+  answerWebRequest,
+  cloudflareClientAddress,
+  createWebHandler,
+  toWebResponse,
+  vercelClientAddress,
+  type WebClientAddress,
+  type WebHandler,
+  type WebRequestParts,
+} from './web.js';
 export { VERSION } from './version.js';
-export { createTunnel, TUNNEL_DEFAULTS, type MirrorResult, type Tunnel, type TunnelOptions, type TunnelRoute } from './tunnel/index.js';
+export {
+  createTunnel,
+  TUNNEL_DEFAULTS,
+  type MirrorResult,
+  type Tunnel,
+  type TunnelOptions,
+  type TunnelRoute,
+} from './tunnel/index.js';
 export type { InFlightView } from './tunnel/budget.js';
 export { ITEM_TYPES, type DroppedItems, type TunnelItemOptions } from './tunnel/item-rules.js';
 export type { EventFilters } from './tunnel/event-filter.js';

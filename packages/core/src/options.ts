@@ -39,7 +39,14 @@ export type ProjectMode = 'connected' | 'local-only';
 /** What the spool and its redelivery worker report, for metrics and logs; never an event or a credential. */
 export type SpoolEvent =
   | { type: 'stored'; bytes: number }
-  | { type: 'attempt'; ok: boolean; code?: string; status?: number; durationMs: number; redelivery: boolean }
+  | {
+      type: 'attempt';
+      ok: boolean;
+      code?: string;
+      status?: number;
+      durationMs: number;
+      redelivery: boolean;
+    }
   | { type: 'delivered'; id: string }
   | { type: 'quarantined'; id: string; status?: number; reason: string }
   | { type: 'evicted'; id: string; bytes: number; reason: 'delivered' | 'quarantined' }
@@ -145,7 +152,8 @@ export const DEFAULTS = {
 } as const;
 
 export function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) throw new TypeError(`${name} must be a whole number above 0, got ${String(value)}.`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new TypeError(`${name} must be a whole number above 0, got ${String(value)}.`);
   return value;
 }
 
@@ -157,16 +165,31 @@ export function resolveLimits(options: RelayOptions): {
   upstreamTimeoutMs: number;
   dedupWindowMs: number;
 } {
-  const rateLimit = options.rateLimit ?? { limit: options.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute, windowMs: 60_000 };
+  const rateLimit = options.rateLimit ?? {
+    limit: options.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute,
+    windowMs: 60_000,
+  };
   return {
     rateLimit: {
-      limit: positiveInteger(options.rateLimit ? 'rateLimit.limit' : 'rateLimitPerMinute', rateLimit.limit),
+      limit: positiveInteger(
+        options.rateLimit ? 'rateLimit.limit' : 'rateLimitPerMinute',
+        rateLimit.limit,
+      ),
       windowMs: positiveInteger('rateLimit.windowMs', rateLimit.windowMs),
     },
     maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes ?? DEFAULTS.maxBodyBytes),
-    maxBatchEvents: positiveInteger('maxBatchEvents', options.maxBatchEvents ?? DEFAULTS.maxBatchEvents),
-    upstreamTimeoutMs: positiveInteger('upstreamTimeoutMs', options.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs),
-    dedupWindowMs: options.dedupWindowMs === 0 ? 0 : positiveInteger('dedupWindowMs', options.dedupWindowMs ?? DEFAULTS.dedupWindowMs),
+    maxBatchEvents: positiveInteger(
+      'maxBatchEvents',
+      options.maxBatchEvents ?? DEFAULTS.maxBatchEvents,
+    ),
+    upstreamTimeoutMs: positiveInteger(
+      'upstreamTimeoutMs',
+      options.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
+    ),
+    dedupWindowMs:
+      options.dedupWindowMs === 0
+        ? 0
+        : positiveInteger('dedupWindowMs', options.dedupWindowMs ?? DEFAULTS.dedupWindowMs),
   };
 }
 
@@ -176,9 +199,12 @@ export function resolveEndpoint(endpoint: string | undefined): string {
   try {
     url = new URL(value);
   } catch {
-    throw new TypeError(`endpoint: "${value}" is not an absolute URL such as "${DEFAULTS.endpoint}".`);
+    throw new TypeError(
+      `endpoint: "${value}" is not an absolute URL such as "${DEFAULTS.endpoint}".`,
+    );
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`endpoint: "${value}" must be an http(s) URL.`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new TypeError(`endpoint: "${value}" must be an http(s) URL.`);
   return url.href;
 }
 
@@ -196,25 +222,47 @@ export interface DeliverySettings {
 export function resolveDeliverySettings(options: RelayOptions): DeliverySettings {
   const projectMode = options.projectMode ?? 'connected';
   if (projectMode !== 'connected' && projectMode !== 'local-only') {
-    throw new TypeError(`projectMode must be "connected" or "local-only", got ${JSON.stringify(projectMode)}.`);
+    throw new TypeError(
+      `projectMode must be "connected" or "local-only", got ${JSON.stringify(projectMode)}.`,
+    );
   }
   if (options.durableWrite !== undefined && typeof options.durableWrite !== 'boolean') {
-    throw new TypeError(`durableWrite must be true or false, got ${JSON.stringify(options.durableWrite)}.`);
+    throw new TypeError(
+      `durableWrite must be true or false, got ${JSON.stringify(options.durableWrite)}.`,
+    );
   }
   for (const name of ['spoolDir', 'localEventsDir'] as const) {
     const value = options[name];
-    if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) throw new TypeError(`${name} must be a directory path, got ${JSON.stringify(value)}.`);
+    if (value !== undefined && (typeof value !== 'string' || value.trim() === ''))
+      throw new TypeError(`${name} must be a directory path, got ${JSON.stringify(value)}.`);
   }
   const retryBaseMs = positiveInteger('retryBaseMs', options.retryBaseMs ?? DEFAULTS.retryBaseMs);
-  const retryMaxMs = positiveInteger('retryMaxMs', options.retryMaxMs ?? Math.max(DEFAULTS.retryMaxMs, retryBaseMs));
-  if (retryMaxMs < retryBaseMs) throw new TypeError(`retryMaxMs (${retryMaxMs}) must not be below retryBaseMs (${retryBaseMs}).`);
+  const retryMaxMs = positiveInteger(
+    'retryMaxMs',
+    options.retryMaxMs ?? Math.max(DEFAULTS.retryMaxMs, retryBaseMs),
+  );
+  if (retryMaxMs < retryBaseMs)
+    throw new TypeError(
+      `retryMaxMs (${retryMaxMs}) must not be below retryBaseMs (${retryBaseMs}).`,
+    );
   return {
-    mode: projectMode === 'local-only' ? 'local-only' : options.durableWrite === true ? 'durable' : 'direct',
+    mode:
+      projectMode === 'local-only'
+        ? 'local-only'
+        : options.durableWrite === true
+          ? 'durable'
+          : 'direct',
     spoolDir: options.spoolDir ?? DEFAULTS.spoolDir,
     localEventsDir: options.localEventsDir ?? DEFAULTS.localEventsDir,
-    maxSpoolBytes: positiveInteger('maxSpoolBytes', options.maxSpoolBytes ?? DEFAULTS.maxSpoolBytes),
+    maxSpoolBytes: positiveInteger(
+      'maxSpoolBytes',
+      options.maxSpoolBytes ?? DEFAULTS.maxSpoolBytes,
+    ),
     retryBaseMs,
     retryMaxMs,
-    redeliveryConcurrency: positiveInteger('redeliveryConcurrency', options.redeliveryConcurrency ?? DEFAULTS.redeliveryConcurrency),
+    redeliveryConcurrency: positiveInteger(
+      'redeliveryConcurrency',
+      options.redeliveryConcurrency ?? DEFAULTS.redeliveryConcurrency,
+    ),
   };
 }

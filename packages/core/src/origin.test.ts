@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { compileAllowedOrigins, isSameOrigin, normaliseOrigin, parseOriginHeader, requestOrigin, type NormalisedOrigin } from './origin.js';
+import {
+  compileAllowedOrigins,
+  isSameOrigin,
+  normaliseOrigin,
+  parseOriginHeader,
+  requestOrigin,
+  type NormalisedOrigin,
+} from './origin.js';
 import type { RelayRequest } from './request.js';
 
 function origin(value: string): NormalisedOrigin {
@@ -10,30 +17,117 @@ function origin(value: string): NormalisedOrigin {
 
 describe('normaliseOrigin', () => {
   it.each([
-    ['https://app.example.com', { serialized: 'https://app.example.com', scheme: 'https:', hostname: 'app.example.com', port: '443' }],
-    ['HTTPS://App.Example.COM', { serialized: 'https://app.example.com', scheme: 'https:', hostname: 'app.example.com', port: '443' }],
+    [
+      'https://app.example.com',
+      {
+        serialized: 'https://app.example.com',
+        scheme: 'https:',
+        hostname: 'app.example.com',
+        port: '443',
+      },
+    ],
+    [
+      'HTTPS://App.Example.COM',
+      {
+        serialized: 'https://app.example.com',
+        scheme: 'https:',
+        hostname: 'app.example.com',
+        port: '443',
+      },
+    ],
     // A default port is the same origin as no port, and the effective port is spelled out.
-    ['https://app.example.com:443', { serialized: 'https://app.example.com', scheme: 'https:', hostname: 'app.example.com', port: '443' }],
-    ['http://app.example.com:80', { serialized: 'http://app.example.com', scheme: 'http:', hostname: 'app.example.com', port: '80' }],
-    ['http://app.example.com', { serialized: 'http://app.example.com', scheme: 'http:', hostname: 'app.example.com', port: '80' }],
+    [
+      'https://app.example.com:443',
+      {
+        serialized: 'https://app.example.com',
+        scheme: 'https:',
+        hostname: 'app.example.com',
+        port: '443',
+      },
+    ],
+    [
+      'http://app.example.com:80',
+      {
+        serialized: 'http://app.example.com',
+        scheme: 'http:',
+        hostname: 'app.example.com',
+        port: '80',
+      },
+    ],
+    [
+      'http://app.example.com',
+      {
+        serialized: 'http://app.example.com',
+        scheme: 'http:',
+        hostname: 'app.example.com',
+        port: '80',
+      },
+    ],
     // 443 is not the default for http, so it stays.
-    ['http://app.example.com:443', { serialized: 'http://app.example.com:443', scheme: 'http:', hostname: 'app.example.com', port: '443' }],
-    ['http://localhost:3000', { serialized: 'http://localhost:3000', scheme: 'http:', hostname: 'localhost', port: '3000' }],
-    ['  https://app.example.com  ', { serialized: 'https://app.example.com', scheme: 'https:', hostname: 'app.example.com', port: '443' }],
-    ['http://[::1]:8080', { serialized: 'http://[::1]:8080', scheme: 'http:', hostname: '[::1]', port: '8080' }],
+    [
+      'http://app.example.com:443',
+      {
+        serialized: 'http://app.example.com:443',
+        scheme: 'http:',
+        hostname: 'app.example.com',
+        port: '443',
+      },
+    ],
+    [
+      'http://localhost:3000',
+      { serialized: 'http://localhost:3000', scheme: 'http:', hostname: 'localhost', port: '3000' },
+    ],
+    [
+      '  https://app.example.com  ',
+      {
+        serialized: 'https://app.example.com',
+        scheme: 'https:',
+        hostname: 'app.example.com',
+        port: '443',
+      },
+    ],
+    [
+      'http://[::1]:8080',
+      { serialized: 'http://[::1]:8080', scheme: 'http:', hostname: '[::1]', port: '8080' },
+    ],
     // A Referer is a full URL: only its origin counts; path, query, fragment and userinfo are dropped.
-    ['https://user:secret@App.Example.com:443/checkout?step=2#pay', { serialized: 'https://app.example.com', scheme: 'https:', hostname: 'app.example.com', port: '443' }],
-    ['http://app.example.com:8080/a/b', { serialized: 'http://app.example.com:8080', scheme: 'http:', hostname: 'app.example.com', port: '8080' }],
+    [
+      'https://user:secret@App.Example.com:443/checkout?step=2#pay',
+      {
+        serialized: 'https://app.example.com',
+        scheme: 'https:',
+        hostname: 'app.example.com',
+        port: '443',
+      },
+    ],
+    [
+      'http://app.example.com:8080/a/b',
+      {
+        serialized: 'http://app.example.com:8080',
+        scheme: 'http:',
+        hostname: 'app.example.com',
+        port: '8080',
+      },
+    ],
   ])('%s', (input, expected) => {
     expect(normaliseOrigin(input)).toEqual(expected);
   });
 
-  it.each(['null', 'NULL', '', 'app.example.com', 'file:///etc/passwd', 'ftp://app.example.com', 'chrome-extension://abcdef', 'data:text/plain,hi', 'ws://app.example.com', 'https://', 'not a url'])(
-    'refuses %j',
-    (input) => {
-      expect(normaliseOrigin(input)).toBeNull();
-    },
-  );
+  it.each([
+    'null',
+    'NULL',
+    '',
+    'app.example.com',
+    'file:///etc/passwd',
+    'ftp://app.example.com',
+    'chrome-extension://abcdef',
+    'data:text/plain,hi',
+    'ws://app.example.com',
+    'https://',
+    'not a url',
+  ])('refuses %j', (input) => {
+    expect(normaliseOrigin(input)).toBeNull();
+  });
 });
 
 describe('parseOriginHeader', () => {
@@ -102,30 +196,56 @@ describe('parseOriginHeader', () => {
 
 describe('requestOrigin', () => {
   function request(headers: Record<string, string>): RelayRequest {
-    return { method: 'POST', header: (name) => headers[name], clientAddress: '127.0.0.1', body: null };
+    return {
+      method: 'POST',
+      header: (name) => headers[name],
+      clientAddress: '127.0.0.1',
+      body: null,
+    };
   }
 
   it('prefers Origin over Referer', () => {
-    expect(requestOrigin(request({ origin: 'https://a.example', referer: 'https://b.example/page' }))).toEqual({ origin: origin('https://a.example'), present: true });
+    expect(
+      requestOrigin(request({ origin: 'https://a.example', referer: 'https://b.example/page' })),
+    ).toEqual({ origin: origin('https://a.example'), present: true });
   });
 
   it('falls back to the origin of Referer when Origin is absent or empty', () => {
-    expect(requestOrigin(request({ referer: 'https://b.example/page?x=1' })).origin?.serialized).toBe('https://b.example');
-    expect(requestOrigin(request({ origin: '', referer: 'https://b.example/page' })).origin?.serialized).toBe('https://b.example');
+    expect(
+      requestOrigin(request({ referer: 'https://b.example/page?x=1' })).origin?.serialized,
+    ).toBe('https://b.example');
+    expect(
+      requestOrigin(request({ origin: '', referer: 'https://b.example/page' })).origin?.serialized,
+    ).toBe('https://b.example');
   });
 
   it('takes an Origin header only when it is an origin, while a Referer keeps its path, query and userinfo', () => {
-    for (const value of ['https://a.example/page', 'https://user@a.example', 'https://a.example?x', 'https://a.example\\x', 'https://a.example, https://b.example']) {
+    for (const value of [
+      'https://a.example/page',
+      'https://user@a.example',
+      'https://a.example?x',
+      'https://a.example\\x',
+      'https://a.example, https://b.example',
+    ]) {
       // A present Origin that is not an origin is refused as such; the Referer is no fallback for it.
-      expect(requestOrigin(request({ origin: value, referer: 'https://a.example/page' }))).toEqual({ origin: null, present: true });
+      expect(requestOrigin(request({ origin: value, referer: 'https://a.example/page' }))).toEqual({
+        origin: null,
+        present: true,
+      });
     }
-    expect(requestOrigin(request({ referer: 'https://user:pw@A.example:443/page?x=1#f' })).origin?.serialized).toBe('https://a.example');
+    expect(
+      requestOrigin(request({ referer: 'https://user:pw@A.example:443/page?x=1#f' })).origin
+        ?.serialized,
+    ).toBe('https://a.example');
   });
 
   it('reports a present but unusable origin as null, and no header as not present', () => {
     expect(requestOrigin(request({ origin: 'null' }))).toEqual({ origin: null, present: true });
     expect(requestOrigin(request({}))).toEqual({ origin: null, present: false });
-    expect(requestOrigin(request({ origin: '', referer: '' }))).toEqual({ origin: null, present: false });
+    expect(requestOrigin(request({ origin: '', referer: '' }))).toEqual({
+      origin: null,
+      present: false,
+    });
   });
 });
 
@@ -174,23 +294,33 @@ describe('isSameOrigin', () => {
 
   // These match the Host grammar the module checks (digits for a port, hex for an IPv6 literal), yet are
   // not valid hosts: the answer must still be `false`, not an exception (the relay would answer 500).
-  it.each(['app.example.com:99999', '999.999.999.999', '[1:2]'])('a malformed but Host-shaped value %j is not the same origin (and does not throw)', (host) => {
-    expect(() => isSameOrigin(origin('https://app.example.com'), host)).not.toThrow();
-    expect(isSameOrigin(origin('https://app.example.com'), host)).toBe(false);
-  });
+  it.each(['app.example.com:99999', '999.999.999.999', '[1:2]'])(
+    'a malformed but Host-shaped value %j is not the same origin (and does not throw)',
+    (host) => {
+      expect(() => isSameOrigin(origin('https://app.example.com'), host)).not.toThrow();
+      expect(isSameOrigin(origin('https://app.example.com'), host)).toBe(false);
+    },
+  );
 });
 
 describe('compileAllowedOrigins', () => {
   it('normalises every entry', () => {
-    expect([...compileAllowedOrigins(['HTTPS://App.Example.com:443', 'http://localhost:3000/', 'https://b.example/path'])]).toEqual([
-      'https://app.example.com',
-      'http://localhost:3000',
-      'https://b.example',
-    ]);
+    expect([
+      ...compileAllowedOrigins([
+        'HTTPS://App.Example.com:443',
+        'http://localhost:3000/',
+        'https://b.example/path',
+      ]),
+    ]).toEqual(['https://app.example.com', 'http://localhost:3000', 'https://b.example']);
   });
 
-  it.each(['app.example.com', 'null', 'ftp://files.example.com', '*', ''])('throws a TypeError naming %j', (entry) => {
-    expect(() => compileAllowedOrigins(['https://ok.example', entry])).toThrow(TypeError);
-    expect(() => compileAllowedOrigins(['https://ok.example', entry])).toThrow(`allowedOrigins: "${entry}" is not an http(s) origin`);
-  });
+  it.each(['app.example.com', 'null', 'ftp://files.example.com', '*', ''])(
+    'throws a TypeError naming %j',
+    (entry) => {
+      expect(() => compileAllowedOrigins(['https://ok.example', entry])).toThrow(TypeError);
+      expect(() => compileAllowedOrigins(['https://ok.example', entry])).toThrow(
+        `allowedOrigins: "${entry}" is not an http(s) origin`,
+      );
+    },
+  );
 });

@@ -35,7 +35,8 @@ export function normaliseOrigin(value: string): NormalisedOrigin | null {
  * userinfo, query or fragment, no backslash, no list: a value a browser never sends is not an origin.
  * Scheme and host case and a default port are forgiven here and normalised (R-ORIGIN-4).
  */
-const ORIGIN_HEADER = /^https?:\/\/(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?|\[[0-9A-Fa-f:.]+\])(?::(?:0|[1-9]\d{0,4}))?$/i;
+const ORIGIN_HEADER =
+  /^https?:\/\/(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?|\[[0-9A-Fa-f:.]+\])(?::(?:0|[1-9]\d{0,4}))?$/i;
 
 /**
  * Parses an `Origin` header: null unless the value is exactly an http(s) origin (see ORIGIN_HEADER), and
@@ -48,9 +49,15 @@ export function parseOriginHeader(value: string): NormalisedOrigin | null {
   const origin = normaliseOrigin(trimmed);
   if (origin === null) return null;
   const colon = trimmed.lastIndexOf(':');
-  const explicitPort = colon > trimmed.indexOf('//') && !trimmed.endsWith(']') ? trimmed.slice(colon + 1) : undefined;
-  const port = explicitPort === undefined || explicitPort === DEFAULT_PORTS[origin.scheme] ? '' : `:${explicitPort}`;
-  const rest = trimmed.slice(origin.scheme.length + 2, explicitPort === undefined ? undefined : colon).toLowerCase();
+  const explicitPort =
+    colon > trimmed.indexOf('//') && !trimmed.endsWith(']') ? trimmed.slice(colon + 1) : undefined;
+  const port =
+    explicitPort === undefined || explicitPort === DEFAULT_PORTS[origin.scheme]
+      ? ''
+      : `:${explicitPort}`;
+  const rest = trimmed
+    .slice(origin.scheme.length + 2, explicitPort === undefined ? undefined : colon)
+    .toLowerCase();
   return `${origin.scheme}//${rest}${port}` === origin.serialized ? origin : null;
 }
 
@@ -58,11 +65,16 @@ export function parseOriginHeader(value: string): NormalisedOrigin | null {
  * The origin a request claims: the Origin header, which must be an origin (`parseOriginHeader`), or when
  * Origin is absent the origin of the Referer, a URL whose path, query and fragment are dropped.
  */
-export function requestOrigin(request: RelayRequest): { origin: NormalisedOrigin | null; present: boolean } {
+export function requestOrigin(request: RelayRequest): {
+  origin: NormalisedOrigin | null;
+  present: boolean;
+} {
   const origin = request.header('origin');
-  if (origin !== undefined && origin !== '') return { origin: parseOriginHeader(origin), present: true };
+  if (origin !== undefined && origin !== '')
+    return { origin: parseOriginHeader(origin), present: true };
   const referer = request.header('referer');
-  if (referer !== undefined && referer !== '') return { origin: normaliseOrigin(referer), present: true };
+  if (referer !== undefined && referer !== '')
+    return { origin: normaliseOrigin(referer), present: true };
   return { origin: null, present: false };
 }
 
@@ -84,14 +96,18 @@ export function isSameOrigin(origin: NormalisedOrigin, host: string | undefined)
 }
 
 /** A bare `host[:port]` (RFC 9110 Host): anything with userinfo, a path or spaces is not a host. */
-const HOST_HEADER = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9.])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const HOST_HEADER =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9.])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /** Compiles `allowedOrigins` once; an entry that is not an http(s) origin is a configuration error. */
 export function compileAllowedOrigins(list: readonly string[]): ReadonlySet<string> {
   const set = new Set<string>();
   for (const entry of list) {
     const origin = normaliseOrigin(entry);
-    if (origin === null) throw new TypeError(`allowedOrigins: "${entry}" is not an http(s) origin such as "https://app.example.com".`);
+    if (origin === null)
+      throw new TypeError(
+        `allowedOrigins: "${entry}" is not an http(s) origin such as "https://app.example.com".`,
+      );
     set.add(origin.serialized);
   }
   return set;

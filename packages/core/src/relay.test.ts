@@ -26,7 +26,12 @@ function id(label: string): string {
 }
 
 function event(label: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return sampleEvent('frontend_breadcrumb', { event_id: id(label), occurred_at: '2026-12-02T01:27:14.730Z', payload: { breadcrumb_type: 'click', route: '/checkout', data: { message: BODY_MARKER } }, ...extra });
+  return sampleEvent('frontend_breadcrumb', {
+    event_id: id(label),
+    occurred_at: '2026-12-02T01:27:14.730Z',
+    payload: { breadcrumb_type: 'click', route: '/checkout', data: { message: BODY_MARKER } },
+    ...extra,
+  });
 }
 
 interface RequestInit_ {
@@ -69,7 +74,9 @@ interface UpstreamCall {
 }
 
 /** A fetch that records what it was asked and answers with `answer()` (or throws what it throws). */
-function fakeFetch(answer: () => Response | Promise<Response> = () => new Response(null, { status: 202 })) {
+function fakeFetch(
+  answer: () => Response | Promise<Response> = () => new Response(null, { status: 202 }),
+) {
   const calls: UpstreamCall[] = [];
   const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
     calls.push({
@@ -85,7 +92,11 @@ function fakeFetch(answer: () => Response | Promise<Response> = () => new Respon
 }
 
 function recordingLogger() {
-  const entries: { level: 'warn' | 'error'; message: string; fields: Record<string, unknown> | undefined }[] = [];
+  const entries: {
+    level: 'warn' | 'error';
+    message: string;
+    fields: Record<string, unknown> | undefined;
+  }[] = [];
   const logger: RelayLogger = {
     warn: (message, fields) => entries.push({ level: 'warn', message, fields }),
     error: (message, fields) => entries.push({ level: 'error', message, fields }),
@@ -124,32 +135,60 @@ describe('createRelay options', () => {
     ['not a string', 42],
   ])('refuses a %s projectToken', (_name, projectToken) => {
     expect(() => createRelay({ projectToken } as unknown as RelayOptions)).toThrow(
-      new TypeError('projectToken is required: pass the server-side project token, for example process.env.DEBUGBUNDLE_PROJECT_TOKEN.'),
+      new TypeError(
+        'projectToken is required: pass the server-side project token, for example process.env.DEBUGBUNDLE_PROJECT_TOKEN.',
+      ),
     );
   });
 
   it.each([
-    [{ endpoint: 'not a url' }, 'endpoint: "not a url" is not an absolute URL such as "https://api.debugbundle.com/v1/events".'],
-    [{ endpoint: '/v1/events' }, 'endpoint: "/v1/events" is not an absolute URL such as "https://api.debugbundle.com/v1/events".'],
-    [{ endpoint: 'ftp://ingest.example/events' }, 'endpoint: "ftp://ingest.example/events" must be an http(s) URL.'],
+    [
+      { endpoint: 'not a url' },
+      'endpoint: "not a url" is not an absolute URL such as "https://api.debugbundle.com/v1/events".',
+    ],
+    [
+      { endpoint: '/v1/events' },
+      'endpoint: "/v1/events" is not an absolute URL such as "https://api.debugbundle.com/v1/events".',
+    ],
+    [
+      { endpoint: 'ftp://ingest.example/events' },
+      'endpoint: "ftp://ingest.example/events" must be an http(s) URL.',
+    ],
     [{ maxBodyBytes: 0 }, 'maxBodyBytes must be a whole number above 0, got 0.'],
     [{ maxBodyBytes: -1 }, 'maxBodyBytes must be a whole number above 0, got -1.'],
     [{ maxBodyBytes: 1.5 }, 'maxBodyBytes must be a whole number above 0, got 1.5.'],
     [{ maxBodyBytes: Number.NaN }, 'maxBodyBytes must be a whole number above 0, got NaN.'],
     [{ rateLimitPerMinute: 0 }, 'rateLimitPerMinute must be a whole number above 0, got 0.'],
-    [{ rateLimit: { limit: 0, windowMs: 1000 } }, 'rateLimit.limit must be a whole number above 0, got 0.'],
-    [{ rateLimit: { limit: -3, windowMs: 1000 } }, 'rateLimit.limit must be a whole number above 0, got -3.'],
-    [{ rateLimit: { limit: 10, windowMs: 0 } }, 'rateLimit.windowMs must be a whole number above 0, got 0.'],
+    [
+      { rateLimit: { limit: 0, windowMs: 1000 } },
+      'rateLimit.limit must be a whole number above 0, got 0.',
+    ],
+    [
+      { rateLimit: { limit: -3, windowMs: 1000 } },
+      'rateLimit.limit must be a whole number above 0, got -3.',
+    ],
+    [
+      { rateLimit: { limit: 10, windowMs: 0 } },
+      'rateLimit.windowMs must be a whole number above 0, got 0.',
+    ],
     [{ upstreamTimeoutMs: 0 }, 'upstreamTimeoutMs must be a whole number above 0, got 0.'],
   ] as [Partial<RelayOptions>, string][])('refuses %j', (options, message) => {
     expect(() => createRelay({ projectToken: TOKEN, ...options })).toThrow(new TypeError(message));
   });
 
   it('refuses a bad allowedOrigins or trustProxy entry by name', () => {
-    expect(() => createRelay({ projectToken: TOKEN, allowedOrigins: ['app.example'] })).toThrow(TypeError);
-    expect(() => createRelay({ projectToken: TOKEN, allowedOrigins: ['app.example'] })).toThrow('"app.example"');
-    expect(() => createRelay({ projectToken: TOKEN, trustProxy: ['10.0.0.0/8', 'my-proxy'] })).toThrow(TypeError);
-    expect(() => createRelay({ projectToken: TOKEN, trustProxy: ['10.0.0.0/8', 'my-proxy'] })).toThrow('"my-proxy"');
+    expect(() => createRelay({ projectToken: TOKEN, allowedOrigins: ['app.example'] })).toThrow(
+      TypeError,
+    );
+    expect(() => createRelay({ projectToken: TOKEN, allowedOrigins: ['app.example'] })).toThrow(
+      '"app.example"',
+    );
+    expect(() =>
+      createRelay({ projectToken: TOKEN, trustProxy: ['10.0.0.0/8', 'my-proxy'] }),
+    ).toThrow(TypeError);
+    expect(() =>
+      createRelay({ projectToken: TOKEN, trustProxy: ['10.0.0.0/8', 'my-proxy'] }),
+    ).toThrow('"my-proxy"');
   });
 
   it('takes the path from the options, with the contract default', () => {
@@ -157,21 +196,43 @@ describe('createRelay options', () => {
     expect(createRelay({ projectToken: TOKEN, path: '/t' }).path).toBe('/t');
     const relay = createRelay({ projectToken: TOKEN, path: '/t' });
     expect(relay.paths).toEqual(['/t']);
-    expect(['/t', '/t/', '/t?x=1'].map((target) => relay.matches(target))).toEqual([true, true, true]);
-    expect(['/t//', '/tt', '/debugbundle/browser'].map((target) => relay.matches(target))).toEqual([false, false, false]);
+    expect(['/t', '/t/', '/t?x=1'].map((target) => relay.matches(target))).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect(['/t//', '/tt', '/debugbundle/browser'].map((target) => relay.matches(target))).toEqual([
+      false,
+      false,
+      false,
+    ]);
   });
 });
 
 describe('delivery', () => {
   it('forwards accepted events in one POST with the server token, a postern user agent and no browser credentials', async () => {
     const { relay, calls } = relayWith({ sdkName: 'relay-sdk' });
-    const response = await relay.handle(request({ body: batch(event('e1'), { event_type: 'log_event' }, event('e2', { project_token: 'client-token' })) }));
+    const response = await relay.handle(
+      request({
+        body: batch(
+          event('e1'),
+          { event_type: 'log_event' },
+          event('e2', { project_token: 'client-token' }),
+        ),
+      }),
+    );
 
     expect(response.status).toBe(400);
     expect(json(response)).toEqual({
       accepted: 2,
       rejected: 1,
-      errors: [{ index: 1, reason: 'event_type_server_only', message: 'event type "log_event" is accepted only from server SDKs' }],
+      errors: [
+        {
+          index: 1,
+          reason: 'event_type_server_only',
+          message: 'event type "log_event" is accepted only from server SDKs',
+        },
+      ],
     });
     expect(calls).toHaveLength(1);
     const call = calls[0];
@@ -196,9 +257,14 @@ describe('delivery', () => {
     call.headers.forEach((value, name) => {
       sentHeaders[name] = value;
     });
-    expect(Object.keys(sentHeaders).sort()).toEqual(['authorization', 'content-type', 'user-agent']);
+    expect(Object.keys(sentHeaders).sort()).toEqual([
+      'authorization',
+      'content-type',
+      'user-agent',
+    ]);
     const upstreamText = JSON.stringify({ headers: sentHeaders, body: call.body });
-    for (const secret of ['AUTH-SECRET', 'COOKIE-SECRET', 'APIKEY-SECRET']) expect(upstreamText).not.toContain(secret);
+    for (const secret of ['AUTH-SECRET', 'COOKIE-SECRET', 'APIKEY-SECRET'])
+      expect(upstreamText).not.toContain(secret);
     expect(response.body).not.toContain(TOKEN);
   });
 
@@ -206,35 +272,69 @@ describe('delivery', () => {
     ['a 500', 502, 'upstream_error', () => new Response('upstream says no', { status: 500 })],
     ['a 408', 502, 'upstream_error', () => new Response(null, { status: 408 })],
     ['a 401', 502, 'upstream_rejected', () => new Response(null, { status: 401 })],
-    ['a 429', 503, 'upstream_rate_limited', () => new Response(null, { status: 429, headers: { 'retry-after': '17' } })],
-  ])('answers %s from the upstream with %s %s and reports nothing accepted', async (_name, status, code, answer) => {
-    const upstream = fakeFetch(answer);
-    const relay = createRelay({ projectToken: TOKEN, allowedOrigins: [ORIGIN], fetch: upstream.fetch });
-    const response = await relay.handle(request());
-    expect(response.status).toBe(status);
-    const body = json(response);
-    expect(body.error).toBe(code);
-    expect(Object.keys(body).sort()).toEqual(['error', 'message']);
-    expect(response.headers['retry-after']).toBe(code === 'upstream_rate_limited' ? '17' : undefined);
-  });
+    [
+      'a 429',
+      503,
+      'upstream_rate_limited',
+      () => new Response(null, { status: 429, headers: { 'retry-after': '17' } }),
+    ],
+  ])(
+    'answers %s from the upstream with %s %s and reports nothing accepted',
+    async (_name, status, code, answer) => {
+      const upstream = fakeFetch(answer);
+      const relay = createRelay({
+        projectToken: TOKEN,
+        allowedOrigins: [ORIGIN],
+        fetch: upstream.fetch,
+      });
+      const response = await relay.handle(request());
+      expect(response.status).toBe(status);
+      const body = json(response);
+      expect(body.error).toBe(code);
+      expect(Object.keys(body).sort()).toEqual(['error', 'message']);
+      expect(response.headers['retry-after']).toBe(
+        code === 'upstream_rate_limited' ? '17' : undefined,
+      );
+    },
+  );
 
   it.each([
     ['a DOMException', () => new DOMException('The operation timed out.', 'TimeoutError')],
-    ['an Error named TimeoutError', () => Object.assign(new Error('timed out'), { name: 'TimeoutError' })],
+    [
+      'an Error named TimeoutError',
+      () => Object.assign(new Error('timed out'), { name: 'TimeoutError' }),
+    ],
   ])('answers 504 upstream_timeout when fetch rejects with %s', async (_name, makeError) => {
     const upstream = fakeFetch(() => Promise.reject(makeError()));
-    const relay = createRelay({ projectToken: TOKEN, allowedOrigins: [ORIGIN], fetch: upstream.fetch, upstreamTimeoutMs: 1234 });
+    const relay = createRelay({
+      projectToken: TOKEN,
+      allowedOrigins: [ORIGIN],
+      fetch: upstream.fetch,
+      upstreamTimeoutMs: 1234,
+    });
     const response = await relay.handle(request());
     expect(response.status).toBe(504);
-    expect(json(response)).toEqual({ error: 'upstream_timeout', message: 'The upstream did not answer in time; nothing was accepted. No answer within 1234 ms.' });
+    expect(json(response)).toEqual({
+      error: 'upstream_timeout',
+      message:
+        'The upstream did not answer in time; nothing was accepted. No answer within 1234 ms.',
+    });
   });
 
   it('answers 502 upstream_unreachable when fetch fails to connect', async () => {
     const upstream = fakeFetch(() => Promise.reject(new TypeError('fetch failed')));
-    const relay = createRelay({ projectToken: TOKEN, allowedOrigins: [ORIGIN], fetch: upstream.fetch });
+    const relay = createRelay({
+      projectToken: TOKEN,
+      allowedOrigins: [ORIGIN],
+      fetch: upstream.fetch,
+    });
     const response = await relay.handle(request());
     expect(response.status).toBe(502);
-    expect(json(response)).toEqual({ error: 'upstream_unreachable', message: "The upstream could not be reached; nothing was accepted. The connection to the upstream failed." });
+    expect(json(response)).toEqual({
+      error: 'upstream_unreachable',
+      message:
+        'The upstream could not be reached; nothing was accepted. The connection to the upstream failed.',
+    });
   });
 
   it('does not call the upstream when no event is accepted', async () => {
@@ -253,12 +353,20 @@ describe('scrub', () => {
       onEvent: (e) => ({ ...e, context: { user_email: 'jane@example.com' } }),
     });
     const correlation = { session_id: 'sess-1', trace_id: 'trace-1' };
-    const payload = { breadcrumb_type: 'click', data: { message: 'mail jane@example.com', password: 'hunter2' } };
-    const response = await relay.handle(request({ body: batch(event('e1', { correlation, payload })) }));
+    const payload = {
+      breadcrumb_type: 'click',
+      data: { message: 'mail jane@example.com', password: 'hunter2' },
+    };
+    const response = await relay.handle(
+      request({ body: batch(event('e1', { correlation, payload })) }),
+    );
     expect(response.status).toBe(202);
     const sent = calls[0]?.body.events[0];
     expect(sent?.context).toEqual({ user_email: '[email]' });
-    expect(sent?.payload).toEqual({ breadcrumb_type: 'click', data: { message: 'mail [email]', password: '[Filtered]' } });
+    expect(sent?.payload).toEqual({
+      breadcrumb_type: 'click',
+      data: { message: 'mail [email]', password: '[Filtered]' },
+    });
     expect(sent?.correlation).toEqual(correlation);
   });
 });
@@ -270,24 +378,44 @@ describe('onEvent hook', () => {
     });
     const response = await relay.handle(request());
     expect(response.status).toBe(202);
-    expect(calls[0]?.body.events).toEqual([{ ...event('e1'), context: { region: 'eu' }, project_token: TOKEN }]);
+    expect(calls[0]?.body.events).toEqual([
+      { ...event('e1'), context: { region: 'eu' }, project_token: TOKEN },
+    ]);
   });
 
   it('rejects an event the hook made invalid, and logs it', async () => {
     const { logger, entries } = recordingLogger();
-    const { relay, calls } = relayWith({ logger, onEvent: (e) => (e.event_id === id('break') ? { ...e, occurred_at: 'later' } : e) });
+    const { relay, calls } = relayWith({
+      logger,
+      onEvent: (e) => (e.event_id === id('break') ? { ...e, occurred_at: 'later' } : e),
+    });
     const response = await relay.handle(request({ body: batch(event('break'), event('fine')) }));
     expect(response.status).toBe(400);
-    expect(json(response)).toEqual({ accepted: 1, rejected: 1, errors: [{ index: 0, reason: 'event_invalid', message: 'after onEvent or scrub: frontend_breadcrumb: /occurred_at does not have the required format' }] });
+    expect(json(response)).toEqual({
+      accepted: 1,
+      rejected: 1,
+      errors: [
+        {
+          index: 0,
+          reason: 'event_invalid',
+          message:
+            'after onEvent or scrub: frontend_breadcrumb: /occurred_at does not have the required format',
+        },
+      ],
+    });
     expect(calls[0]?.body.events.map((e) => e.event_id)).toEqual([id('fine')]);
-    expect(entries.map((entry) => entry.message)).toContain('postern: an event no longer matched its schema after onEvent or scrub; it is rejected');
+    expect(entries.map((entry) => entry.message)).toContain(
+      'postern: an event no longer matched its schema after onEvent or scrub; it is rejected',
+    );
   });
 
   it('can drop events by returning null: they are counted as filtered and not forwarded', async () => {
     const { relay, calls } = relayWith({
       onEvent: (e) => (e.event_id === id('drop') ? null : e),
     });
-    const response = await relay.handle(request({ body: batch(event('keep-1'), event('drop'), event('keep-2')) }));
+    const response = await relay.handle(
+      request({ body: batch(event('keep-1'), event('drop'), event('keep-2')) }),
+    );
     expect(response.status).toBe(202);
     // Filtered events count as accepted, so accepted + rejected is the batch length SDK 3.x checks.
     expect(json(response)).toEqual({ accepted: 3, rejected: 0, errors: [], filtered: 1 });
@@ -315,17 +443,30 @@ describe('onEvent hook', () => {
         return e;
       },
     });
-    await relay.handle(request({ body: batch({ event_type: 'bad' }, event('e1', { project_token: 'client', sdk_name: 'x', extra: 1 })) }));
+    await relay.handle(
+      request({
+        body: batch(
+          { event_type: 'bad' },
+          event('e1', { project_token: 'client', sdk_name: 'x', extra: 1 }),
+        ),
+      }),
+    );
     expect(seen).toEqual([event('e1')]);
   });
 
   it('cannot replace or remove the browser trace_id', async () => {
     const { relay, calls } = relayWith({
-      onEvent: (e) => (e.event_id === id('replace') ? { ...e, correlation: { trace_id: 'hook-trace', request_id: 'hook-req' } } : { ...e, correlation: undefined }),
+      onEvent: (e) =>
+        e.event_id === id('replace')
+          ? { ...e, correlation: { trace_id: 'hook-trace', request_id: 'hook-req' } }
+          : { ...e, correlation: undefined },
     });
     await relay.handle(
       request({
-        body: batch(event('replace', { correlation: { trace_id: 'browser-trace', request_id: 'r' } }), event('remove', { correlation: { trace_id: 'browser-2' } })),
+        body: batch(
+          event('replace', { correlation: { trace_id: 'browser-trace', request_id: 'r' } }),
+          event('remove', { correlation: { trace_id: 'browser-2' } }),
+        ),
       }),
     );
     const [replaced, removed] = calls[0]?.body.events ?? [];
@@ -337,7 +478,10 @@ describe('onEvent hook', () => {
   // R-CORR-3: "an event without one is forwarded without one".
   it('cannot add a trace_id to an event the browser sent without one', async () => {
     const { relay, calls } = relayWith({
-      onEvent: (e) => ({ ...e, correlation: { ...(e.correlation as object | undefined), trace_id: 'hook-trace' } }),
+      onEvent: (e) => ({
+        ...e,
+        correlation: { ...(e.correlation as object | undefined), trace_id: 'hook-trace' },
+      }),
     });
     await relay.handle(request({ body: batch(event('e1', { correlation: { request_id: 'r' } })) }));
     expect(calls[0]?.body.events[0]?.correlation).toEqual({ request_id: 'r' });
@@ -356,13 +500,27 @@ describe('onEvent hook', () => {
   });
 
   it('gets a context with the client address, the origin and non-credential headers only', async () => {
-    const contexts: { clientAddress: string; origin: string; headers: Record<string, string | undefined> }[] = [];
+    const contexts: {
+      clientAddress: string;
+      origin: string;
+      headers: Record<string, string | undefined>;
+    }[] = [];
     const { relay } = relayWith({
       onEvent: (e, context: EventContext) => {
         contexts.push({
           clientAddress: context.clientAddress,
           origin: context.origin,
-          headers: Object.fromEntries(['authorization', 'cookie', 'x-api-key', 'x-request-tag', 'user-agent', 'content-type', 'x-absent'].map((name) => [name, context.header(name)])),
+          headers: Object.fromEntries(
+            [
+              'authorization',
+              'cookie',
+              'x-api-key',
+              'x-request-tag',
+              'user-agent',
+              'content-type',
+              'x-absent',
+            ].map((name) => [name, context.header(name)]),
+          ),
         });
         return e;
       },
@@ -388,15 +546,30 @@ describe('onEvent hook', () => {
   // RelayRequest.header may be case-insensitive (a Fetch `Headers.get` based adapter is): the hook must still
   // not read a credential by spelling its name differently (R-CRED-1; EventContext says "always undefined").
   it('cannot read credential headers under another spelling when the adapter looks headers up case-insensitively', async () => {
-    const headers = new Headers({ origin: ORIGIN, 'content-type': 'application/json', authorization: AUTHORIZATION, cookie: COOKIE, 'x-api-key': API_KEY });
+    const headers = new Headers({
+      origin: ORIGIN,
+      'content-type': 'application/json',
+      authorization: AUTHORIZATION,
+      cookie: COOKIE,
+      'x-api-key': API_KEY,
+    });
     const read: (string | undefined)[] = [];
     const { relay } = relayWith({
       onEvent: (e, context) => {
-        read.push(context.header('Authorization'), context.header('COOKIE'), context.header('X-Api-Key'));
+        read.push(
+          context.header('Authorization'),
+          context.header('COOKIE'),
+          context.header('X-Api-Key'),
+        );
         return e;
       },
     });
-    await relay.handle({ method: 'POST', header: (name) => headers.get(name) ?? undefined, clientAddress: '203.0.113.9', body: batch(event('e1')) });
+    await relay.handle({
+      method: 'POST',
+      header: (name) => headers.get(name) ?? undefined,
+      clientAddress: '203.0.113.9',
+      body: batch(event('e1')),
+    });
     expect(read).toEqual([undefined, undefined, undefined]);
   });
 
@@ -409,13 +582,18 @@ describe('onEvent hook', () => {
     });
     const response = await relay.handle(request({ body: batch(event('first'), event('second')) }));
     expect(response.status).toBe(500);
-    expect(json(response)).toEqual({ error: 'internal_error', message: 'The relay failed while handling the request; nothing was accepted.' });
+    expect(json(response)).toEqual({
+      error: 'internal_error',
+      message: 'The relay failed while handling the request; nothing was accepted.',
+    });
     expect(response.headers['access-control-allow-origin']).toBe(ORIGIN);
     expect(calls).toHaveLength(0);
   });
 
   it('a rejecting async hook is treated the same', async () => {
-    const { relay, calls } = relayWith({ onEvent: async () => Promise.reject(new Error('async hook failed')) });
+    const { relay, calls } = relayWith({
+      onEvent: async () => Promise.reject(new Error('async hook failed')),
+    });
     const response = await relay.handle(request());
     expect(response.status).toBe(500);
     expect(json(response).error).toBe('internal_error');
@@ -425,10 +603,38 @@ describe('onEvent hook', () => {
 
 describe('logging', () => {
   const scenarios: [string, Partial<RelayOptions>, RelayRequest, number][] = [
-    ['the upstream answers 500', { fetch: fakeFetch(() => new Response(`echo ${TOKEN}`, { status: 500 })).fetch }, request(), 502],
-    ['the upstream answers 429', { fetch: fakeFetch(() => new Response(null, { status: 429, headers: { 'retry-after': '3' } })).fetch }, request(), 503],
-    ['fetch throws (network error)', { fetch: fakeFetch(() => Promise.reject(new TypeError(`fetch failed for Bearer ${TOKEN}`))).fetch }, request(), 502],
-    ['fetch times out', { fetch: fakeFetch(() => Promise.reject(new DOMException('timed out', 'TimeoutError'))).fetch }, request(), 504],
+    [
+      'the upstream answers 500',
+      { fetch: fakeFetch(() => new Response(`echo ${TOKEN}`, { status: 500 })).fetch },
+      request(),
+      502,
+    ],
+    [
+      'the upstream answers 429',
+      {
+        fetch: fakeFetch(() => new Response(null, { status: 429, headers: { 'retry-after': '3' } }))
+          .fetch,
+      },
+      request(),
+      503,
+    ],
+    [
+      'fetch throws (network error)',
+      {
+        fetch: fakeFetch(() => Promise.reject(new TypeError(`fetch failed for Bearer ${TOKEN}`)))
+          .fetch,
+      },
+      request(),
+      502,
+    ],
+    [
+      'fetch times out',
+      {
+        fetch: fakeFetch(() => Promise.reject(new DOMException('timed out', 'TimeoutError'))).fetch,
+      },
+      request(),
+      504,
+    ],
     [
       'the hook throws',
       {
@@ -452,16 +658,19 @@ describe('logging', () => {
     ],
   ];
 
-  it.each(scenarios)('when %s, the logger hears of it without the token, credentials or body text', async (_name, options, req, status) => {
-    const { entries, logger } = recordingLogger();
-    const { relay } = relayWith({ ...options, logger });
-    const response = await relay.handle(req);
-    expect(response.status).toBe(status);
-    // Something was logged, so the secret check below looks at a real message.
-    expect(entries.length).toBeGreaterThan(0);
-    expectNoSecrets(entries);
-    expectNoSecrets(response);
-  });
+  it.each(scenarios)(
+    'when %s, the logger hears of it without the token, credentials or body text',
+    async (_name, options, req, status) => {
+      const { entries, logger } = recordingLogger();
+      const { relay } = relayWith({ ...options, logger });
+      const response = await relay.handle(req);
+      expect(response.status).toBe(status);
+      // Something was logged, so the secret check below looks at a real message.
+      expect(entries.length).toBeGreaterThan(0);
+      expectNoSecrets(entries);
+      expectNoSecrets(response);
+    },
+  );
 
   it('logs nothing secret for requests refused before delivery either', async () => {
     const { entries, logger } = recordingLogger();
@@ -494,8 +703,15 @@ describe('handle never throws', () => {
     });
     expect(response).toEqual({
       status: 500,
-      headers: { vary: 'Origin', 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-      body: JSON.stringify({ error: 'internal_error', message: 'The relay failed while handling the request; nothing was accepted.' }),
+      headers: {
+        vary: 'Origin',
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+      },
+      body: JSON.stringify({
+        error: 'internal_error',
+        message: 'The relay failed while handling the request; nothing was accepted.',
+      }),
       summary: { code: 'internal_error' },
     });
     expect(calls).toHaveLength(0);
@@ -503,7 +719,9 @@ describe('handle never throws', () => {
 
   it('answers 400 body_incomplete when the body stream fails mid-way, and logs no relay failure', async () => {
     const errors: unknown[] = [];
-    const { relay, calls } = relayWith({ logger: { warn: () => undefined, error: (...args) => errors.push(args) } });
+    const { relay, calls } = relayWith({
+      logger: { warn: () => undefined, error: (...args) => errors.push(args) },
+    });
     async function* failing(): AsyncGenerator<string> {
       yield '{"batch":';
       throw new Error('socket reset');
@@ -516,7 +734,6 @@ describe('handle never throws', () => {
   });
 
   it('answers 500 when the rate-limit store throws', async () => {
-
     const store: RateLimitStore = {
       hit: () => Promise.reject(new Error('redis down')),
     };
@@ -560,9 +777,19 @@ describe('engine details the fixtures cannot see', () => {
       },
     };
     const trusted = relayWith({ rateLimitStore: store, trustProxy: 'loopback' });
-    await trusted.relay.handle(request({ clientAddress: '::ffff:127.0.0.1', headers: { 'x-forwarded-for': '6.6.6.6, 198.51.100.8' } }));
-    await trusted.relay.handle(request({ clientAddress: '203.0.113.9', headers: { 'x-forwarded-for': '198.51.100.8' } }));
-    expect(keys).toEqual(['relay:/debugbundle/browser:198.51.100.8', 'relay:/debugbundle/browser:203.0.113.9']);
+    await trusted.relay.handle(
+      request({
+        clientAddress: '::ffff:127.0.0.1',
+        headers: { 'x-forwarded-for': '6.6.6.6, 198.51.100.8' },
+      }),
+    );
+    await trusted.relay.handle(
+      request({ clientAddress: '203.0.113.9', headers: { 'x-forwarded-for': '198.51.100.8' } }),
+    );
+    expect(keys).toEqual([
+      'relay:/debugbundle/browser:198.51.100.8',
+      'relay:/debugbundle/browser:203.0.113.9',
+    ]);
   });
 
   it('does not consult the rate limit for preflights or refused origins', async () => {
@@ -575,7 +802,9 @@ describe('engine details the fixtures cannot see', () => {
     };
     const { relay } = relayWith({ rateLimitStore: store });
     expect((await relay.handle(request({ method: 'OPTIONS' }))).status).toBe(204);
-    expect((await relay.handle(request({ headers: { origin: 'https://evil.example' } }))).status).toBe(403);
+    expect(
+      (await relay.handle(request({ headers: { origin: 'https://evil.example' } }))).status,
+    ).toBe(403);
     expect(hits).toBe(0);
   });
 
@@ -590,47 +819,71 @@ describe('engine details the fixtures cannot see', () => {
     const { relay } = relayWith({ maxBodyBytes: 100 });
     const response = await relay.handle(request({ headers: { 'content-length': '101' }, body }));
     expect(response.status).toBe(413);
-    expect(json(response)).toEqual({ error: 'payload_too_large', message: 'The body is larger than this relay accepts. The limit is 100 bytes.' });
+    expect(json(response)).toEqual({
+      error: 'payload_too_large',
+      message: 'The body is larger than this relay accepts. The limit is 100 bytes.',
+    });
     expect(pulled).toBe(false);
   });
 
   // Without allowedOrigins the Origin is compared with Host. A Host that looks like host:port but is not a
   // valid one (port above 65535, say) is not the same origin: 403, not a crash answered as 500.
-  it.each(['app.example:99999', '999.999.999.999', '[1:2]'])('refuses a malformed Host %j with 403 origin_not_allowed', async (host) => {
-    const { relay } = relayWith({ allowedOrigins: undefined });
-    const response = await relay.handle(request({ headers: { host } }));
-    expect(response.status).toBe(403);
-    expect(json(response).error).toBe('origin_not_allowed');
-  });
+  it.each(['app.example:99999', '999.999.999.999', '[1:2]'])(
+    'refuses a malformed Host %j with 403 origin_not_allowed',
+    async (host) => {
+      const { relay } = relayWith({ allowedOrigins: undefined });
+      const response = await relay.handle(request({ headers: { host } }));
+      expect(response.status).toBe(403);
+      expect(json(response).error).toBe('origin_not_allowed');
+    },
+  );
 
   it('accepts a same-origin request by Host when no allowedOrigins is set', async () => {
     const { relay } = relayWith({ allowedOrigins: undefined });
     expect((await relay.handle(request({ headers: { host: 'app.example' } }))).status).toBe(202);
-    expect((await relay.handle(request({ headers: { host: 'app.example:8443' } }))).status).toBe(403);
+    expect((await relay.handle(request({ headers: { host: 'app.example:8443' } }))).status).toBe(
+      403,
+    );
   });
 });
 
-describe('answers DebugBundle\'s SDKs can act on', () => {
+describe("answers DebugBundle's SDKs can act on", () => {
   it('allows credentials to allowed origins only, so beacons from another origin arrive (R-CORS-7)', async () => {
     const { relay } = relayWith();
     const preflight = await relay.handle(request({ method: 'OPTIONS', body: null }));
     expect(preflight.headers['access-control-allow-credentials']).toBe('true');
     expect(preflight.headers['access-control-allow-origin']).toBe(ORIGIN);
-    expect((await relay.handle(request())).headers['access-control-allow-credentials']).toBe('true');
+    expect((await relay.handle(request())).headers['access-control-allow-credentials']).toBe(
+      'true',
+    );
     const refused = await relay.handle(request({ headers: { origin: 'https://evil.example' } }));
     expect(refused.headers['access-control-allow-credentials']).toBeUndefined();
   });
 
   it('with acknowledgeRejections, answers a batch with rejected items 202 and delivers the rest (R-EVENT-8)', async () => {
     const { relay, calls } = relayWith({ acknowledgeRejections: true });
-    const response = await relay.handle(request({ body: batch(event('ok'), { event_type: 'log_event' }) }));
+    const response = await relay.handle(
+      request({ body: batch(event('ok'), { event_type: 'log_event' }) }),
+    );
     expect(response.status).toBe(202);
-    expect(json(response)).toEqual({ accepted: 1, rejected: 1, errors: [{ index: 1, reason: 'event_type_server_only', message: 'event type "log_event" is accepted only from server SDKs' }] });
+    expect(json(response)).toEqual({
+      accepted: 1,
+      rejected: 1,
+      errors: [
+        {
+          index: 1,
+          reason: 'event_type_server_only',
+          message: 'event type "log_event" is accepted only from server SDKs',
+        },
+      ],
+    });
     expect(calls).toHaveLength(1);
   });
 
   it('refuses an acknowledgeRejections that is not a boolean', () => {
-    expect(() => createRelay({ projectToken: TOKEN, acknowledgeRejections: 'yes' as unknown as boolean })).toThrow('acknowledgeRejections must be true or false, got "yes".');
+    expect(() =>
+      createRelay({ projectToken: TOKEN, acknowledgeRejections: 'yes' as unknown as boolean }),
+    ).toThrow('acknowledgeRejections must be true or false, got "yes".');
   });
 
   it('forwards a re-sent event once, counting it accepted, and summarises what happened', async () => {
@@ -641,14 +894,25 @@ describe('answers DebugBundle\'s SDKs can act on', () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]?.body.events.map((e) => e.event_id)).toEqual([id('once'), id('twice')]);
     expect(json(second)).toEqual(json(first));
-    expect(first.summary).toEqual({ accepted: 2, rejected: { event_type_server_only: 1, event_not_object: 1 } });
-    expect(second.summary).toEqual({ accepted: 2, duplicates: 2, rejected: { event_type_server_only: 1, event_not_object: 1 } });
+    expect(first.summary).toEqual({
+      accepted: 2,
+      rejected: { event_type_server_only: 1, event_not_object: 1 },
+    });
+    expect(second.summary).toEqual({
+      accepted: 2,
+      duplicates: 2,
+      rejected: { event_type_server_only: 1, event_not_object: 1 },
+    });
   });
 
   it('forwards a re-sent event again when the first delivery failed (R-DELIVER-8)', async () => {
     let fail = true;
     const upstream = fakeFetch(() => new Response(null, { status: fail ? 500 : 202 }));
-    const relay = createRelay({ projectToken: TOKEN, allowedOrigins: [ORIGIN], fetch: upstream.fetch });
+    const relay = createRelay({
+      projectToken: TOKEN,
+      allowedOrigins: [ORIGIN],
+      fetch: upstream.fetch,
+    });
     expect((await relay.handle(request())).status).toBe(502);
     fail = false;
     expect((await relay.handle(request())).status).toBe(202);
@@ -660,13 +924,18 @@ describe('answers DebugBundle\'s SDKs can act on', () => {
     await relay.handle(request());
     await relay.handle(request());
     expect(calls).toHaveLength(2);
-    expect(() => createRelay({ projectToken: TOKEN, dedupWindowMs: -1 })).toThrow('dedupWindowMs must be a whole number above 0, got -1.');
+    expect(() => createRelay({ projectToken: TOKEN, dedupWindowMs: -1 })).toThrow(
+      'dedupWindowMs must be a whole number above 0, got -1.',
+    );
   });
 
   it('uses the dedup store it is given', async () => {
     const remembered: string[] = [];
     const { relay, calls } = relayWith({
-      dedupStore: { seen: (ids) => ids.map((value) => value === id('known')), remember: (ids) => void remembered.push(...ids) },
+      dedupStore: {
+        seen: (ids) => ids.map((value) => value === id('known')),
+        remember: (ids) => void remembered.push(...ids),
+      },
     });
     const response = await relay.handle(request({ body: batch(event('known'), event('new')) }));
     expect(json(response)).toEqual({ accepted: 2, rejected: 0, errors: [] });
@@ -676,17 +945,27 @@ describe('answers DebugBundle\'s SDKs can act on', () => {
 
   it('names the refusal code in the summary', async () => {
     const { relay } = relayWith();
-    expect((await relay.handle(request({ headers: { 'content-type': 'text/plain' } }))).summary).toEqual({ code: 'unsupported_media_type' });
+    expect(
+      (await relay.handle(request({ headers: { 'content-type': 'text/plain' } }))).summary,
+    ).toEqual({ code: 'unsupported_media_type' });
   });
 });
 
 describe('bounded answers', () => {
   it('refuses a batch of more than maxBatchEvents events with 413 batch_too_large, forwarding nothing', async () => {
     const { relay, calls } = relayWith({ maxBatchEvents: 3 });
-    expect((await relay.handle(request({ body: batch(event('b1'), event('b2'), event('b3')) }))).status).toBe(202);
-    const response = await relay.handle(request({ body: batch(event('b4'), event('b5'), event('b6'), event('b7')) }));
+    expect(
+      (await relay.handle(request({ body: batch(event('b1'), event('b2'), event('b3')) }))).status,
+    ).toBe(202);
+    const response = await relay.handle(
+      request({ body: batch(event('b4'), event('b5'), event('b6'), event('b7')) }),
+    );
     expect(response.status).toBe(413);
-    expect(json(response)).toEqual({ error: 'batch_too_large', message: 'The batch holds more events than this relay takes in one request. The limit is 3 events.' });
+    expect(json(response)).toEqual({
+      error: 'batch_too_large',
+      message:
+        'The batch holds more events than this relay takes in one request. The limit is 3 events.',
+    });
     expect(calls).toHaveLength(1);
   });
 

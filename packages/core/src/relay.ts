@@ -13,7 +13,14 @@ import type { EventErrorCode } from './errors.js';
 import { compileGate } from './gate.js';
 import { matchesPath } from './path.js';
 import { compileScrubber } from './scrub/scrubber.js';
-import { DEFAULTS, resolveDeliverySettings, resolveEndpoint, resolveLimits, type EventContext, type RelayOptions } from './options.js';
+import {
+  DEFAULTS,
+  resolveDeliverySettings,
+  resolveEndpoint,
+  resolveLimits,
+  type EventContext,
+  type RelayOptions,
+} from './options.js';
 import type { RelayRequest, RelayResponse, ResponseSummary } from './request.js';
 import { errorResponse, jsonResponse, neverThrows } from './respond.js';
 import { VERSION } from './version.js';
@@ -41,7 +48,12 @@ interface Rejection {
   message: string;
 }
 
-function summarise(accepted: number, duplicates: number, filtered: number, rejections: readonly Rejection[]): ResponseSummary {
+function summarise(
+  accepted: number,
+  duplicates: number,
+  filtered: number,
+  rejections: readonly Rejection[],
+): ResponseSummary {
   const summary: ResponseSummary = { accepted };
   if (duplicates > 0) summary.duplicates = duplicates;
   if (filtered > 0) summary.filtered = filtered;
@@ -78,8 +90,13 @@ const MAX_LISTED_REJECTIONS = 256;
 export function createRelay(options: RelayOptions): Relay {
   const settings = resolveDeliverySettings(options);
   const connected = settings.mode !== 'local-only';
-  if (connected && (typeof options.projectToken !== 'string' || options.projectToken.trim() === '')) {
-    throw new TypeError('projectToken is required: pass the server-side project token, for example process.env.DEBUGBUNDLE_PROJECT_TOKEN.');
+  if (
+    connected &&
+    (typeof options.projectToken !== 'string' || options.projectToken.trim() === '')
+  ) {
+    throw new TypeError(
+      'projectToken is required: pass the server-side project token, for example process.env.DEBUGBUNDLE_PROJECT_TOKEN.',
+    );
   }
   const limits = resolveLimits(options);
   const admit = compileGate({
@@ -102,20 +119,43 @@ export function createRelay(options: RelayOptions): Relay {
       })
     : undefined;
   const delivery = chooseDelivery(options, settings, forward, limits.upstreamTimeoutMs);
-  const sanitise: SanitiseConfig = { sdkName: options.sdkName ?? DEFAULTS.sdkName, service: options.service, environment: options.environment };
+  const sanitise: SanitiseConfig = {
+    sdkName: options.sdkName ?? DEFAULTS.sdkName,
+    service: options.service,
+    environment: options.environment,
+  };
   const logger = options.logger;
-  if (options.acknowledgeRejections !== undefined && typeof options.acknowledgeRejections !== 'boolean') {
-    throw new TypeError(`acknowledgeRejections must be true or false, got ${JSON.stringify(options.acknowledgeRejections)}.`);
+  if (
+    options.acknowledgeRejections !== undefined &&
+    typeof options.acknowledgeRejections !== 'boolean'
+  ) {
+    throw new TypeError(
+      `acknowledgeRejections must be true or false, got ${JSON.stringify(options.acknowledgeRejections)}.`,
+    );
   }
   const rejectedStatus = options.acknowledgeRejections ? 202 : 400;
   const dedup: DedupGuard | undefined =
-    limits.dedupWindowMs > 0 ? createDedupGuard(options.dedupStore ?? createMemoryDedupStore(), limits.dedupWindowMs, logger) : undefined;
+    limits.dedupWindowMs > 0
+      ? createDedupGuard(
+          options.dedupStore ?? createMemoryDedupStore(),
+          limits.dedupWindowMs,
+          logger,
+        )
+      : undefined;
   // Correlation ids are opaque by contract (R-CORR-1): a rule such as @password's "session" must not touch them.
-  const scrubber = options.scrub ? compileScrubber({ ...options.scrub, safeFields: [...(options.scrub.safeFields ?? []), 'correlation'] }) : undefined;
+  const scrubber = options.scrub
+    ? compileScrubber({
+        ...options.scrub,
+        safeFields: [...(options.scrub.safeFields ?? []), 'correlation'],
+      })
+    : undefined;
   const rewrites = options.onEvent !== undefined || scrubber !== undefined;
 
   /** What the app's hook and the scrubber make of a checked event: the event to deliver, null when the hook dropped it, or a rejection. */
-  async function rewrite(event: BrowserEvent, context: EventContext): Promise<BrowserEvent | null | Rejection['message']> {
+  async function rewrite(
+    event: BrowserEvent,
+    context: EventContext,
+  ): Promise<BrowserEvent | null | Rejection['message']> {
     const traceId = traceIdOf(event);
     let out: Record<string, unknown> | null = event;
     if (options.onEvent) {
@@ -134,20 +174,37 @@ export function createRelay(options: RelayOptions): Relay {
     const gate = await admit(request);
     if (!gate.admitted) return gate.response;
     const { headers, client, origin } = gate.value;
-    if (!isJsonContentType(request.header('content-type'))) return errorResponse('unsupported_media_type', headers, 'Send it as application/json.');
+    if (!isJsonContentType(request.header('content-type')))
+      return errorResponse('unsupported_media_type', headers, 'Send it as application/json.');
     const encoding = request.header('content-encoding');
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-      return errorResponse('unsupported_media_type', headers, 'Send the body without Content-Encoding.');
+      return errorResponse(
+        'unsupported_media_type',
+        headers,
+        'Send the body without Content-Encoding.',
+      );
     }
     const declaredLength = request.header('content-length');
     if (declaredLength !== undefined && Number(declaredLength) > limits.maxBodyBytes) {
-      return errorResponse('payload_too_large', headers, `The limit is ${limits.maxBodyBytes} bytes.`);
+      return errorResponse(
+        'payload_too_large',
+        headers,
+        `The limit is ${limits.maxBodyBytes} bytes.`,
+      );
     }
     const read = await readBodyCapped(request.body, limits.maxBodyBytes);
-    if (!read.ok) return read.aborted ? errorResponse('body_incomplete', headers) : errorResponse('payload_too_large', headers, `The limit is ${limits.maxBodyBytes} bytes.`);
+    if (!read.ok)
+      return read.aborted
+        ? errorResponse('body_incomplete', headers)
+        : errorResponse('payload_too_large', headers, `The limit is ${limits.maxBodyBytes} bytes.`);
     const batch = parseBatch(read.bytes);
     if (!batch.ok) return errorResponse(batch.code, headers, batch.detail);
-    if (batch.items.length > limits.maxBatchEvents) return errorResponse('batch_too_large', headers, `The limit is ${limits.maxBatchEvents} events.`);
+    if (batch.items.length > limits.maxBatchEvents)
+      return errorResponse(
+        'batch_too_large',
+        headers,
+        `The limit is ${limits.maxBatchEvents} events.`,
+      );
     const context: EventContext = {
       clientAddress: client,
       origin,
@@ -173,12 +230,18 @@ export function createRelay(options: RelayOptions): Relay {
       try {
         event = await rewrite(check.event, context);
       } catch (error) {
-        logger?.error('postern: onEvent hook threw; the request is refused and nothing is forwarded', { error: String(error) });
+        logger?.error(
+          'postern: onEvent hook threw; the request is refused and nothing is forwarded',
+          { error: String(error) },
+        );
         return errorResponse('internal_error', headers);
       }
       if (event === null) filtered++;
       else if (typeof event === 'string') {
-        logger?.error('postern: an event no longer matched its schema after onEvent or scrub; it is rejected', { index, reason: event });
+        logger?.error(
+          'postern: an event no longer matched its schema after onEvent or scrub; it is rejected',
+          { index, reason: event },
+        );
         rejections.push({ index, reason: 'event_invalid', message: event });
       } else accepted.push(event);
     }
@@ -190,13 +253,18 @@ export function createRelay(options: RelayOptions): Relay {
       if (!outcome.ok) {
         logger?.warn('postern: delivery failed', { code: outcome.code, events: deliver.length });
         // Only a rate-limited upstream's delay is passed on (R-DELIVER-4); a 503's is for the redelivery worker.
-        if (outcome.code === 'upstream_rate_limited' && outcome.retryAfter !== undefined) headers['retry-after'] = outcome.retryAfter;
+        if (outcome.code === 'upstream_rate_limited' && outcome.retryAfter !== undefined)
+          headers['retry-after'] = outcome.retryAfter;
         return errorResponse(outcome.code, headers, outcome.detail);
       }
     } else await split?.settle(true);
     // Filtered and already-delivered events count as accepted: accepted + rejected is the batch length, as SDK 3.x checks.
     const count = accepted.length + filtered;
-    const body: Record<string, unknown> = { accepted: count, rejected: rejections.length, errors: rejections.slice(0, MAX_LISTED_REJECTIONS) };
+    const body: Record<string, unknown> = {
+      accepted: count,
+      rejected: rejections.length,
+      errors: rejections.slice(0, MAX_LISTED_REJECTIONS),
+    };
     if (filtered > 0) body.filtered = filtered;
     const response = jsonResponse(rejections.length > 0 ? rejectedStatus : 202, body, headers);
     response.summary = summarise(count, accepted.length - deliver.length, filtered, rejections);

@@ -4,16 +4,28 @@ import type { RelayRequest, RelayResponse } from './request.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-export function jsonResponse(status: number, body: unknown, headers: Record<string, string>): RelayResponse {
+export function jsonResponse(
+  status: number,
+  body: unknown,
+  headers: Record<string, string>,
+): RelayResponse {
   headers['content-type'] = JSON_TYPE;
   headers['cache-control'] = 'no-store';
   return { status, headers, body: JSON.stringify(body) };
 }
 
 /** A request-level refusal: the status and the stable code from the catalogue, and a sentence for people. */
-export function errorResponse(code: ErrorCode, headers: Record<string, string>, detail?: string): RelayResponse {
+export function errorResponse(
+  code: ErrorCode,
+  headers: Record<string, string>,
+  detail?: string,
+): RelayResponse {
   const { status, message } = ERROR_CODES[code];
-  const response = jsonResponse(status, { error: code, message: detail === undefined ? message : `${message} ${detail}` }, headers);
+  const response = jsonResponse(
+    status,
+    { error: code, message: detail === undefined ? message : `${message} ${detail}` },
+    headers,
+  );
   response.summary = { code };
   return response;
 }
@@ -31,7 +43,9 @@ export function neverThrows(
     try {
       return await handle(request);
     } catch (error) {
-      logger?.error(`postern: the ${engine} failed on a request`, { error: error instanceof Error ? error.message : String(error) });
+      logger?.error(`postern: the ${engine} failed on a request`, {
+        error: error instanceof Error ? error.message : String(error),
+      });
       return errorResponse('internal_error', { vary: 'Origin' });
     }
   };

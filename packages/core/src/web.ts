@@ -32,7 +32,12 @@ export interface WebRequestParts {
  * Answers a Web `Request` with an engine: the one conversion every Web adapter (Hono, Next.js, SvelteKit)
  * and `createWebHandler` share.
  */
-export async function answerWebRequest(engine: Relay, request: Request, clientAddress: string | undefined, parts: WebRequestParts = {}): Promise<Response> {
+export async function answerWebRequest(
+  engine: Relay,
+  request: Request,
+  clientAddress: string | undefined,
+  parts: WebRequestParts = {},
+): Promise<Response> {
   const bodyOf = parts.body;
   const response = await engine.handle({
     method: request.method,
@@ -65,16 +70,23 @@ export async function answerWebRequest(engine: Relay, request: Request, clientAd
  *   },
  * };
  */
-export function createWebHandler<P = unknown>(engines: Relay | readonly Relay[], options: { clientAddress: WebClientAddress<P> }): WebHandler<P> {
+export function createWebHandler<P = unknown>(
+  engines: Relay | readonly Relay[],
+  options: { clientAddress: WebClientAddress<P> },
+): WebHandler<P> {
   const clientAddress = options?.clientAddress;
   if (typeof clientAddress !== 'function') {
-    throw new TypeError('clientAddress is required: pass cloudflareClientAddress or vercelClientAddress for your platform, or a function returning the address it vouches for (never a header a client can set).');
+    throw new TypeError(
+      'clientAddress is required: pass cloudflareClientAddress or vercelClientAddress for your platform, or a function returning the address it vouches for (never a header a client can set).',
+    );
   }
   const list: readonly Relay[] = Array.isArray(engines) ? engines : [engines as Relay];
   return async (request, platform) => {
     const path = new URL(request.url).pathname;
     const engine = list.find((candidate) => candidate.matches(path));
-    return engine === undefined ? toWebResponse(errorResponse('not_found', {})) : answerWebRequest(engine, request, clientAddress(request, platform), { path });
+    return engine === undefined
+      ? toWebResponse(errorResponse('not_found', {}))
+      : answerWebRequest(engine, request, clientAddress(request, platform), { path });
   };
 }
 
@@ -84,10 +96,12 @@ export function createWebHandler<P = unknown>(engines: Relay | readonly Relay[],
  * (workerd or `wrangler dev` without Cloudflare in front) a client can send that header, so use this only in
  * a Worker deployed behind Cloudflare.
  */
-export const cloudflareClientAddress: WebClientAddress<unknown> = (request) => request.headers.get('cf-connecting-ip') ?? undefined;
+export const cloudflareClientAddress: WebClientAddress<unknown> = (request) =>
+  request.headers.get('cf-connecting-ip') ?? undefined;
 
 /**
  * On Vercel: `X-Real-IP`, the client's public address as Vercel's edge sets it (Vercel also overwrites
  * `X-Forwarded-For` "to prevent IP spoofing": vercel.com/docs/headers/request-headers). Only on Vercel.
  */
-export const vercelClientAddress: WebClientAddress<unknown> = (request) => request.headers.get('x-real-ip') ?? undefined;
+export const vercelClientAddress: WebClientAddress<unknown> = (request) =>
+  request.headers.get('x-real-ip') ?? undefined;

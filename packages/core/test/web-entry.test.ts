@@ -9,7 +9,11 @@ const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]
 
 /** The modules a built file imports statically (ESM `import … from` / CommonJS `require(…)`). */
 function staticImports(code: string): string[] {
-  const found = [...code.matchAll(/^import\s[^'"]*?from\s*["']([^"']+)["']/gm), ...code.matchAll(/^import\s*["']([^"']+)["']/gm), ...code.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)];
+  const found = [
+    ...code.matchAll(/^import\s[^'"]*?from\s*["']([^"']+)["']/gm),
+    ...code.matchAll(/^import\s*["']([^"']+)["']/gm),
+    ...code.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g),
+  ];
   return found.map((match) => match[1] as string);
 }
 

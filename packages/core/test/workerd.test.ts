@@ -43,7 +43,9 @@ export default {
 
 /** A batch DebugBundle's browser SDK sends, from the contract's fixtures, with event ids new to this run. */
 async function batch(): Promise<string> {
-  const fixture = JSON.parse(await readFile(join(root, 'conformance', 'fixtures', 'browser', '02-route.json'), 'utf8'));
+  const fixture = JSON.parse(
+    await readFile(join(root, 'conformance', 'fixtures', 'browser', '02-route.json'), 'utf8'),
+  );
   const run = randomBytes(4).toString('hex');
   return JSON.stringify(fixture.cases[0].steps[0].request.json).replaceAll('{{run}}', run);
 }
@@ -54,14 +56,18 @@ describe('the main entry in a Worker bundle', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'postern-worker-entry-'));
     await writeFile(join(dir, 'entry.mjs'), WORKER);
-    code = await bundleWorker(join(dir, 'entry.mjs'), { '@postern/core': join(here, '..', 'dist', 'web.js') });
+    code = await bundleWorker(join(dir, 'entry.mjs'), {
+      '@postern/core': join(here, '..', 'dist', 'web.js'),
+    });
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('holds no eval, no Function constructor and no dynamic import (Miniflare refuses one)', () => {
     expect(code.length).toBeGreaterThan(10_000);
     expect(code.match(/\bnew Function\b|[^.\w$]Function\(|\beval\(|\bimport\(/g) ?? []).toEqual([]);
-    console.log(`Worker bundle: ${code.length} bytes minified, ${gzipSync(code, { level: 9 }).length} bytes gzip`);
+    console.log(
+      `Worker bundle: ${code.length} bytes minified, ${gzipSync(code, { level: 9 }).length} bytes gzip`,
+    );
   });
 
   describe('under workerd', () => {
@@ -76,12 +82,18 @@ describe('the main entry in a Worker bundle', () => {
         const chunks: Buffer[] = [];
         req.on('data', (chunk: Buffer) => chunks.push(chunk));
         req.on('end', () => {
-          received.push({ path: req.url ?? '', authorization: req.headers.authorization, body: Buffer.concat(chunks).toString('utf8') });
+          received.push({
+            path: req.url ?? '',
+            authorization: req.headers.authorization,
+            body: Buffer.concat(chunks).toString('utf8'),
+          });
           res.writeHead(202, { 'content-type': 'application/json' }).end('{"accepted":1}');
         });
       });
       await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-      worker = await startWorkerd(code, { UPSTREAM: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` });
+      worker = await startWorkerd(code, {
+        UPSTREAM: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+      });
       base = worker.base;
     }, 30_000);
 
@@ -92,7 +104,11 @@ describe('the main entry in a Worker bundle', () => {
 
     it('relays a batch of DebugBundle events upstream with the server-side token', async () => {
       const body = await batch();
-      const answer = await fetch(`${base}/debugbundle/browser`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json' }, body });
+      const answer = await fetch(`${base}/debugbundle/browser`, {
+        method: 'POST',
+        headers: { origin: ORIGIN, 'content-type': 'application/json' },
+        body,
+      });
       expect(answer.status, stderr()).toBe(202);
       expect(answer.headers.get('access-control-allow-origin')).toBe(ORIGIN);
       expect(received, stderr()).toHaveLength(1);
@@ -103,26 +119,44 @@ describe('the main entry in a Worker bundle', () => {
       expect(forwarded.map((event) => event.event_id)).toEqual(sent.map((event) => event.event_id));
     });
 
-    it('tunnels a gzip-encoded Sentry envelope, decoded with the runtime\'s DecompressionStream', async () => {
+    it("tunnels a gzip-encoded Sentry envelope, decoded with the runtime's DecompressionStream", async () => {
       const dsn = `http://public@127.0.0.1:${(upstream.address() as AddressInfo).port}/42`;
       const text = `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","dsn":"${dsn}"}\n{"type":"event","length":2}\n{}\n`;
       const before = received.length;
-      const answer = await fetch(`${base}/postern/tunnel`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'text/plain;charset=UTF-8', 'content-encoding': 'gzip' }, body: gzipSync(text) });
+      const answer = await fetch(`${base}/postern/tunnel`, {
+        method: 'POST',
+        headers: {
+          origin: ORIGIN,
+          'content-type': 'text/plain;charset=UTF-8',
+          'content-encoding': 'gzip',
+        },
+        body: gzipSync(text),
+      });
       expect(answer.status, stderr()).toBe(202);
-      expect(received.slice(before).map((request) => [request.path, request.body])).toEqual([['/api/42/envelope/?sentry_version=7&sentry_key=public', text]]);
+      expect(received.slice(before).map((request) => [request.path, request.body])).toEqual([
+        ['/api/42/envelope/?sentry_version=7&sentry_key=public', text],
+      ]);
     });
 
     it('refuses durable delivery at construction, where there is no filesystem, naming the option', async () => {
       const answer = await fetch(`${base}/durable`);
-      expect(await answer.text(), stderr()).toMatch(/^TypeError: durableWrite: true writes files and needs a Node runtime/);
+      expect(await answer.text(), stderr()).toMatch(
+        /^TypeError: durableWrite: true writes files and needs a Node runtime/,
+      );
     });
 
     it('refuses an event its schema refuses, with the validator compiled at build time', async () => {
       const event = JSON.parse(await batch()).batch[0];
       event.occurred_at = 'yesterday';
-      const answer = await fetch(`${base}/debugbundle/browser`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: JSON.stringify({ batch: [event] }) });
+      const answer = await fetch(`${base}/debugbundle/browser`, {
+        method: 'POST',
+        headers: { origin: ORIGIN, 'content-type': 'application/json' },
+        body: JSON.stringify({ batch: [event] }),
+      });
       expect(answer.status, stderr()).toBe(400);
-      expect(await answer.json()).toMatchObject({ errors: [{ index: 0, reason: 'event_invalid' }] });
+      expect(await answer.json()).toMatchObject({
+        errors: [{ index: 0, reason: 'event_invalid' }],
+      });
       expect(received.filter((request) => request.path === '/v1/events')).toHaveLength(1);
     });
   });

@@ -1,5 +1,12 @@
 import type { Request, RequestHandler } from 'express';
-import { createRelay, createTunnel, type Relay, type RelayBody, type RelayOptions, type TunnelOptions } from '@postern/core';
+import {
+  createRelay,
+  createTunnel,
+  type Relay,
+  type RelayBody,
+  type RelayOptions,
+  type TunnelOptions,
+} from '@postern/core';
 import { toRelayRequest, withNodeTransport, writeRelayResponse } from '@postern/node';
 
 export type { RelayOptions, TunnelOptions } from '@postern/core';
@@ -23,7 +30,9 @@ const batchBody = (req: Request): RelayBody => alreadyReadBody(req, (body) => JS
 /** An envelope does not: nothing rebuilds its bytes from a parsed object, so that is a mounting error, for `next(error)`. */
 const envelopeBody = (req: Request): RelayBody =>
   alreadyReadBody(req, () => {
-    throw new TypeError('posternTunnel: a body parser already parsed this request, and an envelope cannot be rebuilt from the result. Mount posternTunnel before express.json() and other body parsers.');
+    throw new TypeError(
+      'posternTunnel: a body parser already parsed this request, and an envelope cannot be rebuilt from the result. Mount posternTunnel before express.json() and other body parsers.',
+    );
   });
 
 /**
@@ -33,16 +42,27 @@ const envelopeBody = (req: Request): RelayBody =>
  * with `app.use(path, …)`, it also answers that mount path itself (unless it serves managed paths, whose
  * base alone is not a route). Everything else goes to `next`.
  */
-function expressHandler(engine: Relay, bodyOf: (req: Request) => RelayBody, answersMountPath: boolean): RequestHandler {
+function expressHandler(
+  engine: Relay,
+  bodyOf: (req: Request) => RelayBody,
+  answersMountPath: boolean,
+): RequestHandler {
   return (req, res, next) => {
-    if (req.route === undefined && !(answersMountPath && req.baseUrl !== '' && req.path === '/') && !engine.matches(req.originalUrl)) return next();
+    if (
+      req.route === undefined &&
+      !(answersMountPath && req.baseUrl !== '' && req.path === '/') &&
+      !engine.matches(req.originalUrl)
+    )
+      return next();
     let body: RelayBody;
     try {
       body = bodyOf(req);
     } catch (error) {
       return next(error);
     }
-    engine.handle(toRelayRequest(req, body)).then((response) => writeRelayResponse(req, res, response), next);
+    engine
+      .handle(toRelayRequest(req, body))
+      .then((response) => writeRelayResponse(req, res, response), next);
   };
 }
 
@@ -88,5 +108,9 @@ export interface ExpressTunnelOptions extends TunnelOptions {}
  */
 export function posternTunnel(options: ExpressTunnelOptions): RequestHandler {
   // With managed paths the tunnel answers only its own paths: a mount path alone is not one (R-MANAGED-7).
-  return expressHandler(createTunnel(withNodeTransport(options)), envelopeBody, options.managedPaths !== true);
+  return expressHandler(
+    createTunnel(withNodeTransport(options)),
+    envelopeBody,
+    options.managedPaths !== true,
+  );
 }

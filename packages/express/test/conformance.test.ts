@@ -2,7 +2,12 @@ import { createServer } from 'node:http';
 import express from 'express';
 import { loadContract, renderConsole, runConformance, serverTarget } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
-import { posternRelay, posternTunnel, type ExpressRelayOptions, type ExpressTunnelOptions } from '../src/index.js';
+import {
+  posternRelay,
+  posternTunnel,
+  type ExpressRelayOptions,
+  type ExpressTunnelOptions,
+} from '../src/index.js';
 
 describe('@postern/express against the Relay Contract', () => {
   it('passes every fixture when mounted with app.use before the app body parsers', async () => {
@@ -11,10 +16,19 @@ describe('@postern/express against the Relay Contract', () => {
       targets: [
         serverTarget('express', (options, config) => {
           const app = express();
-          if (config.protocol !== 'sentry-tunnel') app.use(options.path as string, posternRelay(options as unknown as ExpressRelayOptions));
+          if (config.protocol !== 'sentry-tunnel')
+            app.use(
+              options.path as string,
+              posternRelay(options as unknown as ExpressRelayOptions),
+            );
           // A tunnel with managed paths at the app root, where it answers its own paths; otherwise on its mount path.
-          else if (options.managedPaths === true) app.use(posternTunnel(options as unknown as ExpressTunnelOptions));
-          else app.use(options.path as string, posternTunnel(options as unknown as ExpressTunnelOptions));
+          else if (options.managedPaths === true)
+            app.use(posternTunnel(options as unknown as ExpressTunnelOptions));
+          else
+            app.use(
+              options.path as string,
+              posternTunnel(options as unknown as ExpressTunnelOptions),
+            );
           app.use(express.json());
           return createServer(app);
         }),
@@ -29,12 +43,23 @@ describe('@postern/express against the Relay Contract', () => {
     // JSON (its own 400), bodies over its 100 kB default (its own 413), and a held-open body (it waits
     // for the end before the relay can refuse). Those cases are the parser's, not the relay's; every
     // other case must still pass.
-    const answeredByBodyParser = new Set(['browser/4/2', 'browser/4/3', 'browser/6/5', 'browser/12/3', 'browser/15/1']);
+    const answeredByBodyParser = new Set([
+      'browser/4/2',
+      'browser/4/3',
+      'browser/6/5',
+      'browser/12/3',
+      'browser/15/1',
+    ]);
     const bodyReadingSections = ['8', '9'];
     const contract = await loadContract();
     const ids = contract.cases
       .map((testCase) => testCase.id)
-      .filter((id) => id.startsWith('browser/') && !answeredByBodyParser.has(id) && !bodyReadingSections.includes(id.split('/')[1] as string));
+      .filter(
+        (id) =>
+          id.startsWith('browser/') &&
+          !answeredByBodyParser.has(id) &&
+          !bodyReadingSections.includes(id.split('/')[1] as string),
+      );
     const result = await runConformance({
       grep: ids,
       targets: [
@@ -65,7 +90,10 @@ describe('@postern/express against the Relay Contract', () => {
     expect(result.summary.failed, renderConsole(result, { color: false })).toBe(0);
 
     const app = express();
-    app.use('/debugbundle/browser', posternRelay({ projectToken: 'srv-token', allowedOrigins: ['https://app.example'] }));
+    app.use(
+      '/debugbundle/browser',
+      posternRelay({ projectToken: 'srv-token', allowedOrigins: ['https://app.example'] }),
+    );
     app.get('/debugbundle/browser/status', (_req, res) => res.json({ app: true }));
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));

@@ -2,7 +2,19 @@ import { createServer } from 'node:http';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { posternTunnel } from '../src/index.js';
-import { envelope, expectBoundUnderSpelling, expectManagedTunnel, expectTunnel, listen, ORIGIN, sdkTunnelPath, startSink, tunnelOptionsFor, twoProjectOptionsFor, type Sink } from '../../node/test/tunnel-helpers.js';
+import {
+  envelope,
+  expectBoundUnderSpelling,
+  expectManagedTunnel,
+  expectTunnel,
+  listen,
+  ORIGIN,
+  sdkTunnelPath,
+  startSink,
+  tunnelOptionsFor,
+  twoProjectOptionsFor,
+  type Sink,
+} from '../../node/test/tunnel-helpers.js';
 
 async function withApp(app: express.Express, run: (base: string) => Promise<void>): Promise<void> {
   const server = createServer(app);
@@ -37,24 +49,37 @@ describe('posternTunnel (Express)', () => {
       await expectManagedTunnel(base, sink as Sink);
       sink!.received.length = 0;
       await expectTunnel(`${base}/postern/tunnel`, sink as Sink);
-      const own = await fetch(`${base}/app-route`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+      const own = await fetch(`${base}/app-route`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"a":1}',
+      });
       expect(await own.json()).toEqual({ got: { a: 1 } });
     });
   });
 
-  it("keeps a managed path to its DSN on an app route, which Express matches in any case", async () => {
+  it('keeps a managed path to its DSN on an app route, which Express matches in any case', async () => {
     sink = await startSink();
     const app = express();
     app.all(sdkTunnelPath(sink.dsn('42')), posternTunnel(twoProjectOptionsFor(sink)));
-    await withApp(app, (base) => expectBoundUnderSpelling(base, sink as Sink, (path) => path.toUpperCase()));
+    await withApp(app, (base) =>
+      expectBoundUnderSpelling(base, sink as Sink, (path) => path.toUpperCase()),
+    );
   });
 
   it('does not serve its mount path for every DSN when it serves managed paths', async () => {
     sink = await startSink();
     const app = express();
-    app.use('/monitoring', posternTunnel({ ...twoProjectOptionsFor(sink), basePath: '/monitoring', path: false }));
+    app.use(
+      '/monitoring',
+      posternTunnel({ ...twoProjectOptionsFor(sink), basePath: '/monitoring', path: false }),
+    );
     await withApp(app, async (base) => {
-      const response = await fetch(`${base}/monitoring`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'text/plain' }, body: new Uint8Array(envelope(sink!.dsn('43'))) });
+      const response = await fetch(`${base}/monitoring`, {
+        method: 'POST',
+        headers: { origin: ORIGIN, 'content-type': 'text/plain' },
+        body: new Uint8Array(envelope(sink!.dsn('43'))),
+      });
       expect(response.status).toBe(404);
       expect(sink!.received).toHaveLength(0);
     });
@@ -74,12 +99,23 @@ describe('posternTunnel (Express)', () => {
     app.use(express.json({ type: '*/*' }));
     app.use('/postern/tunnel', posternTunnel(tunnelOptionsFor(sink)));
     let seen: unknown;
-    app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      seen = error;
-      res.status(500).end();
-    });
+    app.use(
+      (
+        error: unknown,
+        _req: express.Request,
+        res: express.Response,
+        _next: express.NextFunction,
+      ) => {
+        seen = error;
+        res.status(500).end();
+      },
+    );
     await withApp(app, async (base) => {
-      const response = await fetch(`${base}/postern/tunnel`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: '{"dsn":"x"}' });
+      const response = await fetch(`${base}/postern/tunnel`, {
+        method: 'POST',
+        headers: { origin: ORIGIN, 'content-type': 'application/json' },
+        body: '{"dsn":"x"}',
+      });
       expect(response.status).toBe(500);
     });
     expect(String(seen)).toMatch(/Mount posternTunnel before express\.json\(\)/);

@@ -1,5 +1,17 @@
-import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { createRelay, createTunnel, type Relay, type RelayOptions, type TunnelOptions } from '@postern/core';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+} from 'fastify';
+import {
+  createRelay,
+  createTunnel,
+  type Relay,
+  type RelayOptions,
+  type TunnelOptions,
+} from '@postern/core';
 import { discardUnreadBody, toRelayRequest, withNodeTransport } from '@postern/node';
 
 export type { RelayOptions, TunnelOptions } from '@postern/core';
@@ -17,7 +29,10 @@ function mount(fastify: FastifyInstance, engine: Relay, routes: readonly string[
   const answer = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const response = await engine.handle(toRelayRequest(request.raw));
     reply.raw.once('finish', () => discardUnreadBody(request.raw));
-    return reply.code(response.status).headers(response.headers).send(response.body ?? undefined);
+    return reply
+      .code(response.status)
+      .headers(response.headers)
+      .send(response.body ?? undefined);
   };
   for (const route of routes) {
     fastify.all(route, answer);
@@ -32,7 +47,8 @@ function mount(fastify: FastifyInstance, engine: Relay, routes: readonly string[
   // Fastify refuses some Content-Type headers (e.g. "text/html, application/json") before any parser runs;
   // the engine answers those itself, so the refusal carries the contract's order of checks and error code.
   fastify.setErrorHandler(async (error: FastifyError, request, reply) => {
-    if (typeof error.code === 'string' && error.code.startsWith('FST_ERR_CTP_')) return answer(request, reply);
+    if (typeof error.code === 'string' && error.code.startsWith('FST_ERR_CTP_'))
+      return answer(request, reply);
     throw error;
   });
   // Lets the engine finish its work (spool writes, mirror copies) when the app closes.
@@ -57,7 +73,10 @@ export interface FastifyRelayOptions extends RelayOptions {
  * await app.register(posternRelay, { projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] });
  * await app.listen({ port: 3000 });
  */
-export const posternRelay: FastifyPluginAsync<FastifyRelayOptions> = async (fastify, { routePath, ...options }) => {
+export const posternRelay: FastifyPluginAsync<FastifyRelayOptions> = async (
+  fastify,
+  { routePath, ...options },
+) => {
   const relay = createRelay(withNodeTransport(options));
   mount(fastify, relay, [routePath ?? relay.path]);
 };
@@ -84,7 +103,10 @@ export interface FastifyTunnelOptions extends TunnelOptions {
  * await app.listen({ port: 3000 });
  * // in the page served by this app: Sentry.init({ dsn, tunnel: true })
  */
-export const posternTunnel: FastifyPluginAsync<FastifyTunnelOptions> = async (fastify, { routePath, ...options }) => {
+export const posternTunnel: FastifyPluginAsync<FastifyTunnelOptions> = async (
+  fastify,
+  { routePath, ...options },
+) => {
   const tunnel = createTunnel(withNodeTransport(options));
   // `paths` is the fixed path (unless `path: false`), then the managed paths.
   const managed = options.path === false ? tunnel.paths : tunnel.paths.slice(1);

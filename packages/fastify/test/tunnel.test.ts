@@ -1,7 +1,16 @@
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { posternRelay, posternTunnel } from '../src/index.js';
-import { expectBoundUnderSpelling, expectManagedTunnel, expectTunnel, ORIGIN, startSink, tunnelOptionsFor, twoProjectOptionsFor, type Sink } from '../../node/test/tunnel-helpers.js';
+import {
+  expectBoundUnderSpelling,
+  expectManagedTunnel,
+  expectTunnel,
+  ORIGIN,
+  startSink,
+  tunnelOptionsFor,
+  twoProjectOptionsFor,
+  type Sink,
+} from '../../node/test/tunnel-helpers.js';
 
 describe('posternTunnel (Fastify)', () => {
   let sink: Sink | undefined;
@@ -37,7 +46,11 @@ describe('posternTunnel (Fastify)', () => {
   });
 
   it('keeps a managed path to its DSN when the router decodes a percent-escape, ignores case or adds a prefix', async () => {
-    const spellings: [{ routerOptions?: { caseSensitive: boolean } }, string | undefined, (path: string) => string][] = [
+    const spellings: [
+      { routerOptions?: { caseSensitive: boolean } },
+      string | undefined,
+      (path: string) => string,
+    ][] = [
       [{}, undefined, (path) => `/%${path.charCodeAt(1).toString(16)}${path.slice(2)}`],
       [{ routerOptions: { caseSensitive: false } }, undefined, (path) => path.toUpperCase()],
       [{}, '/prefix', (path) => `/prefix${path}`],
@@ -45,7 +58,10 @@ describe('posternTunnel (Fastify)', () => {
     for (const [options, prefix, spell] of spellings) {
       sink = await startSink();
       const app = Fastify(options);
-      await app.register(posternTunnel, { ...twoProjectOptionsFor(sink), ...(prefix ? { prefix } : {}) });
+      await app.register(posternTunnel, {
+        ...twoProjectOptionsFor(sink),
+        ...(prefix ? { prefix } : {}),
+      });
       const address = await app.listen({ port: 0, host: '127.0.0.1' });
       try {
         await expectBoundUnderSpelling(address, sink, spell);
@@ -60,14 +76,28 @@ describe('posternTunnel (Fastify)', () => {
   it("is not cut by Fastify's bodyLimit: a 2 MiB envelope reaches the engine, whose own cap applies", async () => {
     sink = await startSink();
     const app = Fastify({ bodyLimit: 1024 });
-    await app.register(posternTunnel, { ...tunnelOptionsFor(sink), routePath: '/sentry', maxEnvelopeBytes: 3 * 1024 * 1024 });
+    await app.register(posternTunnel, {
+      ...tunnelOptionsFor(sink),
+      routePath: '/sentry',
+      maxEnvelopeBytes: 3 * 1024 * 1024,
+    });
     const header = `${JSON.stringify({ dsn: sink.dsn('42') })}\n`;
     const payload = 'x'.repeat(2 * 1024 * 1024);
     const body = `${header}${JSON.stringify({ type: 'attachment', length: payload.length })}\n${payload}\n`;
-    const accepted = await app.inject({ method: 'POST', url: '/sentry', headers: { origin: ORIGIN, 'content-type': 'text/plain' }, payload: body });
+    const accepted = await app.inject({
+      method: 'POST',
+      url: '/sentry',
+      headers: { origin: ORIGIN, 'content-type': 'text/plain' },
+      payload: body,
+    });
     expect(accepted.statusCode).toBe(200);
     expect(sink.received[0]?.body.toString()).toBe(body);
-    const tooLarge = await app.inject({ method: 'POST', url: '/sentry', headers: { origin: ORIGIN, 'content-type': 'text/plain' }, payload: `${body}${payload}` });
+    const tooLarge = await app.inject({
+      method: 'POST',
+      url: '/sentry',
+      headers: { origin: ORIGIN, 'content-type': 'text/plain' },
+      payload: `${body}${payload}`,
+    });
     expect(tooLarge.statusCode).toBe(413);
     expect(tooLarge.json()).toMatchObject({ error: 'payload_too_large' });
     await app.close();

@@ -1,6 +1,13 @@
 import type { MiddlewareHandler } from 'hono';
 import type { GetConnInfo } from 'hono/conninfo';
-import { answerWebRequest, createRelay, createTunnel, type Relay, type RelayOptions, type TunnelOptions } from '@postern/core';
+import {
+  answerWebRequest,
+  createRelay,
+  createTunnel,
+  type Relay,
+  type RelayOptions,
+  type TunnelOptions,
+} from '@postern/core';
 
 export type { RelayOptions, TunnelOptions } from '@postern/core';
 
@@ -23,10 +30,15 @@ export interface HonoTunnelOptions extends TunnelOptions, HonoConnInfo {}
  * middleware or on a wildcard route (`app.use(…)`, `app.all('/monitoring/*', …)`) the engine's own paths
  * do (`engine.matches`), and every other request goes on to `next`.
  */
-function honoHandler<O>(options: O & HonoConnInfo, create: (options: O) => Relay): MiddlewareHandler {
+function honoHandler<O>(
+  options: O & HonoConnInfo,
+  create: (options: O) => Relay,
+): MiddlewareHandler {
   const { getConnInfo, ...engineOptions } = options;
   if (typeof getConnInfo !== 'function') {
-    throw new TypeError("getConnInfo is required: pass getConnInfo from '@hono/node-server/conninfo' (or hono/bun, hono/deno, hono/cloudflare-workers) so the relay knows the client's address.");
+    throw new TypeError(
+      "getConnInfo is required: pass getConnInfo from '@hono/node-server/conninfo' (or hono/bun, hono/deno, hono/cloudflare-workers) so the relay knows the client's address.",
+    );
   }
   const engine = create(engineOptions as O);
   return async (c, next) => {

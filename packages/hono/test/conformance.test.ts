@@ -2,9 +2,20 @@ import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono } from 'hono';
-import { loadContract, renderConsole, runConformance, sampleEvent, serverTarget } from '@postern/conformance';
+import {
+  loadContract,
+  renderConsole,
+  runConformance,
+  sampleEvent,
+  serverTarget,
+} from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
-import { posternRelay, posternTunnel, type HonoRelayOptions, type HonoTunnelOptions } from '../src/index.js';
+import {
+  posternRelay,
+  posternTunnel,
+  type HonoRelayOptions,
+  type HonoTunnelOptions,
+} from '../src/index.js';
 
 describe('@postern/hono against the Relay Contract', () => {
   it('passes every fixture on @hono/node-server', async () => {
@@ -13,7 +24,10 @@ describe('@postern/hono against the Relay Contract', () => {
       targets: [
         serverTarget('hono', (options, config) => {
           const app = new Hono();
-          const handler = config.protocol === 'sentry-tunnel' ? posternTunnel({ ...(options as unknown as HonoTunnelOptions), getConnInfo }) : posternRelay({ ...(options as unknown as HonoRelayOptions), getConnInfo });
+          const handler =
+            config.protocol === 'sentry-tunnel'
+              ? posternTunnel({ ...(options as unknown as HonoTunnelOptions), getConnInfo })
+              : posternRelay({ ...(options as unknown as HonoRelayOptions), getConnInfo });
           // A tunnel with managed paths as middleware, where it answers its own paths; otherwise on its route.
           if (options.managedPaths === true) app.use(handler);
           else app.all(options.path as string, handler);
@@ -42,7 +56,11 @@ describe('@postern/hono against the Relay Contract', () => {
     const send = () =>
       app.request('/relay', {
         method: 'POST',
-        headers: { origin: 'https://app.example', 'content-type': 'application/json', 'x-forwarded-for': `198.51.100.${seen.length}` },
+        headers: {
+          origin: 'https://app.example',
+          'content-type': 'application/json',
+          'x-forwarded-for': `198.51.100.${seen.length}`,
+        },
         body: JSON.stringify({ batch: [sampleEvent('frontend_breadcrumb')] }),
       });
     expect((await send()).status).not.toBe(429);
@@ -51,6 +69,8 @@ describe('@postern/hono against the Relay Contract', () => {
   });
 
   it('refuses to start without a way to learn the client address', () => {
-    expect(() => posternRelay({ projectToken: 'srv-token' } as HonoRelayOptions)).toThrow(/getConnInfo is required/);
+    expect(() => posternRelay({ projectToken: 'srv-token' } as HonoRelayOptions)).toThrow(
+      /getConnInfo is required/,
+    );
   });
 });

@@ -4,7 +4,13 @@ import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { posternTunnel } from '../src/index.js';
-import { expectManagedTunnel, expectTunnel, startSink, tunnelOptionsFor, type Sink } from '../../node/test/tunnel-helpers.js';
+import {
+  expectManagedTunnel,
+  expectTunnel,
+  startSink,
+  tunnelOptionsFor,
+  type Sink,
+} from '../../node/test/tunnel-helpers.js';
 
 describe('posternTunnel (Hono)', () => {
   let sink: Sink | undefined;
@@ -15,10 +21,15 @@ describe('posternTunnel (Hono)', () => {
     const app = new Hono();
     app.all('/postern/tunnel', posternTunnel({ ...tunnelOptionsFor(sink), getConnInfo }));
     const server = await new Promise<ServerType>((resolve) => {
-      const started: ServerType = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
+      const started: ServerType = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () =>
+        resolve(started),
+      );
     });
     try {
-      await expectTunnel(`http://127.0.0.1:${(server.address() as AddressInfo).port}/postern/tunnel`, sink);
+      await expectTunnel(
+        `http://127.0.0.1:${(server.address() as AddressInfo).port}/postern/tunnel`,
+        sink,
+      );
     } finally {
       server.close();
     }
@@ -31,7 +42,9 @@ describe('posternTunnel (Hono)', () => {
     app.all('/custom', posternTunnel({ ...tunnelOptionsFor(sink), getConnInfo }));
     app.get('/hello', (c) => c.text('the app itself'));
     const server = await new Promise<ServerType>((resolve) => {
-      const started: ServerType = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
+      const started: ServerType = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () =>
+        resolve(started),
+      );
     });
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
@@ -47,6 +60,8 @@ describe('posternTunnel (Hono)', () => {
   });
 
   it('requires getConnInfo', () => {
-    expect(() => posternTunnel({ dsns: ['https://public@o1.ingest.sentry.io/42'] } as never)).toThrow(/getConnInfo is required/);
+    expect(() =>
+      posternTunnel({ dsns: ['https://public@o1.ingest.sentry.io/42'] } as never),
+    ).toThrow(/getConnInfo is required/);
   });
 });

@@ -1,4 +1,13 @@
-import { answerWebRequest, createRelay, createTunnel, errorResponse, toWebResponse, type Relay, type RelayOptions, type TunnelOptions } from '@postern/core';
+import {
+  answerWebRequest,
+  createRelay,
+  createTunnel,
+  errorResponse,
+  toWebResponse,
+  type Relay,
+  type RelayOptions,
+  type TunnelOptions,
+} from '@postern/core';
 
 export type { RelayOptions, TunnelOptions } from '@postern/core';
 
@@ -44,7 +53,10 @@ function peerAddressOf(request: Request, peer: PeerAddress): string | undefined 
  * which path is answered, except for a tunnel with `managedPaths`: its handlers sit in a dynamic segment
  * (`app/[tunnel]/route.ts`), so they answer only the engine's own paths and 404 `not_found` elsewhere.
  */
-function routeHandlers<O>(options: O & NextPeerOptions, create: (options: O) => Relay): RelayRouteHandlers {
+function routeHandlers<O>(
+  options: O & NextPeerOptions,
+  create: (options: O) => Relay,
+): RelayRouteHandlers {
   const { peerAddress, ...engineOptions } = options;
   if (typeof peerAddress !== 'string' && typeof peerAddress !== 'function') {
     throw new TypeError(
@@ -59,7 +71,14 @@ function routeHandlers<O>(options: O & NextPeerOptions, create: (options: O) => 
     if (ownPathsOnly && !engine.matches(path)) return toWebResponse(errorResponse('not_found', {}));
     return answerWebRequest(engine, request, peerAddressOf(request, peerAddress), { path });
   };
-  return { GET: handler, POST: handler, PUT: handler, PATCH: handler, DELETE: handler, OPTIONS: handler };
+  return {
+    GET: handler,
+    POST: handler,
+    PUT: handler,
+    PATCH: handler,
+    DELETE: handler,
+    OPTIONS: handler,
+  };
 }
 
 /**

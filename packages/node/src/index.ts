@@ -1,6 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { withNodeTransport } from './transport.js';
-import { createRelay, createTunnel, errorResponse, type Relay, type RelayBody, type RelayOptions, type RelayRequest, type RelayResponse, type TunnelOptions } from '@postern/core';
+import {
+  createRelay,
+  createTunnel,
+  errorResponse,
+  type Relay,
+  type RelayBody,
+  type RelayOptions,
+  type RelayRequest,
+  type RelayResponse,
+  type TunnelOptions,
+} from '@postern/core';
 
 export type { RelayOptions, TunnelOptions } from '@postern/core';
 export { undiciTransport, withNodeTransport } from './transport.js';
@@ -27,9 +37,14 @@ export function toRelayRequest(req: IncomingMessage, body?: RelayBody): RelayReq
 }
 
 /** Writes the engine's answer, then throws away whatever body the engine chose not to read (memory stays bounded). */
-export function writeRelayResponse(req: IncomingMessage, res: ServerResponse, response: RelayResponse): void {
+export function writeRelayResponse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  response: RelayResponse,
+): void {
   // A known length instead of chunked framing: clients (and Chromium's request tracking) see the answer end.
-  if (response.body !== null) response.headers['content-length'] = String(Buffer.byteLength(response.body));
+  if (response.body !== null)
+    response.headers['content-length'] = String(Buffer.byteLength(response.body));
   res.writeHead(response.status, response.headers);
   res.end(response.body ?? undefined);
   discardUnreadBody(req);
@@ -41,7 +56,11 @@ export function discardUnreadBody(req: IncomingMessage): void {
 }
 
 /** A `node:http` request listener; `next`, when given, receives every request off the engine's path. */
-export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
+export type NodeHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next?: (error?: unknown) => void,
+) => void;
 
 /**
  * The node:http glue shared by the relay and the tunnel: answers the engine's paths (`engine.matches`: the
@@ -54,7 +73,12 @@ export function createNodeHandler(engine: Relay): NodeHandler {
       if (next) return next();
       return writeRelayResponse(req, res, errorResponse('not_found', {}));
     }
-    engine.handle(toRelayRequest(req)).then((response) => writeRelayResponse(req, res, response), next ?? ((error: unknown) => res.destroy(error as Error)));
+    engine
+      .handle(toRelayRequest(req))
+      .then(
+        (response) => writeRelayResponse(req, res, response),
+        next ?? ((error: unknown) => res.destroy(error as Error)),
+      );
   };
 }
 

@@ -2,12 +2,20 @@ import type { UpstreamReply, UpstreamTransport } from '@postern/core';
 import { UpstreamFailure } from '@postern/core';
 import { request } from 'undici';
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 type BodyStream = AsyncIterable<Uint8Array> & { destroy(): unknown };
 
 /** Reads a body to its end under a cap; past the cap the stream is destroyed (that connection is not reused). */
-async function readSmall(body: BodyStream, declaredLength: string | undefined, maxBytes: number): Promise<Uint8Array | null> {
+async function readSmall(
+  body: BodyStream,
+  declaredLength: string | undefined,
+  maxBytes: number,
+): Promise<Uint8Array | null> {
   if (Number(declaredLength) > maxBytes) {
     body.destroy();
     return null;
@@ -25,7 +33,10 @@ async function readSmall(body: BodyStream, declaredLength: string | undefined, m
   return Buffer.concat(chunks, total);
 }
 
-function headerOf(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+function headerOf(
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value.join(', ') : value;
 }
@@ -46,10 +57,17 @@ export function undiciTransport(): UpstreamTransport {
     async post(url, headers, body, timeoutMs): Promise<UpstreamReply> {
       let response: Awaited<ReturnType<typeof request>>;
       try {
-        response = await request(url, { method: 'POST', headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+        response = await request(url, {
+          method: 'POST',
+          headers,
+          body,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        });
       } catch (error) {
         const code = (error as { code?: unknown }).code;
-        if (typeof code === 'string' && TIMEOUT_CODES.has(code)) throw new UpstreamFailure('timeout', `No answer within ${timeoutMs} ms.`);
+        if (typeof code === 'string' && TIMEOUT_CODES.has(code))
+          throw new UpstreamFailure('timeout', `No answer within ${timeoutMs} ms.`);
         throw new UpstreamFailure('unreachable', 'The connection to the upstream failed.');
       }
       const { statusCode, headers: answer, body: stream } = response;
@@ -63,6 +81,10 @@ export function undiciTransport(): UpstreamTransport {
 }
 
 /** Options with the Node transport filled in, unless the app chose its own `transport` or `fetch`. */
-export function withNodeTransport<T extends { transport?: UpstreamTransport; fetch?: typeof globalThis.fetch }>(options: T): T {
-  return options.transport !== undefined || options.fetch !== undefined ? options : { ...options, transport: undiciTransport() };
+export function withNodeTransport<
+  T extends { transport?: UpstreamTransport; fetch?: typeof globalThis.fetch },
+>(options: T): T {
+  return options.transport !== undefined || options.fetch !== undefined
+    ? options
+    : { ...options, transport: undiciTransport() };
 }

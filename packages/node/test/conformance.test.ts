@@ -1,7 +1,12 @@
 import { createServer } from 'node:http';
 import { loadContract, renderConsole, runConformance, serverTarget } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
-import { createNodeRelay, createNodeTunnel, type NodeRelayOptions, type NodeTunnelOptions } from '../src/index.js';
+import {
+  createNodeRelay,
+  createNodeTunnel,
+  type NodeRelayOptions,
+  type NodeTunnelOptions,
+} from '../src/index.js';
 
 describe('@postern/node against the Relay Contract', () => {
   it('passes every fixture on a real node:http server', async () => {
@@ -9,7 +14,11 @@ describe('@postern/node against the Relay Contract', () => {
     const result = await runConformance({
       targets: [
         serverTarget('node', (options, config) =>
-          createServer(config.protocol === 'sentry-tunnel' ? createNodeTunnel(options as unknown as NodeTunnelOptions) : createNodeRelay(options as unknown as NodeRelayOptions)),
+          createServer(
+            config.protocol === 'sentry-tunnel'
+              ? createNodeTunnel(options as unknown as NodeTunnelOptions)
+              : createNodeRelay(options as unknown as NodeRelayOptions),
+          ),
         ),
       ],
     });

@@ -22,7 +22,9 @@ export async function startSink(): Promise<Sink> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       received.push({ url: req.url ?? '', body: Buffer.concat(chunks) });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"0123456789abcdef0123456789abcdef"}');
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end('{"id":"0123456789abcdef0123456789abcdef"}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -38,15 +40,23 @@ export async function startSink(): Promise<Sink> {
 export function envelope(dsn: string): Buffer {
   const attachment = Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x0a, 0xc3]);
   return Buffer.concat([
-    Buffer.from(`${JSON.stringify({ event_id: '0123456789abcdef0123456789abcdef', dsn, sent_at: new Date().toISOString() })}\n`),
-    Buffer.from(`${JSON.stringify({ type: 'attachment', length: attachment.length, filename: 'crash.bin' })}\n`),
+    Buffer.from(
+      `${JSON.stringify({ event_id: '0123456789abcdef0123456789abcdef', dsn, sent_at: new Date().toISOString() })}\n`,
+    ),
+    Buffer.from(
+      `${JSON.stringify({ type: 'attachment', length: attachment.length, filename: 'crash.bin' })}\n`,
+    ),
     attachment,
     Buffer.from('\n'),
   ]);
 }
 
 function post(url: string, body: Buffer): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'text/plain;charset=UTF-8' }, body: new Uint8Array(body) });
+  return fetch(url, {
+    method: 'POST',
+    headers: { origin: ORIGIN, 'content-type': 'text/plain;charset=UTF-8' },
+    body: new Uint8Array(body),
+  });
 }
 
 /**
@@ -92,11 +102,19 @@ export function sdkTunnelPath(dsn: string): string {
  * `sink`): forward on the path the SDK derives from the DSN, with and without a trailing slash; and not
  * serve the path of another DSN, which gets `elsewhere` (the app's own answer, 404 by default).
  */
-export async function expectManagedTunnel(base: string, sink: Sink, elsewhere = 404): Promise<void> {
+export async function expectManagedTunnel(
+  base: string,
+  sink: Sink,
+  elsewhere = 404,
+): Promise<void> {
   const dsn = sink.dsn('42');
   const path = sdkTunnelPath(dsn);
-  for (const target of [path, `${path}/`]) expect((await post(`${base}${target}`, envelope(dsn))).status, target).toBe(200);
-  expect(sink.received.map((request) => request.url.split('?')[0])).toEqual(['/api/42/envelope/', '/api/42/envelope/']);
+  for (const target of [path, `${path}/`])
+    expect((await post(`${base}${target}`, envelope(dsn))).status, target).toBe(200);
+  expect(sink.received.map((request) => request.url.split('?')[0])).toEqual([
+    '/api/42/envelope/',
+    '/api/42/envelope/',
+  ]);
   const other = sink.dsn('43');
   expect((await post(`${base}${sdkTunnelPath(other)}`, envelope(other))).status).toBe(elsewhere);
   expect(sink.received).toHaveLength(2);
@@ -107,7 +125,11 @@ export async function expectManagedTunnel(base: string, sink: Sink, elsewhere = 
  * to the tunnel (`spell` turns the path into it): with projects 42 and 43 both configured, an envelope for 43
  * sent to 42's path so spelled is 403 and goes nowhere, while one for 42 is forwarded.
  */
-export async function expectBoundUnderSpelling(base: string, sink: Sink, spell: (path: string) => string): Promise<void> {
+export async function expectBoundUnderSpelling(
+  base: string,
+  sink: Sink,
+  spell: (path: string) => string,
+): Promise<void> {
   const own = sink.dsn('42');
   const target = spell(sdkTunnelPath(own));
   const refused = await post(`${base}${target}`, envelope(sink.dsn('43')));
@@ -119,6 +141,10 @@ export async function expectBoundUnderSpelling(base: string, sink: Sink, spell: 
 }
 
 /** Tunnel options for projects 42 and 43 of the sink with managed paths, from the test origin. */
-export function twoProjectOptionsFor(sink: Sink): { dsns: string[]; allowedOrigins: string[]; managedPaths: true } {
+export function twoProjectOptionsFor(sink: Sink): {
+  dsns: string[];
+  allowedOrigins: string[];
+  managedPaths: true;
+} {
   return { dsns: [sink.dsn('42'), sink.dsn('43')], allowedOrigins: [ORIGIN], managedPaths: true };
 }

@@ -9,14 +9,20 @@ describe('createNodeTunnel', () => {
 
   it('forwards a valid envelope byte for byte and refuses an unknown DSN, chained in front of the relay', async () => {
     sink = await startSink();
-    const relay = createNodeRelay({ projectToken: 'srv-token', allowedOrigins: ['https://app.example'] });
+    const relay = createNodeRelay({
+      projectToken: 'srv-token',
+      allowedOrigins: ['https://app.example'],
+    });
     const tunnel = createNodeTunnel(tunnelOptionsFor(sink));
     const server = createServer((req, res) => tunnel(req, res, () => relay(req, res)));
     const base = await listen(server);
     try {
       await expectTunnel(`${base}/postern/tunnel`, sink);
       // The relay still answers its own route behind the tunnel.
-      const preflight = await fetch(`${base}/debugbundle/browser`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+      const preflight = await fetch(`${base}/debugbundle/browser`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+      });
       expect(preflight.status).toBe(204);
     } finally {
       server.closeAllConnections();

@@ -21,7 +21,8 @@ const OPTION_NAMES = new Set(['client', 'prefix']);
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object without evalsha and eval';
+  if (typeof value === 'object')
+    return Array.isArray(value) ? 'an array' : 'an object without evalsha and eval';
   return `${typeof value} ${String(value)}`;
 }
 
@@ -45,21 +46,29 @@ function describeValue(value: unknown): string {
  */
 export function createRedisDedupStore(options: RedisDedupStoreOptions): DedupStore {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`createRedisDedupStore: options must be an object such as { client, prefix: 'postern:dedup:' }, got ${describeValue(options)}.`);
+    throw new TypeError(
+      `createRedisDedupStore: options must be an object such as { client, prefix: 'postern:dedup:' }, got ${describeValue(options)}.`,
+    );
   }
   for (const name of Object.keys(options)) {
     if (!OPTION_NAMES.has(name)) {
       const hint = name === 'keyPrefix' ? ' (the option is prefix, as in createRedisStore)' : '';
-      throw new TypeError(`createRedisDedupStore: unknown option "${name}"${hint}; the options are client and prefix.`);
+      throw new TypeError(
+        `createRedisDedupStore: unknown option "${name}"${hint}; the options are client and prefix.`,
+      );
     }
   }
   const { client } = options;
   if (!isScriptClient(client)) {
-    throw new TypeError(`createRedisDedupStore: client must be a Redis client with evalsha and eval (an ioredis Redis or Cluster), got ${describeValue(client)}.`);
+    throw new TypeError(
+      `createRedisDedupStore: client must be a Redis client with evalsha and eval (an ioredis Redis or Cluster), got ${describeValue(client)}.`,
+    );
   }
   const prefix = options.prefix ?? 'postern:dedup:';
   if (typeof prefix !== 'string' || prefix === '') {
-    throw new TypeError(`createRedisDedupStore: prefix must be a non-empty string such as "postern:dedup:", got ${describeValue(prefix)}.`);
+    throw new TypeError(
+      `createRedisDedupStore: prefix must be a non-empty string such as "postern:dedup:", got ${describeValue(prefix)}.`,
+    );
   }
   const keysOf = (ids: readonly string[]): string[] => ids.map((id) => prefix + id);
 
@@ -68,12 +77,15 @@ export function createRedisDedupStore(options: RedisDedupStoreOptions): DedupSto
       if (ids.length === 0) return [];
       const reply = await runScript(client, SEEN, keysOf(ids), []);
       if (!Array.isArray(reply) || reply.length !== ids.length) {
-        throw new Error(`postern dedup store: Redis answered ${JSON.stringify(reply)} for ${ids.length} ids; expected one 0 or 1 per id.`);
+        throw new Error(
+          `postern dedup store: Redis answered ${JSON.stringify(reply)} for ${ids.length} ids; expected one 0 or 1 per id.`,
+        );
       }
       return reply.map((exists) => exists === 1);
     },
     async remember(ids, windowMs) {
-      if (!Number.isInteger(windowMs) || windowMs <= 0) throw new TypeError(`windowMs must be a whole number above 0, got ${String(windowMs)}.`);
+      if (!Number.isInteger(windowMs) || windowMs <= 0)
+        throw new TypeError(`windowMs must be a whole number above 0, got ${String(windowMs)}.`);
       if (ids.length === 0) return;
       await runScript(client, REMEMBER, keysOf(ids), [windowMs]);
     },

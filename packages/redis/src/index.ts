@@ -51,7 +51,12 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   let failures = 0;
 
   function run(key: string, limit: number, windowMs: number): Promise<unknown> {
-    return runScript(options.client, SLIDING_WINDOW, [prefix + key], [limit, windowMs, randomUUID()]);
+    return runScript(
+      options.client,
+      SLIDING_WINDOW,
+      [prefix + key],
+      [limit, windowMs, randomUUID()],
+    );
   }
 
   return {
@@ -60,12 +65,18 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     },
     async hit(key, limit, windowMs): Promise<RateLimitDecision> {
       try {
-        const [allowed, remaining, resetMs] = (await run(key, limit, windowMs)) as [number, number, number];
+        const [allowed, remaining, resetMs] = (await run(key, limit, windowMs)) as [
+          number,
+          number,
+          number,
+        ];
         return { allowed: allowed === 1, remaining, resetMs };
       } catch (error) {
         failures++;
         options.onError?.(error);
-        return deny ? { allowed: false, remaining: 0, resetMs: DENIED_RETRY_MS } : { allowed: true, remaining: limit, resetMs: windowMs };
+        return deny
+          ? { allowed: false, remaining: 0, resetMs: DENIED_RETRY_MS }
+          : { allowed: true, remaining: limit, resetMs: windowMs };
       }
     },
   };

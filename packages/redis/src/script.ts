@@ -21,7 +21,12 @@ function isMissingScript(error: unknown): boolean {
 }
 
 /** Runs a script by its SHA: one round trip, or two the first time a server sees it. Errors reject. */
-export async function runScript(client: RedisScriptClient, script: RedisScript, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+export async function runScript(
+  client: RedisScriptClient,
+  script: RedisScript,
+  keys: readonly string[],
+  args: ReadonlyArray<string | number>,
+): Promise<unknown> {
   try {
     return await client.evalsha(script.sha, keys.length, ...keys, ...args);
   } catch (error) {
@@ -33,5 +38,10 @@ export async function runScript(client: RedisScriptClient, script: RedisScript, 
 
 /** Whether a value has the two methods the stores call, so a wrong argument fails at construction. */
 export function isScriptClient(value: unknown): value is RedisScriptClient {
-  return typeof value === 'object' && value !== null && typeof (value as RedisScriptClient).evalsha === 'function' && typeof (value as RedisScriptClient).eval === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as RedisScriptClient).evalsha === 'function' &&
+    typeof (value as RedisScriptClient).eval === 'function'
+  );
 }

@@ -4,7 +4,10 @@ import { createNodeRelay } from '@postern/node';
 import { createRedisDedupStore } from '@postern/redis';
 
 // Fail fast while Redis is away: the relay then forwards without the check instead of waiting on Redis.
-const client = new Redis(process.env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+const client = new Redis(process.env.REDIS_URL, {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+});
 client.on('ready', () => console.log('postern: dedup store connected'));
 client.on('error', (error) => console.warn('postern: redis', error.message));
 
@@ -15,4 +18,6 @@ const relay = createNodeRelay({
   dedupStore: createRedisDedupStore({ client, prefix: 'postern:dedup:' }),
   logger: console,
 });
-createServer(relay).listen(Number(process.env.PORT ?? 3000), () => console.log('postern: relay listening'));
+createServer(relay).listen(Number(process.env.PORT ?? 3000), () =>
+  console.log('postern: relay listening'),
+);

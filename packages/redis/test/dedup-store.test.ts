@@ -3,7 +3,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, sampleEvent, startSink, type SampleEvent, type UpstreamSink } from '@postern/conformance';
+import {
+  freePort,
+  sampleEvent,
+  startSink,
+  type SampleEvent,
+  type UpstreamSink,
+} from '@postern/conformance';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisDedupStore, type RedisScriptClient } from '../src/index.js';
@@ -24,7 +30,10 @@ async function connect(port: number): Promise<Redis> {
 /** How many times Redis ran each command since the last CONFIG RESETSTAT. */
 async function commandCalls(admin: Redis): Promise<Record<string, number>> {
   const calls: Record<string, number> = {};
-  for (const match of (await admin.info('commandstats')).matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)) calls[match[1] as string] = Number(match[2]);
+  for (const match of (await admin.info('commandstats')).matchAll(
+    /^cmdstat_([\w|]+):calls=(\d+)/gm,
+  ))
+    calls[match[1] as string] = Number(match[2]);
   return calls;
 }
 
@@ -46,19 +55,33 @@ describe('createRedisDedupStore on a real redis-server', () => {
   it('checks its options at construction', () => {
     const bad = (value: unknown): unknown => value;
     expect(() => createRedisDedupStore({ client: bad(undefined) as RedisScriptClient })).toThrow(
-      new TypeError('createRedisDedupStore: client must be a Redis client with evalsha and eval (an ioredis Redis or Cluster), got undefined undefined.'),
+      new TypeError(
+        'createRedisDedupStore: client must be a Redis client with evalsha and eval (an ioredis Redis or Cluster), got undefined undefined.',
+      ),
     );
-    expect(() => createRedisDedupStore({ client: bad({ get() {} }) as RedisScriptClient })).toThrow(/client must be a Redis client with evalsha and eval/);
+    expect(() => createRedisDedupStore({ client: bad({ get() {} }) as RedisScriptClient })).toThrow(
+      /client must be a Redis client with evalsha and eval/,
+    );
     expect(() => createRedisDedupStore(bad('postern:') as { client: RedisScriptClient })).toThrow(
-      new TypeError(`createRedisDedupStore: options must be an object such as { client, prefix: 'postern:dedup:' }, got "postern:".`),
+      new TypeError(
+        `createRedisDedupStore: options must be an object such as { client, prefix: 'postern:dedup:' }, got "postern:".`,
+      ),
     );
-    expect(() => createRedisDedupStore(bad({ client, keyPrefix: 'a:' }) as { client: RedisScriptClient })).toThrow(
-      new TypeError('createRedisDedupStore: unknown option "keyPrefix" (the option is prefix, as in createRedisStore); the options are client and prefix.'),
+    expect(() =>
+      createRedisDedupStore(bad({ client, keyPrefix: 'a:' }) as { client: RedisScriptClient }),
+    ).toThrow(
+      new TypeError(
+        'createRedisDedupStore: unknown option "keyPrefix" (the option is prefix, as in createRedisStore); the options are client and prefix.',
+      ),
     );
     expect(() => createRedisDedupStore({ client, prefix: '' })).toThrow(
-      new TypeError('createRedisDedupStore: prefix must be a non-empty string such as "postern:dedup:", got "".'),
+      new TypeError(
+        'createRedisDedupStore: prefix must be a non-empty string such as "postern:dedup:", got "".',
+      ),
     );
-    expect(() => createRedisDedupStore({ client, prefix: bad(7) as string })).toThrow(/prefix must be a non-empty string/);
+    expect(() => createRedisDedupStore({ client, prefix: bad(7) as string })).toThrow(
+      /prefix must be a non-empty string/,
+    );
     expect(() => createRedisDedupStore({ client })).not.toThrow();
     expect(() => createRedisDedupStore({ client, prefix: '{postern:dedup}:' })).not.toThrow();
   });
@@ -76,7 +99,10 @@ describe('createRedisDedupStore on a real redis-server', () => {
     expect(await client.exists(`unit:${b}`)).toBe(0);
 
     // Another prefix is another relay's memory; the default prefix is postern:dedup:.
-    expect(await createRedisDedupStore({ client, prefix: 'other:' }).seen([a, c])).toEqual([false, false]);
+    expect(await createRedisDedupStore({ client, prefix: 'other:' }).seen([a, c])).toEqual([
+      false,
+      false,
+    ]);
     await createRedisDedupStore({ client }).remember([b], 60_000);
     expect(await client.exists(`postern:dedup:${b}`)).toBe(1);
     expect(await store.seen([b])).toEqual([false]);
@@ -92,8 +118,12 @@ describe('createRedisDedupStore on a real redis-server', () => {
 
     expect(await store.seen([])).toEqual([]);
     await store.remember([], 400);
-    await expect(store.remember([a], 0)).rejects.toThrow(new TypeError('windowMs must be a whole number above 0, got 0.'));
-    await expect(store.remember([a], 1.5)).rejects.toThrow(/windowMs must be a whole number above 0/);
+    await expect(store.remember([a], 0)).rejects.toThrow(
+      new TypeError('windowMs must be a whole number above 0, got 0.'),
+    );
+    await expect(store.remember([a], 1.5)).rejects.toThrow(
+      /windowMs must be a whole number above 0/,
+    );
   });
 
   it('takes one round trip per call, whatever the batch size, and loads its scripts again after SCRIPT FLUSH', async () => {
@@ -123,19 +153,32 @@ describe('createRedisDedupStore on a real redis-server', () => {
     expect(usage).toBeGreaterThan(0);
     expect(usage).toBeLessThanOrEqual(128);
 
-    const info = async (): Promise<number> => Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1]);
+    const info = async (): Promise<number> =>
+      Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1]);
     const count = 100_000;
     const before = await info();
-    for (let i = 0; i < count; i += 1000) await store.remember(Array.from({ length: 1000 }, () => randomUUID()), 600_000);
+    for (let i = 0; i < count; i += 1000)
+      await store.remember(
+        Array.from({ length: 1000 }, () => randomUUID()),
+        600_000,
+      );
     const perId = ((await info()) - before) / count;
     expect(perId).toBeLessThan(200);
-    console.log(`dedup store: MEMORY USAGE of one key ${String(usage)} bytes; used_memory per id over ${count} ids ${perId.toFixed(1)} bytes`);
+    console.log(
+      `dedup store: MEMORY USAGE of one key ${String(usage)} bytes; used_memory per id over ${count} ids ${perId.toFixed(1)} bytes`,
+    );
     await client.flushdb();
   });
 
   it('lets errors through, for the relay to log and fail open', async () => {
     const downPort = await freePort();
-    const down = new Redis({ port: downPort, host: '127.0.0.1', enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true });
+    const down = new Redis({
+      port: downPort,
+      host: '127.0.0.1',
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      lazyConnect: true,
+    });
     down.on('error', () => undefined);
     const store = createRedisDedupStore({ client: down });
     await expect(store.seen(['a'])).rejects.toThrow(/enableOfflineQueue/);
@@ -146,7 +189,16 @@ describe('createRedisDedupStore on a real redis-server', () => {
   it('keeps what it remembered across a Redis restart when Redis persists (AOF)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'postern-redis-aof-'));
     const port = await freePort();
-    const persistence = ['--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir];
+    const persistence = [
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--dir',
+      dir,
+    ];
     let server = await startRedis(port, persistence);
     let persisted = await connect(port);
     try {
@@ -159,7 +211,10 @@ describe('createRedisDedupStore on a real redis-server', () => {
       server = await startRedis(port, persistence);
       persisted = await connect(port);
       // The expiry is kept as a point in time: the short window ran out while Redis was down.
-      expect(await createRedisDedupStore({ client: persisted }).seen([kept, gone])).toEqual([true, false]);
+      expect(await createRedisDedupStore({ client: persisted }).seen([kept, gone])).toEqual([
+        true,
+        false,
+      ]);
     } finally {
       persisted.disconnect();
       await server.stop();
@@ -195,11 +250,17 @@ describe('relays sharing one Redis dedup store', () => {
       PORT: String(port),
     });
     relays.push(process);
-    await Promise.all([process.waitFor('postern: relay listening'), process.waitFor('postern: dedup store connected')]);
+    await Promise.all([
+      process.waitFor('postern: relay listening'),
+      process.waitFor('postern: dedup store connected'),
+    ]);
     return { port, process };
   }
 
-  async function post(port: number, batch: SampleEvent[]): Promise<{ status: number; body: { accepted: number } }> {
+  async function post(
+    port: number,
+    batch: SampleEvent[],
+  ): Promise<{ status: number; body: { accepted: number } }> {
     const response = await fetch(`http://127.0.0.1:${port}/debugbundle/browser`, {
       method: 'POST',
       headers: { origin: 'https://app.example.com', 'content-type': 'application/json' },
@@ -212,27 +273,43 @@ describe('relays sharing one Redis dedup store', () => {
   function deliveries(batch: SampleEvent[]): number[] {
     const counts = new Map<string, number>();
     for (const request of sink.received) {
-      for (const event of (JSON.parse(request.body) as { events: Array<{ event_id: string }> }).events) counts.set(event.event_id, (counts.get(event.event_id) ?? 0) + 1);
+      for (const event of (JSON.parse(request.body) as { events: Array<{ event_id: string }> })
+        .events)
+        counts.set(event.event_id, (counts.get(event.event_id) ?? 0) + 1);
     }
     return batch.map((event) => counts.get(event.event_id) ?? 0);
   }
 
-  const newBatch = (): SampleEvent[] => [sampleEvent('frontend_breadcrumb'), sampleEvent('frontend_exception'), sampleEvent('frontend_breadcrumb')];
+  const newBatch = (): SampleEvent[] => [
+    sampleEvent('frontend_breadcrumb'),
+    sampleEvent('frontend_exception'),
+    sampleEvent('frontend_breadcrumb'),
+  ];
 
   it('is the code of the README snippet', async () => {
     const readme = await readFile(join(root, 'packages/redis/README.md'), 'utf8');
     const marker = readme.indexOf(`<!-- example: ${RELAY} -->`);
-    expect(marker, `packages/redis/README.md has no snippet marked for ${RELAY}`).toBeGreaterThan(-1);
-    expect(/```js\n([\s\S]*?)```/.exec(readme.slice(marker))?.[1]).toBe(await readFile(join(root, RELAY), 'utf8'));
+    expect(marker, `packages/redis/README.md has no snippet marked for ${RELAY}`).toBeGreaterThan(
+      -1,
+    );
+    expect(/```js\n([\s\S]*?)```/.exec(readme.slice(marker))?.[1]).toBe(
+      await readFile(join(root, RELAY), 'utf8'),
+    );
   });
 
   it('delivers a batch sent to two relays once, and once still after both restart', async () => {
     const [a, b] = [await startRelay(), await startRelay()];
     const batch = newBatch();
-    expect(await post(a.port, batch)).toEqual({ status: 202, body: { accepted: 3, rejected: 0, errors: [] } });
+    expect(await post(a.port, batch)).toEqual({
+      status: 202,
+      body: { accepted: 3, rejected: 0, errors: [] },
+    });
     expect(deliveries(batch)).toEqual([1, 1, 1]);
     // The browser's retry lands on the other instance: accepted, not forwarded again.
-    expect(await post(b.port, batch)).toEqual({ status: 202, body: { accepted: 3, rejected: 0, errors: [] } });
+    expect(await post(b.port, batch)).toEqual({
+      status: 202,
+      body: { accepted: 3, rejected: 0, errors: [] },
+    });
     expect(deliveries(batch)).toEqual([1, 1, 1]);
     // Of a batch mixing new and delivered events, only the new one goes upstream.
     const extra = sampleEvent('frontend_breadcrumb');
@@ -244,7 +321,10 @@ describe('relays sharing one Redis dedup store', () => {
     // Both instances go away (killed, nothing flushed); a new one sees the batch as delivered.
     await Promise.all([a.process.stop(), b.process.stop()]);
     const c = await startRelay();
-    expect(await post(c.port, batch)).toEqual({ status: 202, body: { accepted: 3, rejected: 0, errors: [] } });
+    expect(await post(c.port, batch)).toEqual({
+      status: 202,
+      body: { accepted: 3, rejected: 0, errors: [] },
+    });
     expect(deliveries([...batch, extra])).toEqual([1, 1, 1, 1]);
     await c.process.stop();
   });
@@ -253,10 +333,21 @@ describe('relays sharing one Redis dedup store', () => {
     const relay = await startRelay();
     await redis.stop();
     const batch = newBatch();
-    expect(await post(relay.port, batch)).toEqual({ status: 202, body: { accepted: 3, rejected: 0, errors: [] } });
+    expect(await post(relay.port, batch)).toEqual({
+      status: 202,
+      body: { accepted: 3, rejected: 0, errors: [] },
+    });
     expect(deliveries(batch)).toEqual([1, 1, 1]);
-    expect(relay.process.output.some((line) => line.includes('postern: the dedup store failed; events are forwarded without the check'))).toBe(true);
-    expect(relay.process.output.some((line) => line.includes('postern: the dedup store failed to remember delivered events'))).toBe(true);
+    expect(
+      relay.process.output.some((line) =>
+        line.includes('postern: the dedup store failed; events are forwarded without the check'),
+      ),
+    ).toBe(true);
+    expect(
+      relay.process.output.some((line) =>
+        line.includes('postern: the dedup store failed to remember delivered events'),
+      ),
+    ).toBe(true);
     // Nothing was remembered, so a retry is forwarded again: a duplicate, never a lost event.
     expect((await post(relay.port, batch)).status).toBe(202);
     expect(deliveries(batch)).toEqual([2, 2, 2]);

@@ -9,7 +9,10 @@ export interface Process {
 }
 
 export function start(command: string, args: string[], env: Record<string, string> = {}): Process {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   const waiters = new Set<() => void>();
   const collect = (chunk: Buffer): void => {
@@ -33,7 +36,11 @@ export function start(command: string, args: string[], env: Record<string, strin
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`"${line}" did not appear within ${timeoutMs} ms; output:\n${output.join('\n')}`));
+          reject(
+            new Error(
+              `"${line}" did not appear within ${timeoutMs} ms; output:\n${output.join('\n')}`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(check);
       });
@@ -49,7 +56,10 @@ export function start(command: string, args: string[], env: Record<string, strin
 }
 
 /** A redis-server on 127.0.0.1:`port`, without persistence unless `args` turn it on. */
-export async function startRedis(port: number, args: string[] = ['--save', '', '--appendonly', 'no']): Promise<Process> {
+export async function startRedis(
+  port: number,
+  args: string[] = ['--save', '', '--appendonly', 'no'],
+): Promise<Process> {
   const redis = start('redis-server', ['--port', String(port), '--bind', '127.0.0.1', ...args]);
   await redis.waitFor('Ready to accept connections');
   return redis;

@@ -66,7 +66,8 @@ describe('@postern/redis on a real redis-server', () => {
     try {
       // Ten requests from one client, alternating between the instances: the shared limit of five holds.
       const statuses: number[] = [];
-      for (let i = 0; i < 10; i++) statuses.push((await post(i % 2 === 0 ? open.port : closed.port)).status);
+      for (let i = 0; i < 10; i++)
+        statuses.push((await post(i % 2 === 0 ? open.port : closed.port)).status);
       expect(statuses.filter((status) => status === 202)).toHaveLength(5);
       expect(statuses.slice(5)).toEqual([429, 429, 429, 429, 429]);
 
@@ -77,14 +78,22 @@ describe('@postern/redis on a real redis-server', () => {
       const refused = await post(closed.port);
       expect(refused.status).toBe(429);
       expect(refused.headers.get('retry-after')).toBe('1');
-      expect(open.process.output.some((line) => line.startsWith('rate limit store failure'))).toBe(true);
-      expect(closed.process.output.some((line) => line.startsWith('rate limit store failure'))).toBe(true);
+      expect(open.process.output.some((line) => line.startsWith('rate limit store failure'))).toBe(
+        true,
+      );
+      expect(
+        closed.process.output.some((line) => line.startsWith('rate limit store failure')),
+      ).toBe(true);
 
       // Redis comes back (empty: no persistence): both reconnect and the shared limit holds again.
       redis = await startRedis(redisPort);
-      await Promise.all([open.process.waitFor('redis ready'), closed.process.waitFor('redis ready')]);
+      await Promise.all([
+        open.process.waitFor('redis ready'),
+        closed.process.waitFor('redis ready'),
+      ]);
       const again: number[] = [];
-      for (let i = 0; i < 7; i++) again.push((await post(i % 2 === 0 ? closed.port : open.port)).status);
+      for (let i = 0; i < 7; i++)
+        again.push((await post(i % 2 === 0 ? closed.port : open.port)).status);
       expect(again).toEqual([202, 202, 202, 202, 202, 429, 429]);
     } finally {
       await Promise.all(relays.map((relay) => relay.process.stop()));

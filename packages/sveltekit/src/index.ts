@@ -1,5 +1,18 @@
 import type { Handle, RequestEvent, RequestHandler } from '@sveltejs/kit';
-import { answerWebRequest, createRelay, createTunnel, DEFAULTS, errorResponse, matchesPath, toWebResponse, TUNNEL_DEFAULTS, type Relay, type RelayBody, type RelayOptions, type TunnelOptions } from '@postern/core';
+import {
+  answerWebRequest,
+  createRelay,
+  createTunnel,
+  DEFAULTS,
+  errorResponse,
+  matchesPath,
+  toWebResponse,
+  TUNNEL_DEFAULTS,
+  type Relay,
+  type RelayBody,
+  type RelayOptions,
+  type TunnelOptions,
+} from '@postern/core';
 
 export type { RelayOptions, TunnelOptions } from '@postern/core';
 
@@ -21,7 +34,9 @@ async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise
  * stream: adapter-node destroys the socket when that is cancelled, which would cut off the engine's early
  * 413 before the client reads it (fixture browser/8/5).
  */
-function discardOnCancel(body: ReadableStream<Uint8Array> | null): ReadableStream<Uint8Array> | null {
+function discardOnCancel(
+  body: ReadableStream<Uint8Array> | null,
+): ReadableStream<Uint8Array> | null {
   if (body === null) return null;
   const reader = body.getReader();
   return new ReadableStream<Uint8Array>({
@@ -43,7 +58,12 @@ interface NodeRequestLike {
 }
 
 function isNodeRequest(value: unknown): value is NodeRequestLike {
-  return typeof value === 'object' && value !== null && typeof (value as NodeRequestLike).iterator === 'function' && (value as NodeRequestLike).readableEnded === false;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as NodeRequestLike).iterator === 'function' &&
+    (value as NodeRequestLike).readableEnded === false
+  );
 }
 
 /**
@@ -67,14 +87,21 @@ function bodyOf(event: RequestEvent): RelayBody {
  * sits in a dynamic segment such as `src/routes/[tunnel]/`) it answers only the engine's own paths, and
  * 404 `not_found` elsewhere; otherwise the route decides.
  */
-function engineAnswer(create: () => Relay, ownPathsOnly: () => boolean = () => false): (event: RequestEvent) => Promise<Response> {
+function engineAnswer(
+  create: () => Relay,
+  ownPathsOnly: () => boolean = () => false,
+): (event: RequestEvent) => Promise<Response> {
   let engine: Relay | undefined;
   return async (event) => {
     engine ??= create();
-    if (ownPathsOnly() && !engine.matches(event.url.pathname)) return toWebResponse(errorResponse('not_found', {}));
+    if (ownPathsOnly() && !engine.matches(event.url.pathname))
+      return toWebResponse(errorResponse('not_found', {}));
     // The client address is `event.getClientAddress()`: with adapter-node that is the socket peer, or the
     // address its `ADDRESS_HEADER` / `XFF_DEPTH` settings vouch for.
-    return answerWebRequest(engine, event.request, event.getClientAddress(), { path: event.url.pathname, body: () => bodyOf(event) });
+    return answerWebRequest(engine, event.request, event.getClientAddress(), {
+      path: event.url.pathname,
+      body: () => bodyOf(event),
+    });
   };
 }
 
@@ -88,12 +115,16 @@ function engineHandle(path: string | undefined, create: () => Relay): Handle {
   let engine: Relay | undefined;
   const compiled = (): Relay => (engine ??= create());
   const answer = engineAnswer(compiled);
-  if (path !== undefined) return ({ event, resolve }) => (matchesPath(event.url.pathname, path) ? answer(event) : resolve(event));
-  return ({ event, resolve }) => (compiled().matches(event.url.pathname) ? answer(event) : resolve(event));
+  if (path !== undefined)
+    return ({ event, resolve }) =>
+      matchesPath(event.url.pathname, path) ? answer(event) : resolve(event);
+  return ({ event, resolve }) =>
+    compiled().matches(event.url.pathname) ? answer(event) : resolve(event);
 }
 
 /** Whether tunnel options put the managed paths in play, read only when a request comes (the options may be incomplete at build time). */
-const servesManagedPaths = (options: SvelteKitTunnelOptions | undefined): boolean => options?.managedPaths === true || options?.path === false;
+const servesManagedPaths = (options: SvelteKitTunnelOptions | undefined): boolean =>
+  options?.managedPaths === true || options?.path === false;
 
 /**
  * A request handler for `src/routes/<route>/+server.ts`. Export it as `fallback` so every method reaches
@@ -143,7 +174,10 @@ export function posternHandle(options: SvelteKitRelayOptions): Handle {
  * // in the browser: Sentry.init({ dsn, tunnel: '/postern/tunnel' })
  */
 export function posternTunnel(options: SvelteKitTunnelOptions): RequestHandler {
-  return engineAnswer(() => createTunnel(options), () => servesManagedPaths(options));
+  return engineAnswer(
+    () => createTunnel(options),
+    () => servesManagedPaths(options),
+  );
 }
 
 /**
@@ -166,5 +200,10 @@ export function posternTunnel(options: SvelteKitTunnelOptions): RequestHandler {
  * // in the page: Sentry.init({ dsn, tunnel: true })
  */
 export function posternTunnelHandle(options: SvelteKitTunnelOptions): Handle {
-  return engineHandle(servesManagedPaths(options) ? undefined : ((options.path as string | undefined) ?? TUNNEL_DEFAULTS.path), () => createTunnel(options));
+  return engineHandle(
+    servesManagedPaths(options)
+      ? undefined
+      : ((options.path as string | undefined) ?? TUNNEL_DEFAULTS.path),
+    () => createTunnel(options),
+  );
 }

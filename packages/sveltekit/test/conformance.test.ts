@@ -3,8 +3,21 @@ import type { Handle, RequestEvent, RequestHandler } from '@sveltejs/kit';
 import { getRequest, setResponse } from '@sveltejs/kit/node';
 import { loadContract, renderConsole, runConformance, serverTarget } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
-import { posternHandle, posternRelay, posternTunnel, posternTunnelHandle, type SvelteKitRelayOptions, type SvelteKitTunnelOptions } from '../src/index.js';
-import { expectManagedTunnel, expectTunnel, listen, startSink, tunnelOptionsFor } from '../../node/test/tunnel-helpers.js';
+import {
+  posternHandle,
+  posternRelay,
+  posternTunnel,
+  posternTunnelHandle,
+  type SvelteKitRelayOptions,
+  type SvelteKitTunnelOptions,
+} from '../src/index.js';
+import {
+  expectManagedTunnel,
+  expectTunnel,
+  listen,
+  startSink,
+  tunnelOptionsFor,
+} from '../../node/test/tunnel-helpers.js';
 
 // adapter-node's request path, in process: SvelteKit's own Node bridge (getRequest/setResponse, the 512 kB
 // BODY_SIZE_LIMIT default), getClientAddress() as adapter-node answers it without ADDRESS_HEADER, and
@@ -14,10 +27,18 @@ import { expectManagedTunnel, expectTunnel, listen, startSink, tunnelOptionsFor 
 const BODY_SIZE_LIMIT = 512 * 1024;
 
 function eventFor(req: IncomingMessage, request: Request): RequestEvent {
-  return { request, url: new URL(request.url), getClientAddress: () => req.socket.remoteAddress as string, platform: { req } } as unknown as RequestEvent;
+  return {
+    request,
+    url: new URL(request.url),
+    getClientAddress: () => req.socket.remoteAddress as string,
+    platform: { req },
+  } as unknown as RequestEvent;
 }
 
-function kitServer(respond: (event: RequestEvent) => Response | Promise<Response>, bodySizeLimit = BODY_SIZE_LIMIT): Server {
+function kitServer(
+  respond: (event: RequestEvent) => Response | Promise<Response>,
+  bodySizeLimit = BODY_SIZE_LIMIT,
+): Server {
   return createServer(async (req, res) => {
     const request = await getRequest({ request: req, base: 'http://relay.test', bodySizeLimit });
     await setResponse(res, await respond(eventFor(req, request)));
@@ -33,8 +54,13 @@ describe('@postern/sveltekit against the Relay Contract', () => {
       targets: [
         serverTarget('sveltekit-server', (options, config) => {
           const tunnel = config.protocol === 'sentry-tunnel';
-          const fallback: RequestHandler = tunnel ? posternTunnel(options as unknown as SvelteKitTunnelOptions) : posternRelay(options as unknown as SvelteKitRelayOptions);
-          return kitServer((event) => fallback(event as Parameters<RequestHandler>[0]), tunnel ? Infinity : BODY_SIZE_LIMIT);
+          const fallback: RequestHandler = tunnel
+            ? posternTunnel(options as unknown as SvelteKitTunnelOptions)
+            : posternRelay(options as unknown as SvelteKitRelayOptions);
+          return kitServer(
+            (event) => fallback(event as Parameters<RequestHandler>[0]),
+            tunnel ? Infinity : BODY_SIZE_LIMIT,
+          );
         }),
       ],
     });
@@ -48,27 +74,55 @@ describe('@postern/sveltekit against the Relay Contract', () => {
       targets: [
         serverTarget('sveltekit-handle', (options, config) => {
           const tunnel = config.protocol === 'sentry-tunnel';
-          const handle: Handle = tunnel ? posternTunnelHandle(options as unknown as SvelteKitTunnelOptions) : posternHandle(options as unknown as SvelteKitRelayOptions);
-          return kitServer((event) => handle({ event, resolve: async () => notFound() }), tunnel ? Infinity : BODY_SIZE_LIMIT);
+          const handle: Handle = tunnel
+            ? posternTunnelHandle(options as unknown as SvelteKitTunnelOptions)
+            : posternHandle(options as unknown as SvelteKitRelayOptions);
+          return kitServer(
+            (event) => handle({ event, resolve: async () => notFound() }),
+            tunnel ? Infinity : BODY_SIZE_LIMIT,
+          );
         }),
       ],
     });
     expect(result.summary.total).toBe(contract.cases.length);
     expect(result.summary.failed, renderConsole(result, { color: false })).toBe(0);
 
-    const handle = posternHandle({ projectToken: 'srv-token', allowedOrigins: ['https://app.example'] });
+    const handle = posternHandle({
+      projectToken: 'srv-token',
+      allowedOrigins: ['https://app.example'],
+    });
     const resolved: string[] = [];
-    const event = { request: new Request('http://relay.test/debugbundle/browser/status'), url: new URL('http://relay.test/debugbundle/browser/status') };
-    const response = await handle({ event: event as unknown as RequestEvent, resolve: async (e) => (resolved.push(e.url.pathname), notFound()) });
+    const event = {
+      request: new Request('http://relay.test/debugbundle/browser/status'),
+      url: new URL('http://relay.test/debugbundle/browser/status'),
+    };
+    const response = await handle({
+      event: event as unknown as RequestEvent,
+      resolve: async (e) => {
+        resolved.push(e.url.pathname);
+        return notFound();
+      },
+    });
     expect(resolved).toEqual(['/debugbundle/browser/status']);
     expect(response.status).toBe(404);
   });
 
   it('counts requests against getClientAddress(), whatever X-Forwarded-For says', async () => {
-    const fallback = posternRelay({ projectToken: 'srv-token', allowedOrigins: ['https://app.example'], rateLimitPerMinute: 1 });
+    const fallback = posternRelay({
+      projectToken: 'srv-token',
+      allowedOrigins: ['https://app.example'],
+      rateLimitPerMinute: 1,
+    });
     const send = (forwardedFor: string) =>
       fallback({
-        request: new Request('http://relay.test/debugbundle/browser', { method: 'POST', headers: { origin: 'https://app.example', 'content-type': 'text/plain', 'x-forwarded-for': forwardedFor } }),
+        request: new Request('http://relay.test/debugbundle/browser', {
+          method: 'POST',
+          headers: {
+            origin: 'https://app.example',
+            'content-type': 'text/plain',
+            'x-forwarded-for': forwardedFor,
+          },
+        }),
         url: new URL('http://relay.test/debugbundle/browser'),
         getClientAddress: () => '203.0.113.7',
       } as unknown as Parameters<RequestHandler>[0]);
@@ -76,7 +130,7 @@ describe('@postern/sveltekit against the Relay Contract', () => {
     expect((await send('198.51.100.2')).status).toBe(429);
   });
 
-  it('with managedPaths, the hook answers the tunnel\'s own paths and resolves the rest; the fallback 404s the rest', async () => {
+  it("with managedPaths, the hook answers the tunnel's own paths and resolves the rest; the fallback 404s the rest", async () => {
     const sink = await startSink();
     const options = { ...tunnelOptionsFor(sink), managedPaths: true };
     const fallback = posternTunnel(options);
@@ -84,7 +138,17 @@ describe('@postern/sveltekit against the Relay Contract', () => {
     const resolved: string[] = [];
     const servers = [
       kitServer((event) => fallback(event as Parameters<RequestHandler>[0]), Infinity),
-      kitServer((event) => handle({ event, resolve: async (e) => (resolved.push(e.url.pathname), notFound()) }), Infinity),
+      kitServer(
+        (event) =>
+          handle({
+            event,
+            resolve: async (e) => {
+              resolved.push(e.url.pathname);
+              return notFound();
+            },
+          }),
+        Infinity,
+      ),
     ];
     try {
       for (const server of servers) {
@@ -102,7 +166,10 @@ describe('@postern/sveltekit against the Relay Contract', () => {
     const sink = await startSink();
     const fallback = posternTunnel(tunnelOptionsFor(sink));
     const handle = posternTunnelHandle(tunnelOptionsFor(sink));
-    const servers = [kitServer((event) => fallback(event as Parameters<RequestHandler>[0]), Infinity), kitServer((event) => handle({ event, resolve: async () => notFound() }), Infinity)];
+    const servers = [
+      kitServer((event) => fallback(event as Parameters<RequestHandler>[0]), Infinity),
+      kitServer((event) => handle({ event, resolve: async () => notFound() }), Infinity),
+    ];
     try {
       for (const server of servers) {
         sink.received.length = 0;

@@ -8,16 +8,28 @@ export interface CleanOptions {
 }
 
 /** Applies retention to the spool: delivered entries older than 24 h, undelivered older than 7 days (configurable). */
-export async function clean(config: ServeConfig, options: CleanOptions, out: Output): Promise<number> {
+export async function clean(
+  config: ServeConfig,
+  options: CleanOptions,
+  out: Output,
+): Promise<number> {
   const deliveredHours = options.deliveredHours ?? config.deliveredRetentionHours;
   const undeliveredDays = options.undeliveredDays ?? config.undeliveredRetentionDays;
   const spool = await openConfiguredSpool(config, 'clean', out);
   if (!spool) return 1;
-  const result = await spool.prune({ deliveredMaxAgeMs: deliveredHours * 3600_000, undeliveredMaxAgeMs: undeliveredDays * 86_400_000 });
+  const result = await spool.prune({
+    deliveredMaxAgeMs: deliveredHours * 3600_000,
+    undeliveredMaxAgeMs: undeliveredDays * 86_400_000,
+  });
   const stats = await spool.stats();
   out.result({ spoolDir: config.relay.spoolDir, removed: result, remaining: stats });
-  out.line(`Removed ${result.delivered} delivered (older than ${deliveredHours} h), ${result.undelivered} undelivered and ${result.quarantined} quarantined (older than ${undeliveredDays} d): ${result.bytes} bytes.`);
-  if (result.undelivered > 0) out.line(`Warning: ${result.undelivered} entries were never delivered; their events are gone.`);
-  out.line(`Left: ${stats.pending + stats.inflight} undelivered, ${stats.delivered} delivered, ${stats.quarantined} quarantined (${stats.bytes} bytes) in ${config.relay.spoolDir}`);
+  out.line(
+    `Removed ${result.delivered} delivered (older than ${deliveredHours} h), ${result.undelivered} undelivered and ${result.quarantined} quarantined (older than ${undeliveredDays} d): ${result.bytes} bytes.`,
+  );
+  if (result.undelivered > 0)
+    out.line(`Warning: ${result.undelivered} entries were never delivered; their events are gone.`);
+  out.line(
+    `Left: ${stats.pending + stats.inflight} undelivered, ${stats.delivered} delivered, ${stats.quarantined} quarantined (${stats.bytes} bytes) in ${config.relay.spoolDir}`,
+  );
   return 0;
 }

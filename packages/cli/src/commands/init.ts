@@ -22,7 +22,8 @@ export interface InitOptions {
   answers: Partial<InitAnswers>;
 }
 
-const yamlList = (items: string[]): string => (items.length === 0 ? ' []' : `\n${items.map((item) => `  - ${item}`).join('\n')}`);
+const yamlList = (items: string[]): string =>
+  items.length === 0 ? ' []' : `\n${items.map((item) => `  - ${item}`).join('\n')}`;
 
 /** The commented postern.yaml; the token is never written, only where to put it. */
 export function renderConfig(answers: InitAnswers): string {
@@ -120,11 +121,18 @@ async function ask(answers: Partial<InitAnswers>): Promise<Partial<InitAnswers>>
       result.mode = mode === 'local-only' ? 'local-only' : 'connected';
     }
     if (result.origins === undefined) {
-      const origins = await rl.question('Allowed origins, comma-separated (e.g. https://app.example.com) [same origin only] ');
-      result.origins = origins.split(',').map((origin) => origin.trim()).filter(Boolean);
+      const origins = await rl.question(
+        'Allowed origins, comma-separated (e.g. https://app.example.com) [same origin only] ',
+      );
+      result.origins = origins
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean);
     }
     if (result.mode === 'connected' && result.endpoint === undefined) {
-      result.endpoint = (await rl.question(`Upstream endpoint [${DEFAULTS.endpoint}] `)).trim() || DEFAULTS.endpoint;
+      result.endpoint =
+        (await rl.question(`Upstream endpoint [${DEFAULTS.endpoint}] `)).trim() ||
+        DEFAULTS.endpoint;
     }
     if (result.port === undefined) {
       const port = (await rl.question('Port [3000] ')).trim();
@@ -158,22 +166,36 @@ export async function init(options: InitOptions, out: Output): Promise<number> {
   };
   for (const origin of answers.origins) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
-      out.error(`postern init: "${origin}" is not an origin; write scheme://host[:port], e.g. https://app.example.com`);
+      out.error(
+        `postern init: "${origin}" is not an origin; write scheme://host[:port], e.g. https://app.example.com`,
+      );
       return 2;
     }
   }
   if (!Number.isInteger(answers.port) || answers.port < 0 || answers.port > 65535) {
-    out.error(`postern init: port must be a whole number from 0 to 65535, got ${String(answers.port)}`);
+    out.error(
+      `postern init: port must be a whole number from 0 to 65535, got ${String(answers.port)}`,
+    );
     return 2;
   }
-  if (!Number.isInteger(answers.adminPort) || answers.adminPort < 0 || answers.adminPort > 65535 || (answers.adminPort !== 0 && answers.adminPort === answers.port)) {
-    out.error(`postern init: admin port must be a whole number from 0 to 65535 other than the port, got ${String(answers.adminPort)}`);
+  if (
+    !Number.isInteger(answers.adminPort) ||
+    answers.adminPort < 0 ||
+    answers.adminPort > 65535 ||
+    (answers.adminPort !== 0 && answers.adminPort === answers.port)
+  ) {
+    out.error(
+      `postern init: admin port must be a whole number from 0 to 65535 other than the port, got ${String(answers.adminPort)}`,
+    );
     return 2;
   }
   await writeFile(options.file, renderConfig(answers));
   out.result({ written: options.file, ...answers });
   out.line(`Wrote ${options.file}.`);
-  if (answers.mode === 'connected') out.line('Next: export POSTERN_PROJECT_TOKEN=<server-side project token>, then run "postern serve" (and "postern doctor" to check).');
+  if (answers.mode === 'connected')
+    out.line(
+      'Next: export POSTERN_PROJECT_TOKEN=<server-side project token>, then run "postern serve" (and "postern doctor" to check).',
+    );
   else out.line('Next: run "postern serve"; accepted events land in the localEventsDir.');
   return 0;
 }

@@ -7,7 +7,11 @@ import type { Output } from '../output.js';
  * The configured spool, opened the way a running server opens it (same claim lease), for commands that
  * work on it from outside; undefined, with the reason printed, when the directory is not usable.
  */
-export async function openConfiguredSpool(config: ServeConfig, command: string, out: Output): Promise<FileSpool | undefined> {
+export async function openConfiguredSpool(
+  config: ServeConfig,
+  command: string,
+  out: Output,
+): Promise<FileSpool | undefined> {
   const spool = openFileSpool({
     dir: config.relay.spoolDir,
     maxBytes: Number.MAX_SAFE_INTEGER,
@@ -17,7 +21,9 @@ export async function openConfiguredSpool(config: ServeConfig, command: string, 
     await spool.init();
     return spool;
   } catch (error) {
-    out.error(`postern ${command}: the spool directory ${config.relay.spoolDir} is not usable: ${error instanceof Error ? error.message : String(error)}`);
+    out.error(
+      `postern ${command}: the spool directory ${config.relay.spoolDir} is not usable: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return undefined;
   }
 }

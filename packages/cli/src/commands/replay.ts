@@ -15,7 +15,10 @@ export async function replay(config: ServeConfig, out: Output, tty: boolean): Pr
     out.error('postern replay: projectMode is local-only, so there is no upstream to replay to.');
     return 2;
   }
-  const { forward } = createServerDelivery({ ...config, relay: { ...config.relay, durableWrite: false } }, { warn: () => undefined, error: () => undefined });
+  const { forward } = createServerDelivery(
+    { ...config, relay: { ...config.relay, durableWrite: false } },
+    { warn: () => undefined, error: () => undefined },
+  );
   const spool = await openConfiguredSpool(config, 'replay', out);
   if (!spool) return 1;
   const worker = createRedeliveryWorker({
@@ -27,11 +30,16 @@ export async function replay(config: ServeConfig, out: Output, tty: boolean): Pr
     scanIntervalMs: 60_000,
   });
   const totals = await worker.drain((done) => {
-    if (tty && !out.json) process.stdout.write(`\rreplaying: ${done.delivered + done.failed}/${done.total}  delivered ${done.delivered}  failed ${done.failed}`);
+    if (tty && !out.json)
+      process.stdout.write(
+        `\rreplaying: ${done.delivered + done.failed}/${done.total}  delivered ${done.delivered}  failed ${done.failed}`,
+      );
   });
   await worker.close();
   if (tty && !out.json && totals.total > 0) process.stdout.write('\n');
   out.result(totals);
-  out.line(`Replayed ${totals.total} entries: ${totals.delivered} delivered, ${totals.failed} still failing (kept for the next try), ${totals.quarantined} refused for good (quarantined).`);
+  out.line(
+    `Replayed ${totals.total} entries: ${totals.delivered} delivered, ${totals.failed} still failing (kept for the next try), ${totals.quarantined} refused for good (quarantined).`,
+  );
   return totals.failed + totals.quarantined > 0 ? 1 : 0;
 }

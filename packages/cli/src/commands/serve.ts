@@ -31,7 +31,9 @@ export async function serve(config: ServeConfig): Promise<number> {
       admin: adminUrl(relayServer.adminAddress()),
       mode: relayServer.delivery.mode,
       ...(relayServer.delivery.mode === 'durable' ? { spoolDir: config.relay.spoolDir } : {}),
-      ...(relayServer.delivery.mode === 'local-only' ? { localEventsDir: config.relay.localEventsDir } : {}),
+      ...(relayServer.delivery.mode === 'local-only'
+        ? { localEventsDir: config.relay.localEventsDir }
+        : {}),
       config: config.source,
     },
     'postern relay listening',

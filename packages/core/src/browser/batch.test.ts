@@ -6,11 +6,17 @@ const bytes = (value: string): Uint8Array => new TextEncoder().encode(value);
 
 describe('parseBatch', () => {
   it('returns the items of a batch', () => {
-    expect(parseBatch(bytes('{"batch":[{"type":"x"},1,null]}'))).toEqual({ ok: true, items: [{ type: 'x' }, 1, null] });
+    expect(parseBatch(bytes('{"batch":[{"type":"x"},1,null]}'))).toEqual({
+      ok: true,
+      items: [{ type: 'x' }, 1, null],
+    });
   });
 
   it('accepts a UTF-8 byte order mark and multi-byte text', () => {
-    expect(parseBatch(new Uint8Array([0xef, 0xbb, 0xbf, ...bytes('{"batch":["é"]}')]))).toEqual({ ok: true, items: ['é'] });
+    expect(parseBatch(new Uint8Array([0xef, 0xbb, 0xbf, ...bytes('{"batch":["é"]}')]))).toEqual({
+      ok: true,
+      items: ['é'],
+    });
   });
 
   const invalidJson = { ok: false, code: 'invalid_json', detail: 'It must be UTF-8 encoded JSON.' };
@@ -21,10 +27,22 @@ describe('parseBatch', () => {
     ['not JSON', bytes('batch=SECRET-BODY-TEXT')],
     ['trailing garbage', bytes('{"batch":[1]} SECRET-BODY-TEXT')],
     // Valid JSON around bytes that are not UTF-8 (a lone 0xff, an overlong encoding, a lone surrogate).
-    ['a lone 0xff byte', new Uint8Array([...bytes('{"batch":["SECRET-BODY-TEXT'), 0xff, ...bytes('"]}')])],
-    ['an overlong encoding', new Uint8Array([...bytes('{"batch":["SECRET-BODY-TEXT'), 0xc0, 0xaf, ...bytes('"]}')])],
-    ['an encoded surrogate', new Uint8Array([...bytes('{"batch":["SECRET-BODY-TEXT'), 0xed, 0xa0, 0x80, ...bytes('"]}')])],
-    ['UTF-16', new Uint8Array([0xff, 0xfe, ...Array.from(bytes('{"batch":[1]}')).flatMap((b) => [b, 0])])],
+    [
+      'a lone 0xff byte',
+      new Uint8Array([...bytes('{"batch":["SECRET-BODY-TEXT'), 0xff, ...bytes('"]}')]),
+    ],
+    [
+      'an overlong encoding',
+      new Uint8Array([...bytes('{"batch":["SECRET-BODY-TEXT'), 0xc0, 0xaf, ...bytes('"]}')]),
+    ],
+    [
+      'an encoded surrogate',
+      new Uint8Array([...bytes('{"batch":["SECRET-BODY-TEXT'), 0xed, 0xa0, 0x80, ...bytes('"]}')]),
+    ],
+    [
+      'UTF-16',
+      new Uint8Array([0xff, 0xfe, ...Array.from(bytes('{"batch":[1]}')).flatMap((b) => [b, 0])]),
+    ],
   ])('refuses %s as invalid_json, without quoting the body', (_name, body) => {
     const result = parseBatch(body);
     // Exact equality: the detail is a fixed sentence, so no part of the body can be in it.
@@ -46,22 +64,42 @@ describe('parseBatch', () => {
   });
 
   it('refuses an empty batch as batch_empty', () => {
-    expect(parseBatch(bytes('{"batch":[]}'))).toEqual({ ok: false, code: 'batch_empty', detail: 'Send at least one event.' });
+    expect(parseBatch(bytes('{"batch":[]}'))).toEqual({
+      ok: false,
+      code: 'batch_empty',
+      detail: 'Send at least one event.',
+    });
   });
 
   it('does not read "batch" from the prototype chain', () => {
-    expect(parseBatch(bytes('{"__proto__":{"batch":[1]}}'))).toEqual({ ok: false, code: 'invalid_body', detail: 'Its "batch" field is missing or not an array.' });
+    expect(parseBatch(bytes('{"__proto__":{"batch":[1]}}'))).toEqual({
+      ok: false,
+      code: 'invalid_body',
+      detail: 'Its "batch" field is missing or not an array.',
+    });
   });
 });
 
 describe('nesting depth', () => {
-  const nested = (depth: number, open = '[', close = ']') => `{"batch":[${open.repeat(depth)}${close.repeat(depth)}]}`;
+  const nested = (depth: number, open = '[', close = ']') =>
+    `{"batch":[${open.repeat(depth)}${close.repeat(depth)}]}`;
 
   it('refuses a body nested deeper than 64 levels as invalid_json, before JSON.stringify could overflow on it', () => {
     // {"batch":[ is two levels: 62 more arrays make 64, one more makes 65.
-    expect(parseBatch(bytes(nested(62)))).toEqual({ ok: true, items: [JSON.parse('['.repeat(62) + ']'.repeat(62))] });
-    expect(parseBatch(bytes(nested(63)))).toEqual({ ok: false, code: 'invalid_json', detail: 'It nests deeper than 64 levels.' });
-    expect(parseBatch(bytes(nested(5000, '{"a":', '}')))).toEqual({ ok: false, code: 'invalid_json', detail: 'It nests deeper than 64 levels.' });
+    expect(parseBatch(bytes(nested(62)))).toEqual({
+      ok: true,
+      items: [JSON.parse('['.repeat(62) + ']'.repeat(62))],
+    });
+    expect(parseBatch(bytes(nested(63)))).toEqual({
+      ok: false,
+      code: 'invalid_json',
+      detail: 'It nests deeper than 64 levels.',
+    });
+    expect(parseBatch(bytes(nested(5000, '{"a":', '}')))).toEqual({
+      ok: false,
+      code: 'invalid_json',
+      detail: 'It nests deeper than 64 levels.',
+    });
   });
 
   it('does not count brackets inside strings, escaped quotes included', () => {

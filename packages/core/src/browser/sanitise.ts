@@ -19,7 +19,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * key of the wrong type is dropped so the event is checked without it (R-CORR-2). Keys no schema lists are
  * removed by the check itself.
  */
-export function prepareEvent(event: Record<string, unknown>, type: BrowserEventType, config: SanitiseConfig): void {
+export function prepareEvent(
+  event: Record<string, unknown>,
+  type: BrowserEventType,
+  config: SanitiseConfig,
+): void {
   for (const key of SERVER_SIDE_KEYS) delete event[key];
   event.sdk_name = config.sdkName;
   if (config.service !== undefined || config.environment !== undefined) {
@@ -32,7 +36,8 @@ export function prepareEvent(event: Record<string, unknown>, type: BrowserEventT
   if (isPlainObject(correlation)) {
     for (const key of CORRELATION_KEYS[type]) {
       const value = correlation[key];
-      if (Object.hasOwn(correlation, key) && typeof value !== 'string' && value !== null) delete correlation[key];
+      if (Object.hasOwn(correlation, key) && typeof value !== 'string' && value !== null)
+        delete correlation[key];
     }
   }
 }
@@ -40,12 +45,19 @@ export function prepareEvent(event: Record<string, unknown>, type: BrowserEventT
 /** The trace id as the browser sent it: a string, null, or absent (undefined). */
 export function traceIdOf(event: Record<string, unknown>): string | null | undefined {
   const correlation = event.correlation;
-  return isPlainObject(correlation) && Object.hasOwn(correlation, 'trace_id') ? (correlation.trace_id as string | null) : undefined;
+  return isPlainObject(correlation) && Object.hasOwn(correlation, 'trace_id')
+    ? (correlation.trace_id as string | null)
+    : undefined;
 }
 
 /** Puts back the browser's trace id (or its absence) after an app hook ran: nothing in the relay may generate or replace it. */
-export function pinTraceId(event: Record<string, unknown>, traceId: string | null | undefined): void {
-  const correlation: Record<string, unknown> = isPlainObject(event.correlation) ? { ...event.correlation } : {};
+export function pinTraceId(
+  event: Record<string, unknown>,
+  traceId: string | null | undefined,
+): void {
+  const correlation: Record<string, unknown> = isPlainObject(event.correlation)
+    ? { ...event.correlation }
+    : {};
   if (traceId === undefined) delete correlation.trace_id;
   else correlation.trace_id = traceId;
   if (Object.keys(correlation).length === 0) delete event.correlation;

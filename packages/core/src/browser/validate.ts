@@ -1,11 +1,20 @@
 import type { EventErrorCode } from '../errors.js';
-import { SERVER_ONLY_EVENT_TYPES, isBrowserEventType, type BrowserEventType } from './event-types.js';
+import {
+  SERVER_ONLY_EVENT_TYPES,
+  isBrowserEventType,
+  type BrowserEventType,
+} from './event-types.js';
 import { prepareEvent, type SanitiseConfig } from './sanitise.js';
 import * as generated from './validators.generated.js';
 
-export type BrowserEvent = Record<string, unknown> & { event_type: BrowserEventType; event_id: string };
+export type BrowserEvent = Record<string, unknown> & {
+  event_type: BrowserEventType;
+  event_id: string;
+};
 
-export type EventCheck = { ok: true; event: BrowserEvent } | { ok: false; code: EventErrorCode; message: string };
+export type EventCheck =
+  | { ok: true; event: BrowserEvent }
+  | { ok: false; code: EventErrorCode; message: string };
 
 /**
  * Ajv's validators for the contract's event schemas, compiled when the package is built
@@ -24,7 +33,10 @@ export function validateEvent(event: Record<string, unknown>, type: BrowserEvent
   // Ajv's message names the rule (a type, a limit), never the value that broke it; a pattern is named by
   // its field only, since some are hundreds of characters long and an answer lists up to 256 of these.
   const where = first?.instancePath ? first.instancePath : '(event)';
-  const what = first?.keyword === 'pattern' ? 'does not have the required format' : (first?.message ?? 'is invalid');
+  const what =
+    first?.keyword === 'pattern'
+      ? 'does not have the required format'
+      : (first?.message ?? 'is invalid');
   return { ok: false, code: 'event_invalid', message: `${type}: ${where} ${what}` };
 }
 
@@ -35,12 +47,21 @@ export function checkEvent(item: unknown, config: SanitiseConfig): EventCheck {
   }
   const event = item as Record<string, unknown>;
   const type = event.event_type;
-  if (typeof type !== 'string') return { ok: false, code: 'event_type_missing', message: 'event has no string "event_type"' };
+  if (typeof type !== 'string')
+    return { ok: false, code: 'event_type_missing', message: 'event has no string "event_type"' };
   if (SERVER_ONLY_EVENT_TYPES.has(type)) {
-    return { ok: false, code: 'event_type_server_only', message: `event type "${type}" is accepted only from server SDKs` };
+    return {
+      ok: false,
+      code: 'event_type_server_only',
+      message: `event type "${type}" is accepted only from server SDKs`,
+    };
   }
   if (!isBrowserEventType(type)) {
-    return { ok: false, code: 'event_type_unknown', message: `event type "${type.slice(0, 64)}" is not accepted` };
+    return {
+      ok: false,
+      code: 'event_type_unknown',
+      message: `event type "${type.slice(0, 64)}" is not accepted`,
+    };
   }
   prepareEvent(event, type, config);
   return validateEvent(event, type);

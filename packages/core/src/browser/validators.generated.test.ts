@@ -2,11 +2,27 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { AJV_OPTIONS, EVENT_TYPES, generateValidators, OUTPUT } from '../../scripts/generate-validators.mjs';
+import {
+  AJV_OPTIONS,
+  EVENT_TYPES,
+  generateValidators,
+  OUTPUT,
+} from '../../scripts/generate-validators.mjs';
 import { BROWSER_EVENT_SCHEMAS, COMMON_SCHEMA } from './event-types.js';
 import * as generated from './validators.generated.js';
 
-const fixtures = join(import.meta.dirname, '..', '..', '..', '..', 'conformance', 'fixtures', 'browser');
+const validatorsAtBuild = { ...generated };
+
+const fixtures = join(
+  import.meta.dirname,
+  '..',
+  '..',
+  '..',
+  '..',
+  'conformance',
+  'fixtures',
+  'browser',
+);
 
 /** Every object that stands in a `batch` of a browser fixture's requests: real SDK events and broken ones. */
 async function fixtureEvents(): Promise<Record<string, unknown>[]> {
@@ -16,7 +32,10 @@ async function fixtureEvents(): Promise<Record<string, unknown>[]> {
     for (const testCase of JSON.parse(text).cases) {
       for (const step of testCase.steps) {
         const batch = step.request?.json?.batch;
-        if (Array.isArray(batch)) for (const item of batch) if (item !== null && typeof item === 'object' && !Array.isArray(item)) events.push(item);
+        if (Array.isArray(batch))
+          for (const item of batch)
+            if (item !== null && typeof item === 'object' && !Array.isArray(item))
+              events.push(item);
       }
     }
   }
@@ -28,7 +47,12 @@ function variants(event: Record<string, unknown>): Record<string, unknown>[] {
   const out = [event, { ...event, unknown_key: 1 }];
   for (const key of Object.keys(event)) {
     const { [key]: _dropped, ...rest } = event;
-    out.push(rest, { ...event, [key]: 12 }, { ...event, [key]: 'x'.repeat(300) }, { ...event, [key]: null });
+    out.push(
+      rest,
+      { ...event, [key]: 12 },
+      { ...event, [key]: 'x'.repeat(300) },
+      { ...event, [key]: null },
+    );
   }
   return out;
 }
@@ -46,8 +70,10 @@ describe('the validators compiled at build time', () => {
     let compared = 0;
     let passed = 0;
     for (const type of EVENT_TYPES) {
-      const atRunTime = ajv.compile(BROWSER_EVENT_SCHEMAS[type as keyof typeof BROWSER_EVENT_SCHEMAS]);
-      const atBuild = generated[type as keyof typeof generated];
+      const atRunTime = ajv.compile(
+        BROWSER_EVENT_SCHEMAS[type as keyof typeof BROWSER_EVENT_SCHEMAS],
+      );
+      const atBuild = validatorsAtBuild[type as keyof typeof validatorsAtBuild];
       for (const event of events) {
         for (const variant of variants(event)) {
           const a = structuredClone(variant);

@@ -51,16 +51,25 @@ describe('createDedupGuard', () => {
       seen: () => Promise.reject(new Error('redis down')),
       remember: () => Promise.reject(new Error('redis down')),
     };
-    const guard = createDedupGuard(broken, 60_000, { warn: (message) => warnings.push(message), error: () => undefined });
+    const guard = createDedupGuard(broken, 60_000, {
+      warn: (message) => warnings.push(message),
+      error: () => undefined,
+    });
     const split = await guard.split([e('a')]);
     expect(split.forward).toEqual([e('a')]);
     await split.settle(true);
-    expect(warnings).toEqual(['postern: the dedup store failed; events are forwarded without the check', 'postern: the dedup store failed to remember delivered events']);
+    expect(warnings).toEqual([
+      'postern: the dedup store failed; events are forwarded without the check',
+      'postern: the dedup store failed to remember delivered events',
+    ]);
   });
 
   it('remembers for the window it was given', async () => {
     const remembered: Array<[readonly string[], number]> = [];
-    const store: DedupStore = { seen: (ids) => ids.map(() => false), remember: (ids, windowMs) => void remembered.push([ids, windowMs]) };
+    const store: DedupStore = {
+      seen: (ids) => ids.map(() => false),
+      remember: (ids, windowMs) => void remembered.push([ids, windowMs]),
+    };
     const guard = createDedupGuard(store, 1234, undefined);
     await (await guard.split([e('a'), e('b')])).settle(true);
     expect(remembered).toEqual([[['a', 'b'], 1234]]);

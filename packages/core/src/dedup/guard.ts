@@ -20,11 +20,17 @@ export interface DedupGuard {
  * instead of racing it. A store that fails is logged and treated as remembering nothing: a possible
  * duplicate, never a lost event.
  */
-export function createDedupGuard(store: DedupStore, windowMs: number, logger: RelayLogger | undefined): DedupGuard {
+export function createDedupGuard(
+  store: DedupStore,
+  windowMs: number,
+  logger: RelayLogger | undefined,
+): DedupGuard {
   const inFlight = new Map<string, Promise<boolean>>();
 
   function failed(ids: string[], error: unknown): boolean[] {
-    logger?.warn('postern: the dedup store failed; events are forwarded without the check', { error: error instanceof Error ? error.message : String(error) });
+    logger?.warn('postern: the dedup store failed; events are forwarded without the check', {
+      error: error instanceof Error ? error.message : String(error),
+    });
     return ids.map(() => false);
   }
 
@@ -32,7 +38,9 @@ export function createDedupGuard(store: DedupStore, windowMs: number, logger: Re
   function seenByStore(ids: string[]): boolean[] | Promise<boolean[]> {
     try {
       const seen = store.seen(ids);
-      return Array.isArray(seen) ? seen : Promise.resolve(seen).catch((error: unknown) => failed(ids, error));
+      return Array.isArray(seen)
+        ? seen
+        : Promise.resolve(seen).catch((error: unknown) => failed(ids, error));
     } catch (error) {
       return failed(ids, error);
     }
@@ -41,7 +49,8 @@ export function createDedupGuard(store: DedupStore, windowMs: number, logger: Re
   return {
     async split(events) {
       const firsts = new Map<string, (typeof events)[number]>();
-      for (const event of events) if (!firsts.has(event.event_id)) firsts.set(event.event_id, event);
+      for (const event of events)
+        if (!firsts.has(event.event_id)) firsts.set(event.event_id, event);
       const pending: string[] = [];
       for (const id of firsts.keys()) {
         const attempt = inFlight.get(id);
@@ -62,13 +71,19 @@ export function createDedupGuard(store: DedupStore, windowMs: number, logger: Re
         async settle(delivered) {
           try {
             if (delivered && forward.length > 0) {
-              const stored = store.remember(forward.map((event) => event.event_id), windowMs);
+              const stored = store.remember(
+                forward.map((event) => event.event_id),
+                windowMs,
+              );
               if (stored) await stored;
             }
           } catch (error) {
-            logger?.warn('postern: the dedup store failed to remember delivered events', { error: error instanceof Error ? error.message : String(error) });
+            logger?.warn('postern: the dedup store failed to remember delivered events', {
+              error: error instanceof Error ? error.message : String(error),
+            });
           } finally {
-            for (const event of forward) if (inFlight.get(event.event_id) === outcome) inFlight.delete(event.event_id);
+            for (const event of forward)
+              if (inFlight.get(event.event_id) === outcome) inFlight.delete(event.event_id);
             resolve(delivered);
           }
         },

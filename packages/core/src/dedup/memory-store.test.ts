@@ -31,6 +31,8 @@ describe('createMemoryDedupStore', () => {
   });
 
   it('refuses a maxEvents that is not a positive whole number', () => {
-    expect(() => createMemoryDedupStore({ maxEvents: 0 })).toThrow('maxEvents must be a whole number above 0, got 0.');
+    expect(() => createMemoryDedupStore({ maxEvents: 0 })).toThrow(
+      'maxEvents must be a whole number above 0, got 0.',
+    );
   });
 });

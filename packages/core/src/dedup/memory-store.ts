@@ -18,7 +18,8 @@ export interface MemoryDedupStoreOptions {
  */
 export function createMemoryDedupStore(options: MemoryDedupStoreOptions = {}): DedupStore {
   const maxEvents = options.maxEvents ?? 100_000;
-  if (!Number.isInteger(maxEvents) || maxEvents <= 0) throw new TypeError(`maxEvents must be a whole number above 0, got ${String(maxEvents)}.`);
+  if (!Number.isInteger(maxEvents) || maxEvents <= 0)
+    throw new TypeError(`maxEvents must be a whole number above 0, got ${String(maxEvents)}.`);
   const now = options.now ?? Date.now;
   const expiries = new Map<string, number>();
   // Parallel arrays used as a queue from `head`; an entry is stale when its id was remembered again later.

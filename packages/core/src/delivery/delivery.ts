@@ -1,7 +1,9 @@
 import type { ErrorCode } from '../errors.js';
 
 /** `status` is the upstream's HTTP status when it answered; the redelivery worker tells permanent from transient failures by it. */
-export type DeliveryOutcome = { ok: true } | { ok: false; code: ErrorCode; retryAfter?: string; status?: number; detail: string };
+export type DeliveryOutcome =
+  | { ok: true }
+  | { ok: false; code: ErrorCode; retryAfter?: string; status?: number; detail: string };
 
 /**
  * Where accepted events go: forwarded directly (`direct.ts`), stored in a spool and forwarded by a worker

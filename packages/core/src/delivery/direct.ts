@@ -14,8 +14,22 @@ function classify(reply: UpstreamReply): DeliveryOutcome {
   if (status >= 200 && status < 300) return { ok: true };
   const detail = `The upstream answered ${status}.`;
   const retryAfter = reply.header('retry-after');
-  if (status === 429) return { ok: false, code: 'upstream_rate_limited', status, detail, ...(retryAfter === undefined ? {} : { retryAfter }) };
-  if (status === 408 || status >= 500) return { ok: false, code: 'upstream_error', status, detail, ...(status === 503 && retryAfter !== undefined ? { retryAfter } : {}) };
+  if (status === 429)
+    return {
+      ok: false,
+      code: 'upstream_rate_limited',
+      status,
+      detail,
+      ...(retryAfter === undefined ? {} : { retryAfter }),
+    };
+  if (status === 408 || status >= 500)
+    return {
+      ok: false,
+      code: 'upstream_error',
+      status,
+      detail,
+      ...(status === 503 && retryAfter !== undefined ? { retryAfter } : {}),
+    };
   return { ok: false, code: 'upstream_rejected', status, detail };
 }
 
@@ -35,13 +49,20 @@ export function createDirectDelivery(options: DirectDeliveryOptions): Delivery {
   };
   return {
     async deliver(events) {
-      const body = JSON.stringify({ events: events.map((event) => ({ ...event, project_token: options.projectToken })) });
+      const body = JSON.stringify({
+        events: events.map((event) => ({ ...event, project_token: options.projectToken })),
+      });
       let reply: UpstreamReply;
       try {
         reply = await options.transport.post(options.endpoint, headers, body, options.timeoutMs);
       } catch (error) {
-        if (error instanceof UpstreamFailure && error.kind === 'timeout') return { ok: false, code: 'upstream_timeout', detail: error.message };
-        return { ok: false, code: 'upstream_unreachable', detail: 'The connection to the upstream failed.' };
+        if (error instanceof UpstreamFailure && error.kind === 'timeout')
+          return { ok: false, code: 'upstream_timeout', detail: error.message };
+        return {
+          ok: false,
+          code: 'upstream_unreachable',
+          detail: 'The connection to the upstream failed.',
+        };
       }
       await reply.readSmall(DRAIN_LIMIT_BYTES).catch(() => null);
       return classify(reply);

@@ -7,10 +7,14 @@ import type * as SpoolModule from '../spool/index.js';
 const SPOOL_MODULE = '@postern/core/spool';
 
 export function loadSpoolModule(): Promise<typeof SpoolModule> {
-  return import(/* webpackIgnore: true */ /* @vite-ignore */ SPOOL_MODULE) as Promise<typeof SpoolModule>;
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ SPOOL_MODULE) as Promise<
+    typeof SpoolModule
+  >;
 }
 
 /** Why the spool cannot run here, or undefined where it can (Node, and Bun and Deno with their Node APIs). */
 export function spoolUnavailableReason(): string | undefined {
-  return typeof process !== 'undefined' && typeof process.versions?.node === 'string' ? undefined : 'this runtime has no Node APIs';
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string'
+    ? undefined
+    : 'this runtime has no Node APIs';
 }

@@ -16,7 +16,12 @@ export interface UpstreamReply {
  */
 export interface UpstreamTransport {
   /** Rejects with an `UpstreamFailure` when no answer came: `timeout` after `timeoutMs`, else `unreachable`. */
-  post(url: string, headers: Record<string, string>, body: string | Uint8Array, timeoutMs: number): Promise<UpstreamReply>;
+  post(
+    url: string,
+    headers: Record<string, string>,
+    body: string | Uint8Array,
+    timeoutMs: number,
+  ): Promise<UpstreamReply>;
 }
 
 export class UpstreamFailure extends Error {
@@ -35,10 +40,17 @@ export function fetchTransport(fetchImpl: typeof globalThis.fetch): UpstreamTran
     async post(url, headers, body, timeoutMs) {
       let response: Response;
       try {
-        response = await fetchImpl(url, { method: 'POST', headers, body: body as string | Uint8Array<ArrayBuffer>, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+        response = await fetchImpl(url, {
+          method: 'POST',
+          headers,
+          body: body as string | Uint8Array<ArrayBuffer>,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(timeoutMs),
+        });
       } catch (error) {
         const name = error instanceof Error ? error.name : '';
-        if (name === 'TimeoutError' || name === 'AbortError') throw new UpstreamFailure('timeout', `No answer within ${timeoutMs} ms.`);
+        if (name === 'TimeoutError' || name === 'AbortError')
+          throw new UpstreamFailure('timeout', `No answer within ${timeoutMs} ms.`);
         throw new UpstreamFailure('unreachable', 'The connection to the upstream failed.');
       }
       return {
@@ -51,6 +63,9 @@ export function fetchTransport(fetchImpl: typeof globalThis.fetch): UpstreamTran
 }
 
 /** The transport the options ask for: an explicit one, else one over the given or the runtime's `fetch`. */
-export function resolveTransport(options: { transport?: UpstreamTransport | undefined; fetch?: typeof globalThis.fetch | undefined }): UpstreamTransport {
+export function resolveTransport(options: {
+  transport?: UpstreamTransport | undefined;
+  fetch?: typeof globalThis.fetch | undefined;
+}): UpstreamTransport {
   return options.transport ?? fetchTransport(options.fetch ?? globalThis.fetch.bind(globalThis));
 }

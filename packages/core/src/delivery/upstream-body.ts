@@ -6,7 +6,10 @@ import { readBodyCapped } from '../body.js';
  * which showed up at ~3 % of relay CPU on the forward path, so it is kept for answers over `maxBytes`.
  * Answers without Content-Length (chunked) are read under the same cap.
  */
-export async function readSmallBody(response: Response, maxBytes: number): Promise<Uint8Array | null> {
+export async function readSmallBody(
+  response: Response,
+  maxBytes: number,
+): Promise<Uint8Array | null> {
   if (response.body === null) return null;
   if (Number(response.headers.get('content-length')) > maxBytes) {
     await response.body.cancel().catch(() => undefined);

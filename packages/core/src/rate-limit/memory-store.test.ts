@@ -13,7 +13,8 @@ function storeAt(options: { maxKeys?: number } = {}) {
     hit(key: string, limit: number, windowMs: number): RateLimitDecision {
       // The memory store answers synchronously; a Promise here would be a change of contract for this store.
       const decision = store.hit(key, limit, windowMs);
-      if (decision instanceof Promise) throw new Error('the memory store should answer synchronously');
+      if (decision instanceof Promise)
+        throw new Error('the memory store should answer synchronously');
       return decision;
     },
   };
@@ -85,7 +86,9 @@ describe('createMemoryStore', () => {
     for (let i = 1; i <= 10; i++) s.hit(`k${i}`, 1, 60_000);
     // With limit 1, a remembered client is refused and a forgotten one is let in again. Probing from the
     // newest down, each let-in client is stored anew and pushes out an older one, which was already probed.
-    const remembered = [10, 9, 8, 7, 6, 5, 4, 3, 2, 1].filter((i) => !s.hit(`k${i}`, 1, 60_000).allowed);
+    const remembered = [10, 9, 8, 7, 6, 5, 4, 3, 2, 1].filter(
+      (i) => !s.hit(`k${i}`, 1, 60_000).allowed,
+    );
     expect(remembered).toEqual([10, 9, 8]);
   });
 
@@ -235,8 +238,15 @@ describe('createMemoryStore: every call is O(1), whatever the store holds (count
    */
   function countMapWork(run: () => void): number {
     const proto = Map.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
-    const iteratorProto = Object.getPrototypeOf(new Map().keys()) as Record<string, (...args: unknown[]) => unknown>;
-    const patched: [Record<string, (...args: unknown[]) => unknown>, string, (...args: unknown[]) => unknown][] = [];
+    const iteratorProto = Object.getPrototypeOf(new Map().keys()) as Record<
+      string,
+      (...args: unknown[]) => unknown
+    >;
+    const patched: [
+      Record<string, (...args: unknown[]) => unknown>,
+      string,
+      (...args: unknown[]) => unknown,
+    ][] = [];
     let count = 0;
     for (const [target, name] of [
       [proto, 'get'],
@@ -266,9 +276,11 @@ describe('createMemoryStore: every call is O(1), whatever the store holds (count
       const s = storeAt({ maxKeys: clients });
       for (let i = 0; i < clients; i++) s.hit(`known-${i}`, 60, 60_000);
       const calls = 2000;
-      return countMapWork(() => {
-        for (let i = 0; i < calls; i++) s.hit(`new-${i}`, 60, 60_000);
-      }) / calls;
+      return (
+        countMapWork(() => {
+          for (let i = 0; i < calls; i++) s.hit(`new-${i}`, 60, 60_000);
+        }) / calls
+      );
     };
     const small = perNewClient(10);
     const large = perNewClient(20_000);
@@ -308,14 +320,22 @@ describe('createMemoryStore: every call is O(1), whatever the store holds (count
   });
 
   it('counts its own work (clients looked at, timestamps dropped or moved, Map operations): a bounded number of steps per call', () => {
-    const stepsPerCall = (known: number, run: (hit: (key: string, limit: number) => boolean, at: (ms: number) => void) => number): number => {
+    const stepsPerCall = (
+      known: number,
+      run: (hit: (key: string, limit: number) => boolean, at: (ms: number) => void) => number,
+    ): number => {
       let time = 0;
-      const { store, probe } = createProbedMemoryStore({ maxKeys: Math.max(known, 10), now: () => time });
+      const { store, probe } = createProbedMemoryStore({
+        maxKeys: Math.max(known, 10),
+        now: () => time,
+      });
       for (let i = 0; i < known; i++) store.hit(`known-${i}`, 60, 60_000);
       probe.steps = 0;
       const calls = run(
         (key, limit) => (store.hit(key, limit, 60_000) as RateLimitDecision).allowed,
-        (ms) => void (time = ms),
+        (ms) => {
+          time = ms;
+        },
       );
       return probe.steps / calls;
     };

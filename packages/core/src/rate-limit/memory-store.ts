@@ -66,21 +66,29 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RateLimitSt
 }
 
 /** The store with a probe counting its work; not part of the package's exports. */
-export function createProbedMemoryStore(options: MemoryStoreOptions = {}): { store: RateLimitStore; probe: MemoryStoreProbe } {
+export function createProbedMemoryStore(options: MemoryStoreOptions = {}): {
+  store: RateLimitStore;
+  probe: MemoryStoreProbe;
+} {
   const probe: MemoryStoreProbe = { steps: 0, size: () => 0 };
   return { store: buildMemoryStore(options, probe), probe };
 }
 
 function buildMemoryStore(options: MemoryStoreOptions, probe?: MemoryStoreProbe): RateLimitStore {
   const maxKeys = options.maxKeys ?? 100_000;
-  if (!Number.isInteger(maxKeys) || maxKeys <= 0) throw new TypeError(`maxKeys must be a whole number above 0, got ${String(maxKeys)}.`);
+  if (!Number.isInteger(maxKeys) || maxKeys <= 0)
+    throw new TypeError(`maxKeys must be a whole number above 0, got ${String(maxKeys)}.`);
   const now = options.now ?? Date.now;
   const clients = new Map<string, Client>();
   /** Clients that may send: the last request was allowed and left a slot. */
   const open: RecencyList = { head: undefined, tail: undefined };
   /** Clients at their limit: the last request was refused, or took the last slot. */
   const limited: RecencyList = { head: undefined, tail: undefined };
-  const step = probe ? (n = 1) => void (probe.steps += n) : () => undefined;
+  const step = probe
+    ? (n = 1) => {
+        probe.steps += n;
+      }
+    : () => undefined;
   if (probe) probe.size = () => clients.size;
 
   function unlink(client: Client): void {
@@ -136,7 +144,8 @@ function buildMemoryStore(options: MemoryStoreOptions, probe?: MemoryStoreProbe)
   function evictOne(at: number): void {
     step(2);
     const candidate = open.head;
-    const lapsed = limited.head !== undefined && !isLimited(limited.head, at) ? limited.head : undefined;
+    const lapsed =
+      limited.head !== undefined && !isLimited(limited.head, at) ? limited.head : undefined;
     if (candidate && lapsed) forget(lapsed.lastSeen < candidate.lastSeen ? lapsed : candidate);
     else if (candidate ?? lapsed) forget((candidate ?? lapsed) as Client);
     else if (limited.head) forget(limited.head);
@@ -173,7 +182,17 @@ function buildMemoryStore(options: MemoryStoreOptions, probe?: MemoryStoreProbe)
       step();
       if (client === undefined) {
         if (clients.size >= maxKeys) evictOne(at);
-        client = { key, times: [], first: 0, windowMs, limit, lastSeen: at, list: open, prev: undefined, next: undefined };
+        client = {
+          key,
+          times: [],
+          first: 0,
+          windowMs,
+          limit,
+          lastSeen: at,
+          list: open,
+          prev: undefined,
+          next: undefined,
+        };
         clients.set(key, client);
         step();
       } else {
@@ -188,13 +207,21 @@ function buildMemoryStore(options: MemoryStoreOptions, probe?: MemoryStoreProbe)
       if (counted >= limit) {
         append(limited, client);
         const oldest = times[client.first];
-        return { allowed: false, remaining: 0, resetMs: oldest === undefined ? windowMs : Math.max(0, oldest + windowMs - at) };
+        return {
+          allowed: false,
+          remaining: 0,
+          resetMs: oldest === undefined ? windowMs : Math.max(0, oldest + windowMs - at),
+        };
       }
       // A new array for a first timestamp holds just it; `push` onto an empty one would reserve 17 slots.
       if (times.length === 0) client.times = [at];
       else times.push(at);
       append(counted + 1 >= limit ? limited : open, client);
-      return { allowed: true, remaining: limit - counted - 1, resetMs: (client.times[client.first] as number) + windowMs - at };
+      return {
+        allowed: true,
+        remaining: limit - counted - 1,
+        resetMs: (client.times[client.first] as number) + windowMs - at,
+      };
     },
   };
 }

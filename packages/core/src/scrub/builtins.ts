@@ -55,7 +55,8 @@ const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const IPV4 = `${OCTET}(?:\\.${OCTET}){3}`;
 
 /** Keys whose values `@password` scrubs whole. `auth` and `authorization`, but not `author` or `authority`. */
-export const PASSWORD_KEYS = /passw(?:or)?d|pwd|secret|api[-_]?key|auth(?!or(?!i[sz]))|credential|token|session|cookie|private[-_]?key|bearer/i;
+export const PASSWORD_KEYS =
+  /passw(?:or)?d|pwd|secret|api[-_]?key|auth(?!or(?!i[sz]))|credential|token|session|cookie|private[-_]?key|bearer/i;
 
 export const BUILTINS = {
   '@password': { text: '[password]', method: 'filter', patterns: [] },
@@ -89,7 +90,9 @@ export const BUILTINS = {
     method: 'replace',
     // RFC 6750 token characters, at least 8 with a digit or a symbol among them, so that prose ("the bearer
     // of this letter") is left.
-    patterns: [{ regex: /\bbearer\s+(?<secret>(?=[A-Za-z.]*[0-9\-_~+/])[A-Za-z0-9\-._~+/]{8,}=*)/dgi }],
+    patterns: [
+      { regex: /\bbearer\s+(?<secret>(?=[A-Za-z.]*[0-9\-_~+/])[A-Za-z0-9\-._~+/]{8,}=*)/dgi },
+    ],
   },
   '@iban': {
     text: '[iban]',
@@ -98,7 +101,13 @@ export const BUILTINS = {
     // in groups of four (at most seven whole groups and a last partial one). Candidates are bounded
     // accordingly (44 characters with the spaces), so the mod-97 check of every prefix stays small: an
     // unbounded run of groups made acceptIban quadratic.
-    patterns: [{ regex: /(?<!\w)[A-Z]{2}\d{2}(?:(?: [A-Z0-9]{4}){1,7}(?: [A-Z0-9]{1,4})?|[A-Z0-9]{11,30})(?!\w)/g, accept: acceptIban }],
+    patterns: [
+      {
+        regex:
+          /(?<!\w)[A-Z]{2}\d{2}(?:(?: [A-Z0-9]{4}){1,7}(?: [A-Z0-9]{1,4})?|[A-Z0-9]{11,30})(?!\w)/g,
+        accept: acceptIban,
+      },
+    ],
   },
   '@creditcard': {
     text: '[creditcard]',
@@ -132,7 +141,13 @@ export const BUILTINS = {
     patterns: [
       // IPv6 first, so that an IPv4-mapped address goes as one; candidates are checked by a parser, which
       // leaves times (12:30:45), MAC addresses and C++ scopes alone.
-      { regex: new RegExp(`(?<![\\w:.])(?:[0-9a-f]{0,4}:){2,7}(?:${IPV4}|[0-9a-f]{1,4})?(?:%[\\w.-]+)?(?![\\w:]|\\.\\d)`, 'gi'), accept: acceptIpv6 },
+      {
+        regex: new RegExp(
+          `(?<![\\w:.])(?:[0-9a-f]{0,4}:){2,7}(?:${IPV4}|[0-9a-f]{1,4})?(?:%[\\w.-]+)?(?![\\w:]|\\.\\d)`,
+          'gi',
+        ),
+        accept: acceptIpv6,
+      },
       // Not part of a longer dotted run (1.2.3.4.5), nor a product version (Chrome/120.0.0.0).
       { regex: new RegExp(`(?<![\\w.]|\\w/)${IPV4}(?![\\w]|\\.\\d)`, 'g') },
     ],

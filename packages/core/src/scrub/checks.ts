@@ -48,7 +48,8 @@ export function ibanValid(compact: string): boolean {
   for (let i = 0; i < rearranged.length; i++) {
     const code = rearranged.charCodeAt(i);
     // Digits add one decimal place, letters (A=10 .. Z=35) two; the remainder stays small either way.
-    remainder = code <= 57 ? (remainder * 10 + (code - 48)) % 97 : (remainder * 100 + (code - 55)) % 97;
+    remainder =
+      code <= 57 ? (remainder * 10 + (code - 48)) % 97 : (remainder * 100 + (code - 55)) % 97;
   }
   return remainder === 1;
 }
@@ -61,13 +62,20 @@ export function acceptIban(candidate: string): number {
 /** A US SSN as AAA-GG-SSSS: the area is never 000, 666 or 9xx, the group never 00, the serial never 0000. */
 export function acceptUsSsn(candidate: string): number {
   const area = candidate.slice(0, 3);
-  const valid = area !== '000' && area !== '666' && area[0] !== '9' && candidate.slice(4, 6) !== '00' && candidate.slice(7) !== '0000';
+  const valid =
+    area !== '000' &&
+    area !== '666' &&
+    area[0] !== '9' &&
+    candidate.slice(4, 6) !== '00' &&
+    candidate.slice(7) !== '0000';
   return valid ? candidate.length : 0;
 }
 
 function ipv4Valid(text: string): boolean {
   const parts = text.split('.');
-  return parts.length === 4 && parts.every((part) => /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/.test(part));
+  return (
+    parts.length === 4 && parts.every((part) => /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/.test(part))
+  );
 }
 
 /** RFC 4291 text forms: eight groups, or fewer around one `::`, the last two may be a dotted IPv4; a zone after `%`. */
@@ -79,7 +87,7 @@ export function ipv6Valid(candidate: string): boolean {
   const groups = halves.flatMap((half) => (half === '' ? [] : half.split(':')));
   let count = groups.length;
   const last = groups[groups.length - 1];
-  if (last !== undefined && last.includes('.')) {
+  if (last?.includes('.')) {
     if (!ipv4Valid(last)) return false;
     groups.pop();
     count += 1; // a dotted IPv4 fills two 16-bit groups

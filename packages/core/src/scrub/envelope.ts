@@ -10,7 +10,9 @@ import type { Scrubber } from './scrubber.js';
  */
 export { SCRUBBED_ITEM_TYPES };
 
-export type EnvelopeScrub = { ok: true; bytes: Uint8Array; changed: boolean } | { ok: false; code: 'envelope_invalid' | 'payload_too_large'; detail: string };
+export type EnvelopeScrub =
+  | { ok: true; bytes: Uint8Array; changed: boolean }
+  | { ok: false; code: 'envelope_invalid' | 'payload_too_large'; detail: string };
 
 /**
  * What the scrubber reads of one envelope. Its rules are linear, but a hostile string still costs up to
@@ -29,7 +31,9 @@ export const MAX_SCRUBBED_ENVELOPE_BYTES = MAX_READ_ENVELOPE_BYTES;
  * other item options (tunnel/item-rules.ts); this is that pass with scrubbing alone.
  */
 export async function scrubEnvelope(bytes: Uint8Array, scrubber: Scrubber): Promise<EnvelopeScrub> {
-  const rewrite = createEnvelopeRewriter({ scrubber }) as NonNullable<ReturnType<typeof createEnvelopeRewriter>>;
+  const rewrite = createEnvelopeRewriter({ scrubber }) as NonNullable<
+    ReturnType<typeof createEnvelopeRewriter>
+  >;
   const result = await rewrite(bytes);
   if (!result.ok) return result;
   return { ok: true, bytes: result.bytes, changed: result.changed };

@@ -10,9 +10,15 @@ import type { ValueRule } from './rules.js';
 // each rule looks at so that matches, near-matches and their edges come up often.
 
 const OLD: Partial<Record<BuiltinName, ValuePattern>> = {
-  '@pemkey': { regex: /-----BEGIN (?<kind>(?:[A-Z0-9]+ )*PRIVATE KEY)-----\s*(?<secret>[\s\S]+?)(?:\s*-----END \k<kind>-----|$)/dg },
+  '@pemkey': {
+    regex:
+      /-----BEGIN (?<kind>(?:[A-Z0-9]+ )*PRIVATE KEY)-----\s*(?<secret>[\s\S]+?)(?:\s*-----END \k<kind>-----|$)/dg,
+  },
   '@urlauth': { regex: /(?:\b[a-z][a-z0-9+.-]*:)?\/\/(?<secret>[^\s/?#@:]+(?::[^\s/?#@]*)?)@/dgi },
-  '@iban': { regex: /(?<![\w])[A-Z]{2}\d{2}(?:(?: [A-Z0-9]{4})+(?: [A-Z0-9]{1,4})?|[A-Z0-9]{11,30})(?!\w)/g, accept: acceptIban },
+  '@iban': {
+    regex: /(?<![\w])[A-Z]{2}\d{2}(?:(?: [A-Z0-9]{4})+(?: [A-Z0-9]{1,4})?|[A-Z0-9]{11,30})(?!\w)/g,
+    accept: acceptIban,
+  },
   '@email': {
     regex:
       /(?<![\w.!#$%'*+^`{|}~-])[\w.!#$%'*+^`{|}~-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+(?!(?:png|jpe?g|gif|svg|webp|avif|ico|css|js|mjs|map|woff2?)\b)[A-Za-z]{2,}(?![\w-])/g,
@@ -24,14 +30,107 @@ const OLD: Partial<Record<BuiltinName, ValuePattern>> = {
 };
 
 const PIECES: Record<string, readonly string[]> = {
-  '@pemkey': ['-----BEGIN ', '-----END ', 'RSA ', 'EC ', 'PRIVATE KEY', '-----', 'MIIE', 'A', ' ', '\n', '\r\n', '\t', 'x'],
-  '@urlauth': ['//', '/', ':', '@', 'a', 'B', '.', '+', '-', ' ', '?', '#', '1', 'http', 'x://', 'git+ssh:', '%40'],
-  '@iban': ['DE89', 'GB82', 'AB12', '3704', '0044', '0532', '0130', '00', 'WEST', '1234', 'A', '1', ' ', ' ', 'x', '.'],
-  '@email': ['a', 'B', '1', '-', '.', '@', '_', '+', ' ', 'com', 'png', 'io', 'x.y', '@ex', '--', '/', '?'],
-  '@userpath': ['C:', 'c:/', '\\', '/', 'Users', 'users', '/Users/', '/home/', '\\Users\\', 'Documents and Settings', 'a', 'J', ' ', '\t', '\n', '\0', '.', ':', '"', '~'],
+  '@pemkey': [
+    '-----BEGIN ',
+    '-----END ',
+    'RSA ',
+    'EC ',
+    'PRIVATE KEY',
+    '-----',
+    'MIIE',
+    'A',
+    ' ',
+    '\n',
+    '\r\n',
+    '\t',
+    'x',
+  ],
+  '@urlauth': [
+    '//',
+    '/',
+    ':',
+    '@',
+    'a',
+    'B',
+    '.',
+    '+',
+    '-',
+    ' ',
+    '?',
+    '#',
+    '1',
+    'http',
+    'x://',
+    'git+ssh:',
+    '%40',
+  ],
+  '@iban': [
+    'DE89',
+    'GB82',
+    'AB12',
+    '3704',
+    '0044',
+    '0532',
+    '0130',
+    '00',
+    'WEST',
+    '1234',
+    'A',
+    '1',
+    ' ',
+    ' ',
+    'x',
+    '.',
+  ],
+  '@email': [
+    'a',
+    'B',
+    '1',
+    '-',
+    '.',
+    '@',
+    '_',
+    '+',
+    ' ',
+    'com',
+    'png',
+    'io',
+    'x.y',
+    '@ex',
+    '--',
+    '/',
+    '?',
+  ],
+  '@userpath': [
+    'C:',
+    'c:/',
+    '\\',
+    '/',
+    'Users',
+    'users',
+    '/Users/',
+    '/home/',
+    '\\Users\\',
+    'Documents and Settings',
+    'a',
+    'J',
+    ' ',
+    '\t',
+    '\n',
+    '\0',
+    '.',
+    ':',
+    '"',
+    '~',
+  ],
 };
 
-function scrubbed(text: string, name: BuiltinName, pattern: ValuePattern, method: 'replace' | 'remove'): string | null {
+function scrubbed(
+  text: string,
+  name: BuiltinName,
+  pattern: ValuePattern,
+  method: 'replace' | 'remove',
+): string | null {
   const rule: ValueRule = { name, patterns: [pattern], method, text: '#' };
   const pieces = scrubText(text, [rule]);
   if (pieces === REMOVE) return null;
@@ -46,11 +145,17 @@ describe('the linear patterns scrub what the old ones did', () => {
     const newPattern = (BUILTINS[name].patterns as readonly ValuePattern[])[0] as ValuePattern;
     const oldPattern = OLD[name] as ValuePattern;
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...(PIECES[name] as string[])), { maxLength: 24 }), (parts) => {
-        const text = parts.join('');
-        fc.pre(name !== '@iban' || !LONG_GROUP_RUN.test(text));
-        for (const method of ['replace', 'remove'] as const) expect(scrubbed(text, name, newPattern, method)).toBe(scrubbed(text, name, oldPattern, method));
-      }),
+      fc.property(
+        fc.array(fc.constantFrom(...(PIECES[name] as string[])), { maxLength: 24 }),
+        (parts) => {
+          const text = parts.join('');
+          fc.pre(name !== '@iban' || !LONG_GROUP_RUN.test(text));
+          for (const method of ['replace', 'remove'] as const)
+            expect(scrubbed(text, name, newPattern, method)).toBe(
+              scrubbed(text, name, oldPattern, method),
+            );
+        },
+      ),
       { numRuns: 3_000 },
     );
   });

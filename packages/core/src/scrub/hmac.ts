@@ -8,8 +8,16 @@ const encoder = new TextEncoder();
 export function createHmac(secret: string): (text: string) => Promise<string> {
   let key: Promise<CryptoKey> | undefined;
   return async (text) => {
-    key ??= crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-    const signature = new Uint8Array(await crypto.subtle.sign('HMAC', await key, encoder.encode(text)));
+    key ??= crypto.subtle.importKey(
+      'raw',
+      encoder.encode(secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign'],
+    );
+    const signature = new Uint8Array(
+      await crypto.subtle.sign('HMAC', await key, encoder.encode(text)),
+    );
     let hex = '';
     for (const byte of signature) hex += byte.toString(16).padStart(2, '0');
     return hex.toUpperCase();

@@ -18,13 +18,29 @@ const KIB = 1024;
 
 /** Attack strings per rule, from the review and from recheck's attack patterns. */
 const ATTACKS: Array<[BuiltinName, string, (length: number) => string]> = [
-  ['@iban', 'a run of four-character groups', (length) => `AB12${' AAAA'.repeat(Math.floor((length - 4) / 5))}`],
-  ['@iban', 'repeated country and check digits', (length) => 'AB12 '.repeat(Math.floor(length / 5))],
+  [
+    '@iban',
+    'a run of four-character groups',
+    (length) => `AB12${' AAAA'.repeat(Math.floor((length - 4) / 5))}`,
+  ],
+  [
+    '@iban',
+    'repeated country and check digits',
+    (length) => 'AB12 '.repeat(Math.floor(length / 5)),
+  ],
   ['@urlauth', 'a run of word boundaries', (length) => 'a.'.repeat(length / 2)],
   ['@urlauth', 'repeated // with a colon', (length) => '//a:'.repeat(length / 4)],
-  ['@pemkey', 'spaces inside a key body', (length) => `-----BEGIN PRIVATE KEY-----\nx${' '.repeat(length - 30)}x`],
+  [
+    '@pemkey',
+    'spaces inside a key body',
+    (length) => `-----BEGIN PRIVATE KEY-----\nx${' '.repeat(length - 30)}x`,
+  ],
   ['@email', 'a domain of one-letter labels', (length) => `a@${'a.'.repeat((length - 2) / 2)}`],
-  ['@userpath', 'a Windows name of words with no separator after', (length) => `C:\\Users\\a${' a'.repeat((length - 10) / 2)}`],
+  [
+    '@userpath',
+    'a Windows name of words with no separator after',
+    (length) => `C:\\Users\\a${' a'.repeat((length - 10) / 2)}`,
+  ],
 ];
 
 interface Work {
@@ -40,7 +56,13 @@ interface Work {
 
 /** Scrubs `text` with copies of a built-in's patterns that count what they are given. */
 function measure(name: BuiltinName, text: string): Work {
-  const work: Work = { searched: 0, longestSearch: 0, validated: 0, longestCandidate: 0, result: '' };
+  const work: Work = {
+    searched: 0,
+    longestSearch: 0,
+    validated: 0,
+    longestCandidate: 0,
+    result: '',
+  };
   class CountingRegExp extends RegExp {
     override exec(input: string): RegExpExecArray | null {
       const from = this.lastIndex;
@@ -91,7 +113,9 @@ describe('the worst cases found in review are scrubbed with bounded work', () =>
   });
 
   it('the attack strings are left alone, and a real IBAN or URL after them is still found', () => {
-    expect(measure('@iban', ATTACKS[0]?.[2](64 * KIB) as string).result).toBe(ATTACKS[0]?.[2](64 * KIB));
+    expect(measure('@iban', ATTACKS[0]?.[2](64 * KIB) as string).result).toBe(
+      ATTACKS[0]?.[2](64 * KIB),
+    );
     const iban = measure('@iban', `${'AB12 '.repeat(13_000)}pay DE89 3704 0044 0532 0130 00 now`);
     expect(iban.result.endsWith('pay [iban] now')).toBe(true);
     const url = measure('@urlauth', `${'a.'.repeat(32 * KIB)} https://bob:pw@example.com/`);

@@ -6,7 +6,9 @@ export type ScrubMethod = 'remove' | 'replace' | 'mask' | 'hash' | 'filter';
  * 1 KiB, so that a quadratic one costs time linear in the string. A match longer than 256 characters that
  * reaches a window's end is scrubbed to the end of the string.
  */
-export type ScrubRule = string | { pattern: string; flags?: string; method?: ScrubMethod; text?: string };
+export type ScrubRule =
+  | string
+  | { pattern: string; flags?: string; method?: ScrubMethod; text?: string };
 export interface ScrubOptions {
   rules: readonly ScrubRule[];
   /** Extra sensitive key patterns (case-insensitive substrings or regex sources), treated like @password's keys. */

@@ -34,11 +34,14 @@ export const RECHECK_GUARD_MS = 60_000;
 export async function verdict(regex: RegExp): Promise<Diagnostics> {
   const flags = regex.flags.replace('d', '');
   const exact = await check(regex.source, flags, { ...RECHECK_PARAMS, checker: 'automaton' });
-  return exact.status === 'unknown' ? check(regex.source, flags, { ...RECHECK_PARAMS, checker: 'fuzz' }) : exact;
+  return exact.status === 'unknown'
+    ? check(regex.source, flags, { ...RECHECK_PARAMS, checker: 'fuzz' })
+    : exact;
 }
 
 export function describeVerdict(diagnostics: Diagnostics): string {
-  if (diagnostics.status === 'vulnerable') return `vulnerable: ${diagnostics.complexity.summary}, attack ${diagnostics.attack.pattern}`;
+  if (diagnostics.status === 'vulnerable')
+    return `vulnerable: ${diagnostics.complexity.summary}, attack ${diagnostics.attack.pattern}`;
   if (diagnostics.status === 'unknown') return `unknown: ${diagnostics.error.kind}`;
   return `safe (${diagnostics.checker})`;
 }

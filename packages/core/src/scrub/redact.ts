@@ -54,7 +54,11 @@ export function redaction(method: ValueRule['method'], text: string, replaceText
  * than leaking it. Strings no longer than `window` are searched in one piece, exactly as before. The
  * limits (`ScanLimits`) are in builtins.ts, beside the patterns they apply to.
  */
-export function forEachMatch(text: string, pattern: ValuePattern, found: (start: number, end: number) => boolean | void): void {
+export function forEachMatch(
+  text: string,
+  pattern: ValuePattern,
+  found: (start: number, end: number) => unknown,
+): void {
   const { regex, accept, limits = SCAN_LIMITS } = pattern;
   const length = text.length;
   const step = limits.window - limits.reach;
@@ -68,8 +72,7 @@ export function forEachMatch(text: string, pattern: ValuePattern, found: (start:
     const trusted = last ? length : windowStart + step;
     const slice = from === 0 && last ? text : text.slice(from, limit);
     regex.lastIndex = cursor - from;
-    let match: RegExpExecArray | null;
-    while ((match = regex.exec(slice)) !== null) {
+    for (let match = regex.exec(slice); match !== null; match = regex.exec(slice)) {
       const start = from + match.index;
       if (start >= trusted) break;
       let end = start + match[0].length;
@@ -93,7 +96,11 @@ export function forEachMatch(text: string, pattern: ValuePattern, found: (start:
         regex.lastIndex = end - from;
       }
       cursor = from + regex.lastIndex;
-      if (secret === undefined ? found(start, end) : found(from + secret[0], from + secret[1])) return;
+      if (
+        (secret === undefined ? found(start, end) : found(from + secret[0], from + secret[1])) ===
+        true
+      )
+        return;
     }
     if (last) return;
     windowStart = Math.max(trusted, cursor);
@@ -102,12 +109,19 @@ export function forEachMatch(text: string, pattern: ValuePattern, found: (start:
 }
 
 /** The accepted matches of one pattern in `text` as pieces; undefined when there are none. */
-function scanText(text: string, pattern: ValuePattern, rule: ValueRule): Piece[] | undefined | typeof REMOVE {
+function scanText(
+  text: string,
+  pattern: ValuePattern,
+  rule: ValueRule,
+): Piece[] | undefined | typeof REMOVE {
   let pieces: Piece[] | undefined;
   let last = 0;
   let removed = false;
   forEachMatch(text, pattern, (start, end) => {
-    if (rule.method === 'remove') return (removed = true);
+    if (rule.method === 'remove') {
+      removed = true;
+      return true;
+    }
     pieces ??= [];
     if (start > last) pieces.push(text.slice(last, start));
     pieces.push(redaction(rule.method, text.slice(start, end), rule.text));
@@ -138,7 +152,10 @@ export function hasMatch({ regex, limits = SCAN_LIMITS }: ValuePattern, text: st
  * Runs every value rule over a string. Undefined: nothing matched (and nothing was allocated); null: a
  * `remove` rule matched; otherwise the pieces of the new value.
  */
-export function scrubText(value: string, rules: readonly ValueRule[]): Piece[] | undefined | typeof REMOVE {
+export function scrubText(
+  value: string,
+  rules: readonly ValueRule[],
+): Piece[] | undefined | typeof REMOVE {
   let pieces: Piece[] | undefined;
   for (const rule of rules) {
     for (const pattern of rule.patterns) {

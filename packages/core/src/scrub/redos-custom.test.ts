@@ -71,18 +71,68 @@ describe('custom patterns that can backtrack for minutes are refused when the ru
     expect(message).toMatch(/backtrack for minutes.*rewrite it/);
   });
   it('in sensitiveKeys too', () => {
-    expect(compileError({ rules: [], sensitiveKeys: ['(a|a)*x'] })).toMatch(/sensitiveKeys entry "\(a\|a\)\*x" can backtrack/);
+    expect(compileError({ rules: [], sensitiveKeys: ['(a|a)*x'] })).toMatch(
+      /sensitiveKeys entry "\(a\|a\)\*x" can backtrack/,
+    );
   });
   it.each(ACCEPTED)('accepts /%s/%s', (pattern, flags) => {
     // sensitiveKeys are compiled with the flag i only.
-    expect(() => compileScrubber({ rules: [{ pattern, flags }], sensitiveKeys: /[uv]/.test(flags) ? [] : [pattern] })).not.toThrow();
+    expect(() =>
+      compileScrubber({
+        rules: [{ pattern, flags }],
+        sensitiveKeys: /[uv]/.test(flags) ? [] : [pattern],
+      }),
+    ).not.toThrow();
   });
 });
 
 describe('the check reads any pattern', () => {
   it('never throws on a pattern that compiles, whatever its syntax and flags', () => {
-    const syntax = ['a', 'b', '.', '\\d', '\\w', '\\s', '\\b', '\\1', '\\k<n>', '\\p{L}', '\\u0041', '\\x41', '\\cA', '\\/', '[', ']', '[^', '-', '(', ')', '(?:', '(?<n>', '(?=', '(?!', '(?<=', '(?<!', '(?i:', '|', '*', '+', '?', '{2}', '{1,3}', '{2,}', '{', '}', '^', '$', '😀', '\\'];
-    const pattern = fc.array(fc.constantFrom(...syntax), { maxLength: 14 }).map((parts) => parts.join(''));
+    const syntax = [
+      'a',
+      'b',
+      '.',
+      '\\d',
+      '\\w',
+      '\\s',
+      '\\b',
+      '\\1',
+      '\\k<n>',
+      '\\p{L}',
+      '\\u0041',
+      '\\x41',
+      '\\cA',
+      '\\/',
+      '[',
+      ']',
+      '[^',
+      '-',
+      '(',
+      ')',
+      '(?:',
+      '(?<n>',
+      '(?=',
+      '(?!',
+      '(?<=',
+      '(?<!',
+      '(?i:',
+      '|',
+      '*',
+      '+',
+      '?',
+      '{2}',
+      '{1,3}',
+      '{2,}',
+      '{',
+      '}',
+      '^',
+      '$',
+      '😀',
+      '\\',
+    ];
+    const pattern = fc
+      .array(fc.constantFrom(...syntax), { maxLength: 14 })
+      .map((parts) => parts.join(''));
     fc.assert(
       fc.property(pattern, fc.constantFrom('', 'i', 'u', 'v', 'iu', 's'), (source, flags) => {
         let compiles = true;
@@ -103,18 +153,34 @@ describe('the check agrees with recheck', () => {
   // Both directions over the corpus: what recheck finds exponential or of degree 3 and more is refused;
   // what is accepted recheck finds at most quadratic. Some quadratic or safe patterns are refused too.
   const corpus = [...REFUSED, ...ACCEPTED, ...OVER_CAUTIOUS];
-  it('on every pattern of the corpus', async () => {
-    const disagreements: string[] = [];
-    for (const [pattern, flags] of corpus) {
-      const diagnostics = await check(pattern, flags, RECHECK_PARAMS);
-      const beyondQuadratic =
-        diagnostics.status === 'vulnerable' && (diagnostics.complexity.type === 'exponential' || diagnostics.complexity.degree >= 3);
-      const refused = superQuadratic(pattern, flags) !== undefined;
-      const expected = REFUSED.some(([source]) => source === pattern) || OVER_CAUTIOUS.some(([source]) => source === pattern);
-      if (refused !== expected) disagreements.push(`/${pattern}/: refused ${refused}, listed ${expected}`);
-      if (beyondQuadratic && !refused) disagreements.push(`/${pattern}/: recheck finds it ${diagnostics.status === 'vulnerable' ? diagnostics.complexity.summary : ''}, accepted`);
-      if (diagnostics.status === 'unknown' && diagnostics.error.kind !== 'unsupported' && diagnostics.error.kind !== 'invalid') disagreements.push(`/${pattern}/: recheck ${diagnostics.error.kind}`);
-    }
-    expect(disagreements).toEqual([]);
-  }, RECHECK_GUARD_MS);
+  it(
+    'on every pattern of the corpus',
+    async () => {
+      const disagreements: string[] = [];
+      for (const [pattern, flags] of corpus) {
+        const diagnostics = await check(pattern, flags, RECHECK_PARAMS);
+        const beyondQuadratic =
+          diagnostics.status === 'vulnerable' &&
+          (diagnostics.complexity.type === 'exponential' || diagnostics.complexity.degree >= 3);
+        const refused = superQuadratic(pattern, flags) !== undefined;
+        const expected =
+          REFUSED.some(([source]) => source === pattern) ||
+          OVER_CAUTIOUS.some(([source]) => source === pattern);
+        if (refused !== expected)
+          disagreements.push(`/${pattern}/: refused ${refused}, listed ${expected}`);
+        if (beyondQuadratic && !refused)
+          disagreements.push(
+            `/${pattern}/: recheck finds it ${diagnostics.status === 'vulnerable' ? diagnostics.complexity.summary : ''}, accepted`,
+          );
+        if (
+          diagnostics.status === 'unknown' &&
+          diagnostics.error.kind !== 'unsupported' &&
+          diagnostics.error.kind !== 'invalid'
+        )
+          disagreements.push(`/${pattern}/: recheck ${diagnostics.error.kind}`);
+      }
+      expect(disagreements).toEqual([]);
+    },
+    RECHECK_GUARD_MS,
+  );
 });

@@ -3,10 +3,17 @@ import { BUILTINS, PASSWORD_KEYS } from './builtins.js';
 import { RECHECK_GUARD_MS, describeVerdict, verdict } from './recheck.testkit.js';
 
 const PATTERNS: Array<[string, RegExp]> = [['@password keys', PASSWORD_KEYS]];
-for (const [name, rule] of Object.entries(BUILTINS)) rule.patterns.forEach((pattern, index) => PATTERNS.push([`${name} #${index + 1}`, pattern.regex]));
+for (const [name, rule] of Object.entries(BUILTINS))
+  for (const [index, pattern] of rule.patterns.entries()) {
+    PATTERNS.push([`${name} #${index + 1}`, pattern.regex]);
+  }
 
 describe('every built-in pattern is linear (recheck)', () => {
-  it.each(PATTERNS)('%s', async (_name, regex) => {
-    expect(describeVerdict(await verdict(regex))).toMatch(/^safe/);
-  }, RECHECK_GUARD_MS);
+  it.each(PATTERNS)(
+    '%s',
+    async (_name, regex) => {
+      expect(describeVerdict(await verdict(regex))).toMatch(/^safe/);
+    },
+    RECHECK_GUARD_MS,
+  );
 });

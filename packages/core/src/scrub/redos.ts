@@ -26,7 +26,11 @@
 
 type Node =
   | { readonly kind: 'char'; readonly source: string }
-  | { readonly kind: 'group'; readonly lookaround: boolean; readonly alternatives: readonly Node[][] }
+  | {
+      readonly kind: 'group';
+      readonly lookaround: boolean;
+      readonly alternatives: readonly Node[][];
+    }
   | { readonly kind: 'quantifier'; readonly min: number; readonly max: number; readonly body: Node }
   /** Anchors, word boundaries and backreferences: zero-width or unknown text, never a loop of their own. */
   | { readonly kind: 'other' };
@@ -91,12 +95,15 @@ function parse(source: string, unicodeSets: boolean): Node[][] {
     }
     if (char === '[') return { kind: 'char', source: characterClass() };
     if (char === '\\') {
-      const escape = /^\\(?:[bB]|[1-9]\d*|k<[^>]+>)/.exec(source.slice(at));
-      if (escape !== null) {
-        at += escape[0].length;
+      const assertion = /^\\(?:[bB]|[1-9]\d*|k<[^>]+>)/.exec(source.slice(at));
+      if (assertion !== null) {
+        at += assertion[0].length;
         return { kind: 'other' };
       }
-      const atom = /^\\(?:[pP]\{[^}]*\}|u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|c[a-zA-Z]|[\s\S])/.exec(source.slice(at));
+      const atom =
+        /^\\(?:[pP]\{[^}]*\}|u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|c[a-zA-Z]|[\s\S])/.exec(
+          source.slice(at),
+        );
       if (atom === null) throw new Unreadable();
       at += atom[0].length;
       return { kind: 'char', source: atom[0] };
@@ -105,7 +112,10 @@ function parse(source: string, unicodeSets: boolean): Node[][] {
     if (char === '^' || char === '$') return { kind: 'other' };
     // A lone surrogate pair counts as one character under the u and v flags, as two otherwise; either way
     // it is text of a fixed length, which is all the check needs.
-    return { kind: 'char', source: char === '.' ? '.' : char.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&') };
+    return {
+      kind: 'char',
+      source: char === '.' ? '.' : char.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'),
+    };
   }
 
   function characterClass(): string {
@@ -132,7 +142,18 @@ function parse(source: string, unicodeSets: boolean): Node[][] {
 
 // Characters to test sets on: ASCII, and a few from elsewhere (Latin, Greek, Cyrillic, Han, spaces,
 // separators, a lone surrogate) so that negated classes and \p{...} are seen to overlap there too.
-const SAMPLE = [...Array.from({ length: 128 }, (_, code) => String.fromCharCode(code)), '\u00a0', '\u00e9', '\u00df', '\u03a9', '\u044f', '\u4e2d', '\u2028', '\ufeff', '\ud83d'];
+const SAMPLE = [
+  ...Array.from({ length: 128 }, (_, code) => String.fromCharCode(code)),
+  '\u00a0',
+  '\u00e9',
+  '\u00df',
+  '\u03a9',
+  '\u044f',
+  '\u4e2d',
+  '\u2028',
+  '\ufeff',
+  '\ud83d',
+];
 
 /** The sample characters a one-character atom matches, as a bit string; all of them if it cannot tell. */
 function charSet(source: string, flags: string): boolean[] {
@@ -151,7 +172,11 @@ function overlaps(a: readonly boolean[], b: readonly boolean[]): boolean {
 
 /** Sequences are read through plain groups of one alternative: `(?:(\w+)\.)` is `\w+ \.`. */
 function flatten(sequence: readonly Node[]): Node[] {
-  return sequence.flatMap((node) => (node.kind === 'group' && !node.lookaround && node.alternatives.length === 1 ? flatten(node.alternatives[0] as Node[]) : [node]));
+  return sequence.flatMap((node) =>
+    node.kind === 'group' && !node.lookaround && node.alternatives.length === 1
+      ? flatten(node.alternatives[0] as Node[])
+      : [node],
+  );
 }
 
 const NONE: readonly boolean[] = SAMPLE.map(() => false);
@@ -185,7 +210,10 @@ class Checker {
       case 'quantifier':
         return node.min === 0 || this.nullable(node.body);
       case 'group':
-        return node.lookaround || node.alternatives.some((sequence) => sequence.every((item) => this.nullable(item)));
+        return (
+          node.lookaround ||
+          node.alternatives.some((sequence) => sequence.every((item) => this.nullable(item)))
+        );
       default:
         return true;
     }
@@ -199,7 +227,9 @@ class Checker {
       case 'quantifier':
         return this.first(node.body);
       case 'group':
-        return node.lookaround ? NONE : node.alternatives.map((sequence) => this.firstOfSequence(sequence)).reduce(union, NONE);
+        return node.lookaround
+          ? NONE
+          : node.alternatives.map((sequence) => this.firstOfSequence(sequence)).reduce(union, NONE);
       default:
         return ALL;
     }
@@ -218,12 +248,16 @@ class Checker {
    * Why a sequence inside a loop body can match one text in two ways; undefined when it cannot, as far as
    * this check sees. `after` is what must come right after the sequence (undefined: not known).
    */
-  private ambiguousSequence(sequence: readonly Node[], after: readonly boolean[] | undefined): string | undefined {
+  private ambiguousSequence(
+    sequence: readonly Node[],
+    after: readonly boolean[] | undefined,
+  ): string | undefined {
     const items = flatten(sequence);
     for (let i = 0; i < items.length; i++) {
       const node = items[i] as Node;
       const next = items[i + 1];
-      const follow = next === undefined ? after : this.nullable(next) ? undefined : this.first(next);
+      const follow =
+        next === undefined ? after : this.nullable(next) ? undefined : this.first(next);
       const reason = this.ambiguousItem(node, follow);
       if (reason !== undefined) return reason;
     }
@@ -234,19 +268,30 @@ class Checker {
     if (node.kind === 'quantifier') {
       if (node.min === node.max) return this.ambiguousItem(node.body, undefined);
       // Allowed: a run of one character class that the next thing to match cannot continue.
-      if (node.body.kind === 'char' && follow !== undefined && !overlaps(this.set(node.body.source), follow)) return undefined;
+      if (
+        node.body.kind === 'char' &&
+        follow !== undefined &&
+        !overlaps(this.set(node.body.source), follow)
+      )
+        return undefined;
       return 'a quantifier whose count varies inside it';
     }
     if (node.kind !== 'group') return undefined;
     return this.ambiguousAlternatives(node.alternatives, node.lookaround ? undefined : follow);
   }
 
-  private ambiguousAlternatives(alternatives: readonly (readonly Node[])[], after: readonly boolean[] | undefined): string | undefined {
+  private ambiguousAlternatives(
+    alternatives: readonly (readonly Node[])[],
+    after: readonly boolean[] | undefined,
+  ): string | undefined {
     if (alternatives.length > 1) {
       const firsts = alternatives.map((sequence) => this.firstOfSequence(sequence));
       for (let i = 0; i < alternatives.length; i++) {
-        if ((alternatives[i] as Node[]).every((node) => this.nullable(node))) return 'an alternative that can match nothing';
-        for (let j = 0; j < i; j++) if (overlaps(firsts[i] as boolean[], firsts[j] as boolean[])) return 'alternatives that can start with the same character';
+        if ((alternatives[i] as Node[]).every((node) => this.nullable(node)))
+          return 'an alternative that can match nothing';
+        for (let j = 0; j < i; j++)
+          if (overlaps(firsts[i] as boolean[], firsts[j] as boolean[]))
+            return 'alternatives that can start with the same character';
       }
     }
     for (const sequence of alternatives) {
@@ -264,7 +309,12 @@ class Checker {
       case 'quantifier':
         return this.chars(node.body);
       case 'group':
-        return node.lookaround ? NONE : node.alternatives.flat().map((item) => this.chars(item)).reduce(union, NONE);
+        return node.lookaround
+          ? NONE
+          : node.alternatives
+              .flat()
+              .map((item) => this.chars(item))
+              .reduce(union, NONE);
       default:
         return node.kind === 'other' ? NONE : ALL;
     }
@@ -273,7 +323,11 @@ class Checker {
   /** Whether `node` holds a run with no upper bound (or one long enough to count as such). */
   private unbounded(node: Node): boolean {
     if (node.kind === 'quantifier') return node.max > LONG || this.unbounded(node.body);
-    if (node.kind === 'group') return !node.lookaround && node.alternatives.some((sequence) => sequence.some((item) => this.unbounded(item)));
+    if (node.kind === 'group')
+      return (
+        !node.lookaround &&
+        node.alternatives.some((sequence) => sequence.some((item) => this.unbounded(item)))
+      );
     return false;
   }
 
@@ -283,7 +337,10 @@ class Checker {
       case 'quantifier':
         return node.min > 0 && this.canFail(node.body);
       case 'group':
-        return node.lookaround || node.alternatives.every((sequence) => sequence.some((item) => this.canFail(item)));
+        return (
+          node.lookaround ||
+          node.alternatives.every((sequence) => sequence.some((item) => this.canFail(item)))
+        );
       default:
         return true;
     }
@@ -302,7 +359,11 @@ class Checker {
         const chars = this.chars(item);
         if (this.unbounded(item)) {
           const both = first.map((has, index) => has && (chars[index] as boolean));
-          if (both.some(Boolean) && between.every((set) => overlaps(set, both)) && items.slice(j + 1).some((after) => this.canFail(after))) {
+          if (
+            both.some(Boolean) &&
+            between.every((set) => overlaps(set, both)) &&
+            items.slice(j + 1).some((after) => this.canFail(after))
+          ) {
             return 'two unbounded quantifiers in a row that can take the same characters, with something after them that can fail';
           }
         }
@@ -332,7 +393,10 @@ class Checker {
     if (node.kind === 'quantifier') {
       if (node.max > 1) {
         // The next round of the loop is what follows its body, when the body cannot match nothing.
-        const body = node.body.kind === 'group' && !node.body.lookaround ? node.body.alternatives : [[node.body]];
+        const body =
+          node.body.kind === 'group' && !node.body.lookaround
+            ? node.body.alternatives
+            : [[node.body]];
         const next = this.nullable(node.body) ? undefined : this.first(node.body);
         const reason = this.ambiguousAlternatives(body, next);
         if (reason !== undefined) return `a repeated group with ${reason}`;

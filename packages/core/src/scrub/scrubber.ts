@@ -1,6 +1,14 @@
 import { createHmac } from './hmac.js';
 import type { ScrubOptions } from './options.js';
-import { REMOVE, hasMatch, joinPieces, maskOf, needsHash, scrubText, type Piece } from './redact.js';
+import {
+  REMOVE,
+  hasMatch,
+  joinPieces,
+  maskOf,
+  needsHash,
+  scrubText,
+  type Piece,
+} from './redact.js';
 import { FILTERED, compileRules, type CompiledRules, type KeyRule } from './rules.js';
 
 export interface Scrubber {
@@ -26,7 +34,12 @@ function write(holder: Holder, key: string | number, value: unknown): void {
   if (key === '__proto__') {
     // JSON.parse makes "__proto__" an own property. Assigning to an own property stays on the object,
     // but defining it says so outright and cannot reach the prototype setter whatever the holder is.
-    Object.defineProperty(holder, key, { value, writable: true, enumerable: true, configurable: true });
+    Object.defineProperty(holder, key, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
   } else {
     (holder as Record<string | number, unknown>)[key] = value;
   }
@@ -65,7 +78,8 @@ export function compileScrubber(options: ScrubOptions): Scrubber {
         pending.push({ holder, key, original: text, pieces: [{ hash: text }] });
         return;
       }
-      const next = rule.method === 'mask' ? maskOf(text) : rule.method === 'replace' ? rule.text : FILTERED;
+      const next =
+        rule.method === 'mask' ? maskOf(text) : rule.method === 'replace' ? rule.text : FILTERED;
       if (next !== value) {
         write(holder, key, next);
         changed = true;
@@ -107,7 +121,13 @@ export function compileScrubber(options: ScrubOptions): Scrubber {
     }
 
     /** A value under a key: safe fields are skipped, sensitive keys take their value whole. */
-    function visitKeyed(holder: Holder, key: string | number, name: string, value: unknown, sensitive: boolean): void {
+    function visitKeyed(
+      holder: Holder,
+      key: string | number,
+      name: string,
+      value: unknown,
+      sensitive: boolean,
+    ): void {
       if (rules.safe?.test(name)) return;
       const isKeySensitive = sensitive || isSensitive(name);
       if (isKeySensitive && (keyRule as KeyRule).method === 'remove') {
@@ -125,21 +145,25 @@ export function compileScrubber(options: ScrubOptions): Scrubber {
       const container = stack.pop() as Holder;
       if (Array.isArray(container)) {
         if (!sensitive && isPairList(container)) {
-          for (const pair of container as Array<[string, unknown]>) visitKeyed(pair, 1, pair[0], pair[1], false);
+          for (const pair of container as Array<[string, unknown]>)
+            visitKeyed(pair, 1, pair[0], pair[1], false);
         } else {
           for (let i = 0; i < container.length; i++) visit(container, i, container[i], sensitive);
         }
       } else {
         // for...in with an own-property check: no key array per object, and never the prototype's keys.
         for (const key in container) {
-          if (Object.hasOwn(container, key)) visitKeyed(container, key, key, container[key], sensitive);
+          if (Object.hasOwn(container, key))
+            visitKeyed(container, key, key, container[key], sensitive);
         }
       }
     }
 
     if (pending.length > 0) {
       const inputs = new Set<string>();
-      for (const item of pending) for (const piece of item.pieces) if (typeof piece === 'object' && 'hash' in piece) inputs.add(piece.hash);
+      for (const item of pending)
+        for (const piece of item.pieces)
+          if (typeof piece === 'object' && 'hash' in piece) inputs.add(piece.hash);
       const hashes = new Map<string, string>();
       await Promise.all([...inputs].map(async (input) => hashes.set(input, await hmac(input))));
       for (const item of pending) {

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BUILTINS, CUSTOM_SCAN_LIMITS, SCAN_LIMITS, type ScanLimits, type ValuePattern } from './builtins.js';
+import {
+  BUILTINS,
+  CUSTOM_SCAN_LIMITS,
+  SCAN_LIMITS,
+  type ScanLimits,
+  type ValuePattern,
+} from './builtins.js';
 import { forEachMatch, hasMatch } from './redact.js';
 import { compileScrubber } from './scrubber.js';
 
@@ -17,7 +23,9 @@ function ranges(text: string, pattern: ValuePattern, limits: ScanLimits): Array<
   return found;
 }
 
-const PATTERNS = Object.entries(BUILTINS).flatMap(([name, rule]) => rule.patterns.map((pattern): [string, ValuePattern] => [name, pattern]));
+const PATTERNS = Object.entries(BUILTINS).flatMap(([name, rule]) =>
+  rule.patterns.map((pattern): [string, ValuePattern] => [name, pattern]),
+);
 
 // Real data and look-alikes for every rule, no match longer than SMALL.reach. Separators end every
 // token for every rule (a line break, a quote, a bar between spaces), so matches do not run on.
@@ -57,7 +65,8 @@ describe('window by window', () => {
   it('finds the same matches as one search over the whole string, for every built-in pattern', () => {
     fc.assert(
       fc.property(text, (value) => {
-        for (const [, pattern] of PATTERNS) expect(ranges(value, pattern, SMALL)).toEqual(ranges(value, pattern, ONE_PASS));
+        for (const [, pattern] of PATTERNS)
+          expect(ranges(value, pattern, SMALL)).toEqual(ranges(value, pattern, ONE_PASS));
       }),
       { numRuns: 300 },
     );
@@ -106,9 +115,13 @@ describe('window by window', () => {
 
   it('scrubs a 4096-bit key exactly, anywhere in a long string', async () => {
     const body = 'MIIJQgIBADANBgkqhkiG9w0BAQEFAASCCSwwggkoAgEAAoICAQC7\n'.repeat(62); // 3.2 KiB, like a real one
-    const value = { v: `${'x '.repeat(20_000)}-----BEGIN PRIVATE KEY-----\n${body}-----END PRIVATE KEY----- ${'y '.repeat(20_000)}` };
+    const value = {
+      v: `${'x '.repeat(20_000)}-----BEGIN PRIVATE KEY-----\n${body}-----END PRIVATE KEY----- ${'y '.repeat(20_000)}`,
+    };
     await compileScrubber({ rules: ['@pemkey'] }).scrub(value);
-    expect(value.v).toBe(`${'x '.repeat(20_000)}-----BEGIN PRIVATE KEY-----\n[pemkey]\n-----END PRIVATE KEY----- ${'y '.repeat(20_000)}`);
+    expect(value.v).toBe(
+      `${'x '.repeat(20_000)}-----BEGIN PRIVATE KEY-----\n[pemkey]\n-----END PRIVATE KEY----- ${'y '.repeat(20_000)}`,
+    );
   });
 
   it('has windows that hold what the built-ins and custom patterns need', () => {
@@ -135,8 +148,15 @@ describe('keys window by window', () => {
   });
   it('finds a match straddling two windows', () => {
     for (let offset = 700; offset < 1_100; offset += 7) {
-      expect(hasMatch({ regex: /secret/gi, limits: CUSTOM_SCAN_LIMITS }, `${'x'.repeat(offset)}SECRET${'y'.repeat(3_000)}`)).toBe(true);
+      expect(
+        hasMatch(
+          { regex: /secret/gi, limits: CUSTOM_SCAN_LIMITS },
+          `${'x'.repeat(offset)}SECRET${'y'.repeat(3_000)}`,
+        ),
+      ).toBe(true);
     }
-    expect(hasMatch({ regex: /secret/gi, limits: CUSTOM_SCAN_LIMITS }, 'x'.repeat(10_000))).toBe(false);
+    expect(hasMatch({ regex: /secret/gi, limits: CUSTOM_SCAN_LIMITS }, 'x'.repeat(10_000))).toBe(
+      false,
+    );
   });
 });

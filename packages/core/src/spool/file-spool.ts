@@ -2,7 +2,15 @@ import { mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/prom
 import { join } from 'node:path';
 import type { RelayLogger, SpoolEvent } from '../options.js';
 import { DIR_MODE, TMP_DIR, writeFileDurably } from './atomic-write.js';
-import { deliveredName, inflightName, newEntryId, parseEntryName, pendingName, quarantinedName, type EntryName } from './layout.js';
+import {
+  deliveredName,
+  inflightName,
+  newEntryId,
+  parseEntryName,
+  pendingName,
+  quarantinedName,
+  type EntryName,
+} from './layout.js';
 import { ownerAlive, SELF } from './owner.js';
 
 export interface SpoolEntry extends EntryName {
@@ -40,7 +48,10 @@ export interface RetentionPolicy {
   undeliveredMaxAgeMs?: number;
 }
 
-export const RETENTION = { deliveredMaxAgeMs: 24 * 3600_000, undeliveredMaxAgeMs: 7 * 24 * 3600_000 } as const;
+export const RETENTION = {
+  deliveredMaxAgeMs: 24 * 3600_000,
+  undeliveredMaxAgeMs: 7 * 24 * 3600_000,
+} as const;
 
 export interface PruneResult {
   delivered: number;
@@ -67,7 +78,9 @@ export interface FileSpool {
    * entries. Throws `SpoolSerializationError` for a batch that cannot be serialised (nothing is written),
    * and the filesystem's error when the write fails.
    */
-  store(events: readonly Record<string, unknown>[]): Promise<{ ok: true; id: string } | { ok: false; full: true }>;
+  store(
+    events: readonly Record<string, unknown>[],
+  ): Promise<{ ok: true; id: string } | { ok: false; full: true }>;
   list(): Promise<SpoolEntry[]>;
   /** Takes a pending entry for this process alone; undefined when it is gone or another process has it. */
   claim(id: string): Promise<Claim | undefined>;
@@ -85,7 +98,10 @@ const TEMP_MAX_AGE_MS = 3600_000;
  */
 export class SpoolSerializationError extends Error {
   constructor(cause: unknown) {
-    super(`the batch could not be serialised: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`, { cause });
+    super(
+      `the batch could not be serialised: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`,
+      { cause },
+    );
     this.name = 'SpoolSerializationError';
   }
 }
@@ -136,14 +152,18 @@ export function openFileSpool(options: FileSpoolOptions): FileSpool {
         throw error;
       }
       // A temp file was never answered 202 for: its writer died before the rename, so removing it loses nothing.
-      if (owner === false || (owner === undefined && old)) await rm(join(tmp, name), { force: true });
+      if (owner === false || (owner === undefined && old))
+        await rm(join(tmp, name), { force: true });
     }
   }
 
   /** Evicts delivered entries, then quarantined ones, oldest first, until `needed` more bytes fit. */
   async function makeRoom(needed: number): Promise<void> {
     const entries = await list();
-    const victims = [...entries.filter((entry) => entry.state === 'delivered'), ...entries.filter((entry) => entry.state === 'quarantined')];
+    const victims = [
+      ...entries.filter((entry) => entry.state === 'delivered'),
+      ...entries.filter((entry) => entry.state === 'quarantined'),
+    ];
     for (const victim of victims) {
       if (listedBytes + reservedBytes + needed <= maxBytes) return;
       try {
@@ -153,7 +173,11 @@ export function openFileSpool(options: FileSpoolOptions): FileSpool {
       }
       listedBytes -= victim.bytes;
       const reason = victim.state === 'delivered' ? 'delivered' : 'quarantined';
-      logger?.warn('postern: spool over maxSpoolBytes; evicted the oldest entry', { id: victim.id, state: reason, bytes: victim.bytes });
+      logger?.warn('postern: spool over maxSpoolBytes; evicted the oldest entry', {
+        id: victim.id,
+        state: reason,
+        bytes: victim.bytes,
+      });
       onEvent?.({ type: 'evicted', id: victim.id, bytes: victim.bytes, reason });
     }
   }
@@ -184,7 +208,11 @@ export function openFileSpool(options: FileSpoolOptions): FileSpool {
       async delivered() {
         const moved = await move(deliveredName(id));
         if (moved) onEvent?.({ type: 'delivered', id });
-        else logger?.warn('postern: a spool entry was delivered after its lease was taken over; it may arrive twice', { id });
+        else
+          logger?.warn(
+            'postern: a spool entry was delivered after its lease was taken over; it may arrive twice',
+            { id },
+          );
         return moved;
       },
       async release() {
@@ -192,8 +220,16 @@ export function openFileSpool(options: FileSpoolOptions): FileSpool {
       },
       async quarantine(reason, status) {
         if (await move(quarantinedName(id))) {
-          logger?.error('postern: the upstream refused a spool entry for good; it is quarantined, not retried', { id, reason, ...(status === undefined ? {} : { status }) });
-          onEvent?.({ type: 'quarantined', id, reason, ...(status === undefined ? {} : { status }) });
+          logger?.error(
+            'postern: the upstream refused a spool entry for good; it is quarantined, not retried',
+            { id, reason, ...(status === undefined ? {} : { status }) },
+          );
+          onEvent?.({
+            type: 'quarantined',
+            id,
+            reason,
+            ...(status === undefined ? {} : { status }),
+          });
         }
       },
       discard: () => removeIfPresent(path(current)),
@@ -223,7 +259,12 @@ export function openFileSpool(options: FileSpoolOptions): FileSpool {
       const id = newEntryId();
       let data: string;
       try {
-        data = JSON.stringify({ version: 1, id, received_at: new Date(Number(id.slice(0, 13))).toISOString(), events });
+        data = JSON.stringify({
+          version: 1,
+          id,
+          received_at: new Date(Number(id.slice(0, 13))).toISOString(),
+          events,
+        });
       } catch (error) {
         throw new SpoolSerializationError(error);
       }
@@ -262,7 +303,10 @@ export function openFileSpool(options: FileSpoolOptions): FileSpool {
           // Only one process wins this rename; the others find the source gone.
           await rename(path(entry.name), path(pendingName(entry.id)));
           recovered++;
-          logger?.warn('postern: recovered a spool entry whose holder died or overran its lease', { id: entry.id, holderPid: entry.owner.pid });
+          logger?.warn('postern: recovered a spool entry whose holder died or overran its lease', {
+            id: entry.id,
+            holderPid: entry.owner.pid,
+          });
         } catch (error) {
           if (!isMissing(error)) throw error;
         }
@@ -293,7 +337,10 @@ export function openFileSpool(options: FileSpoolOptions): FileSpool {
           if (claimed && (await claimed.discard())) {
             result.undelivered++;
             result.bytes += entry.bytes;
-            logger?.warn('postern: pruned an entry never delivered within the retention period; its events are dropped', { id: entry.id, ageMs: age });
+            logger?.warn(
+              'postern: pruned an entry never delivered within the retention period; its events are dropped',
+              { id: entry.id, ageMs: age },
+            );
             onEvent?.({ type: 'pruned', id: entry.id, state: 'undelivered' });
           }
         }
@@ -303,13 +350,23 @@ export function openFileSpool(options: FileSpoolOptions): FileSpool {
     },
     async stats() {
       const entries = await list();
-      const stats: SpoolStats = { pending: 0, inflight: 0, delivered: 0, quarantined: 0, bytes: 0, undeliveredBytes: 0 };
+      const stats: SpoolStats = {
+        pending: 0,
+        inflight: 0,
+        delivered: 0,
+        quarantined: 0,
+        bytes: 0,
+        undeliveredBytes: 0,
+      };
       for (const entry of entries) {
         stats[entry.state]++;
         stats.bytes += entry.bytes;
         if (entry.state === 'pending' || entry.state === 'inflight') {
           stats.undeliveredBytes += entry.bytes;
-          stats.oldestUndeliveredAt = Math.min(stats.oldestUndeliveredAt ?? Infinity, entry.receivedAt);
+          stats.oldestUndeliveredAt = Math.min(
+            stats.oldestUndeliveredAt ?? Infinity,
+            entry.receivedAt,
+          );
         }
       }
       return stats;

@@ -26,15 +26,20 @@ afterEach(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-const modeOf = async (path: string): Promise<string> => ((await stat(path)).mode & 0o777).toString(8);
+const modeOf = async (path: string): Promise<string> =>
+  ((await stat(path)).mode & 0o777).toString(8);
 const event = { event_type: 'frontend_breadcrumb', event_id: 'e1', payload: { data: {} } };
 
-function recordingLogger(): RelayLogger & { lines: Array<{ level: string; message: string; fields?: Record<string, unknown> }> } {
+function recordingLogger(): RelayLogger & {
+  lines: Array<{ level: string; message: string; fields?: Record<string, unknown> }>;
+} {
   const lines: Array<{ level: string; message: string; fields?: Record<string, unknown> }> = [];
   return {
     lines,
-    warn: (message, fields) => void lines.push({ level: 'warn', message, ...(fields ? { fields } : {}) }),
-    error: (message, fields) => void lines.push({ level: 'error', message, ...(fields ? { fields } : {}) }),
+    warn: (message, fields) =>
+      void lines.push({ level: 'warn', message, ...(fields ? { fields } : {}) }),
+    error: (message, fields) =>
+      void lines.push({ level: 'error', message, ...(fields ? { fields } : {}) }),
   };
 }
 
@@ -56,7 +61,9 @@ describe('spool and local-only files are for the relay user only', () => {
 
     const stored = await spool.store([event]);
     if (!stored.ok) throw new Error('not stored');
-    const [pending] = await readdir(dir).then((names) => names.filter((name) => !name.startsWith('.')));
+    const [pending] = await readdir(dir).then((names) =>
+      names.filter((name) => !name.startsWith('.')),
+    );
     expect(await modeOf(join(dir, pending as string))).toBe('600');
     const claim = await spool.claim(stored.id);
     const [inflight] = (await readdir(dir)).filter((name) => name.includes('.inflight'));
@@ -94,11 +101,26 @@ describe('a batch that cannot be serialised is not a disk failure', () => {
     const logger = recordingLogger();
     const events: SpoolEvent[] = [];
     const forward: Delivery = { deliver: async () => ({ ok: true }) };
-    const options = { maxSpoolBytes: 1_000_000, forward, upstreamTimeoutMs: 1000, retryBaseMs: 10, retryMaxMs: 100, redeliveryConcurrency: 1, logger, onSpoolEvent: (spoolEvent: SpoolEvent) => events.push(spoolEvent) };
+    const options = {
+      maxSpoolBytes: 1_000_000,
+      forward,
+      upstreamTimeoutMs: 1000,
+      retryBaseMs: 10,
+      retryMaxMs: 100,
+      redeliveryConcurrency: 1,
+      logger,
+      onSpoolEvent: (spoolEvent: SpoolEvent) => events.push(spoolEvent),
+    };
     const delivery = createSpoolDelivery({ spoolDir: join(base, 'spool'), ...options });
     const outcome = await delivery.deliver([deeplyNested(200_000)]);
     expect(outcome).toMatchObject({ ok: false, code: 'internal_error' });
-    expect(logger.lines).toEqual([{ level: 'error', message: expect.stringMatching(/could not be serialised/), fields: { error: expect.stringMatching(/RangeError/) } }]);
+    expect(logger.lines).toEqual([
+      {
+        level: 'error',
+        message: expect.stringMatching(/could not be serialised/),
+        fields: { error: expect.stringMatching(/RangeError/) },
+      },
+    ]);
     expect(logger.lines.some((line) => /could not write/.test(line.message))).toBe(false);
     expect(events.filter((spoolEvent) => spoolEvent.type === 'refused')).toEqual([]);
     // The spool itself is fine: the next batch is stored.
@@ -117,8 +139,17 @@ describe('a batch that cannot be serialised is not a disk failure', () => {
     const logger = recordingLogger();
     const dir = join(base, 'events');
     const delivery = createLocalDelivery({ localEventsDir: dir, logger });
-    expect(await delivery.deliver([deeplyNested(200_000)])).toMatchObject({ ok: false, code: 'internal_error' });
-    expect(logger.lines).toEqual([{ level: 'error', message: expect.stringMatching(/could not be serialised/), fields: { error: expect.stringMatching(/RangeError/) } }]);
+    expect(await delivery.deliver([deeplyNested(200_000)])).toMatchObject({
+      ok: false,
+      code: 'internal_error',
+    });
+    expect(logger.lines).toEqual([
+      {
+        level: 'error',
+        message: expect.stringMatching(/could not be serialised/),
+        fields: { error: expect.stringMatching(/RangeError/) },
+      },
+    ]);
     expect(await delivery.deliver([event])).toEqual({ ok: true });
   });
 });

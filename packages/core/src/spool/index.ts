@@ -3,9 +3,29 @@
  * entry, which Web-runtime adapters (Next.js, Hono, SvelteKit) import, never pulls `node:fs` into their
  * bundles; `createRelay` loads this module only when the options ask for durable or local-only delivery.
  */
-export { claimLeaseMs, createSpoolDelivery, type SpoolDelivery, type SpoolDeliveryOptions } from './spool-delivery.js';
+export {
+  claimLeaseMs,
+  createSpoolDelivery,
+  type SpoolDelivery,
+  type SpoolDeliveryOptions,
+} from './spool-delivery.js';
 export { createLocalDelivery, type LocalDeliveryOptions } from './local-delivery.js';
-export { openFileSpool, RETENTION, SpoolSerializationError, type Claim, type FileSpool, type FileSpoolOptions, type PruneResult, type RetentionPolicy, type SpoolEntry, type SpoolStats } from './file-spool.js';
-export { createRedeliveryWorker, type RedeliveryOptions, type RedeliveryWorker } from './redelivery.js';
+export {
+  openFileSpool,
+  RETENTION,
+  SpoolSerializationError,
+  type Claim,
+  type FileSpool,
+  type FileSpoolOptions,
+  type PruneResult,
+  type RetentionPolicy,
+  type SpoolEntry,
+  type SpoolStats,
+} from './file-spool.js';
+export {
+  createRedeliveryWorker,
+  type RedeliveryOptions,
+  type RedeliveryWorker,
+} from './redelivery.js';
 export { backoffDelay, retryAfterMs } from './backoff.js';
 export { parseEntryName, type EntryName, type EntryState } from './layout.js';

@@ -32,7 +32,8 @@ export function newEntryId(now: number = Date.now()): string {
 export const pendingName = (id: string): string => `${id}.json`;
 export const deliveredName = (id: string): string => `${id}.delivered`;
 export const quarantinedName = (id: string): string => `${id}.quarantined`;
-export const inflightName = (id: string, owner: Owner, claimedAt: number): string => `${id}.inflight~${owner.host}~${owner.pid}~${owner.boot}~${claimedAt}`;
+export const inflightName = (id: string, owner: Owner, claimedAt: number): string =>
+  `${id}.inflight~${owner.host}~${owner.pid}~${owner.boot}~${claimedAt}`;
 
 /** Reads a file name of the spool; anything else (temp files, a person's notes) is undefined and left alone. */
 export function parseEntryName(name: string): EntryName | undefined {
@@ -51,5 +52,11 @@ export function parseEntryName(name: string): EntryName | undefined {
   const pid = Number(parts[2]);
   const claimedAt = Number(parts[4]);
   if (!Number.isInteger(pid) || !Number.isInteger(claimedAt)) return undefined;
-  return { id, state: 'inflight', name, receivedAt, owner: { host: parts[1] as string, pid, boot: parts[3] as string, claimedAt } };
+  return {
+    id,
+    state: 'inflight',
+    name,
+    receivedAt,
+    owner: { host: parts[1] as string, pid, boot: parts[3] as string, claimedAt },
+  };
 }

@@ -27,20 +27,32 @@ export function createLocalDelivery(options: LocalDeliveryOptions): Delivery {
         text = `${JSON.stringify({ received_at, events }, null, 2)}\n`;
       } catch (error) {
         // Nothing touched the disk: not a directory problem, so not reported as one.
-        options.logger?.error('postern: a batch could not be serialised; it is refused with 500 and nothing was written', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+        options.logger?.error(
+          'postern: a batch could not be serialised; it is refused with 500 and nothing was written',
+          { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) },
+        );
         return { ok: false, code: 'internal_error', detail: 'The batch could not be serialised.' };
       }
       try {
-        created ??= mkdir(join(dir, TMP_DIR), { recursive: true, mode: DIR_MODE }).catch((error: unknown) => {
-          created = undefined;
-          throw error;
-        });
+        created ??= mkdir(join(dir, TMP_DIR), { recursive: true, mode: DIR_MODE }).catch(
+          (error: unknown) => {
+            created = undefined;
+            throw error;
+          },
+        );
         await created;
         await writeFileDurably(dir, `${id}.json`, text);
         return { ok: true };
       } catch (error) {
-        options.logger?.error('postern: could not write local events; the batch is refused with 503', { dir, error: error instanceof Error ? error.message : String(error) });
-        return { ok: false, code: 'spool_unavailable', detail: 'Check that localEventsDir exists, is writable and has space.' };
+        options.logger?.error(
+          'postern: could not write local events; the batch is refused with 503',
+          { dir, error: error instanceof Error ? error.message : String(error) },
+        );
+        return {
+          ok: false,
+          code: 'spool_unavailable',
+          detail: 'Check that localEventsDir exists, is writable and has space.',
+        };
       }
     },
   };

@@ -22,7 +22,9 @@ export interface RedeliveryWorker {
   /** A new entry this process just stored: forwarded at once unless the upstream is being backed off. */
   enqueue(id: string): void;
   /** Forwards every pending entry now, ignoring backoff, one pass; for `postern replay`. */
-  drain(onProgress?: (done: { delivered: number; failed: number; total: number }) => void): Promise<{ delivered: number; failed: number; quarantined: number; total: number }>;
+  drain(
+    onProgress?: (done: { delivered: number; failed: number; total: number }) => void,
+  ): Promise<{ delivered: number; failed: number; quarantined: number; total: number }>;
   /** Stops scheduling and waits for attempts in progress. */
   close(): Promise<void>;
   readonly backoffUntil: number;
@@ -55,7 +57,9 @@ export function createRedeliveryWorker(options: RedeliveryOptions): RedeliveryWo
       events = await claim.events();
     } catch (error) {
       // Entries appear by rename only when complete, so this is damage from outside; keep it for a person to see.
-      await claim.quarantine(`unreadable entry: ${error instanceof Error ? error.message : String(error)}`);
+      await claim.quarantine(
+        `unreadable entry: ${error instanceof Error ? error.message : String(error)}`,
+      );
       return 'quarantined';
     }
     const started = Date.now();
@@ -68,16 +72,30 @@ export function createRedeliveryWorker(options: RedeliveryOptions): RedeliveryWo
       await claim.delivered();
       return 'delivered';
     }
-    onEvent?.({ type: 'attempt', ok: false, code: outcome.code, durationMs, redelivery, ...(outcome.status === undefined ? {} : { status: outcome.status }) });
+    onEvent?.({
+      type: 'attempt',
+      ok: false,
+      code: outcome.code,
+      durationMs,
+      redelivery,
+      ...(outcome.status === undefined ? {} : { status: outcome.status }),
+    });
     if (outcome.code === 'upstream_rejected') {
       await claim.quarantine(outcome.detail, outcome.status);
       return 'quarantined';
     }
     await claim.release();
     failures++;
-    const wait = Math.max(backoffDelay(failures, options.retryBaseMs, options.retryMaxMs), retryAfterMs(outcome.retryAfter) ?? 0);
+    const wait = Math.max(
+      backoffDelay(failures, options.retryBaseMs, options.retryMaxMs),
+      retryAfterMs(outcome.retryAfter) ?? 0,
+    );
     backoffUntil = Math.max(backoffUntil, Date.now() + wait);
-    logger?.warn('postern: upstream delivery failed; the entry stays in the spool', { code: outcome.code, retryInMs: wait, consecutiveFailures: failures });
+    logger?.warn('postern: upstream delivery failed; the entry stays in the spool', {
+      code: outcome.code,
+      retryInMs: wait,
+      consecutiveFailures: failures,
+    });
     return 'retry';
   }
 
@@ -92,7 +110,10 @@ export function createRedeliveryWorker(options: RedeliveryOptions): RedeliveryWo
   function pump(): void {
     if (stopped) return;
     const wait = backoffUntil - Date.now();
-    if (wait > 0) return schedule(wait);
+    if (wait > 0) {
+      schedule(wait);
+      return;
+    }
     // While the upstream is failing, one probe at a time; full concurrency once it answers again.
     const limit = failures > 0 ? 1 : options.concurrency;
     const ids = [...queue].sort();
@@ -102,7 +123,10 @@ export function createRedeliveryWorker(options: RedeliveryOptions): RedeliveryWo
       if (active.has(id)) continue;
       const running = attempt(id, true)
         .catch((error: unknown) => {
-          logger?.error('postern: a spool entry could not be handled; it stays for the next scan', { id, error: error instanceof Error ? error.message : String(error) });
+          logger?.error('postern: a spool entry could not be handled; it stays for the next scan', {
+            id,
+            error: error instanceof Error ? error.message : String(error),
+          });
           return 'skipped' as const;
         })
         .then((result) => {
@@ -118,10 +142,13 @@ export function createRedeliveryWorker(options: RedeliveryOptions): RedeliveryWo
   async function scan(): Promise<void> {
     try {
       await spool.recoverStale();
-      for (const entry of await spool.list()) if (entry.state === 'pending' && !active.has(entry.id)) queue.add(entry.id);
+      for (const entry of await spool.list())
+        if (entry.state === 'pending' && !active.has(entry.id)) queue.add(entry.id);
       pump();
     } catch (error) {
-      logger?.error('postern: could not scan the spool directory', { error: error instanceof Error ? error.message : String(error) });
+      logger?.error('postern: could not scan the spool directory', {
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 
@@ -148,7 +175,9 @@ export function createRedeliveryWorker(options: RedeliveryOptions): RedeliveryWo
     },
     async drain(onProgress) {
       await spool.recoverStale();
-      const pending = (await spool.list()).filter((entry) => entry.state === 'pending').map((entry) => entry.id);
+      const pending = (await spool.list())
+        .filter((entry) => entry.state === 'pending')
+        .map((entry) => entry.id);
       const totals = { delivered: 0, failed: 0, quarantined: 0, total: pending.length };
       let next = 0;
       const lane = async (): Promise<void> => {
@@ -159,10 +188,16 @@ export function createRedeliveryWorker(options: RedeliveryOptions): RedeliveryWo
           if (result === 'delivered') totals.delivered++;
           else if (result === 'quarantined') totals.quarantined++;
           else if (result === 'retry') totals.failed++;
-          onProgress?.({ delivered: totals.delivered, failed: totals.failed + totals.quarantined, total: totals.total });
+          onProgress?.({
+            delivered: totals.delivered,
+            failed: totals.failed + totals.quarantined,
+            total: totals.total,
+          });
         }
       };
-      await Promise.all(Array.from({ length: Math.min(options.concurrency, pending.length) }, lane));
+      await Promise.all(
+        Array.from({ length: Math.min(options.concurrency, pending.length) }, lane),
+      );
       return totals;
     },
     async close() {

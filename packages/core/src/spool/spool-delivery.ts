@@ -83,17 +83,27 @@ export function createSpoolDelivery(options: SpoolDeliveryOptions): SpoolDeliver
     try {
       await ready();
       const stored = await spool.store(events);
-      if (!stored.ok) return refused('spool_full', `The spool holds ${options.maxSpoolBytes} bytes at most.`);
+      if (!stored.ok)
+        return refused('spool_full', `The spool holds ${options.maxSpoolBytes} bytes at most.`);
       worker.enqueue(stored.id);
       return { ok: true };
     } catch (error) {
       if (error instanceof SpoolSerializationError) {
         // The disk is fine: this batch cannot be written by anyone, so it is the relay's failure (500, as in direct mode), not the spool's.
-        logger?.error('postern: a batch could not be serialised for the spool; it is refused with 500 and nothing was written', { error: error.message });
+        logger?.error(
+          'postern: a batch could not be serialised for the spool; it is refused with 500 and nothing was written',
+          { error: error.message },
+        );
         return { ok: false, code: 'internal_error', detail: 'The batch could not be serialised.' };
       }
-      logger?.error('postern: could not write to the spool; the batch is refused with 503', { dir: options.spoolDir, error: error instanceof Error ? error.message : String(error) });
-      return refused('spool_unavailable', 'Check that the spool directory exists, is writable and has space.');
+      logger?.error('postern: could not write to the spool; the batch is refused with 503', {
+        dir: options.spoolDir,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return refused(
+        'spool_unavailable',
+        'Check that the spool directory exists, is writable and has space.',
+      );
     }
   }
 
@@ -102,7 +112,8 @@ export function createSpoolDelivery(options: SpoolDeliveryOptions): SpoolDeliver
     worker,
     ready,
     deliver(events) {
-      if (closed) return Promise.resolve(refused('spool_unavailable', 'The relay is shutting down.'));
+      if (closed)
+        return Promise.resolve(refused('spool_unavailable', 'The relay is shutting down.'));
       const write = store(events);
       writes.add(write);
       void write.finally(() => writes.delete(write));

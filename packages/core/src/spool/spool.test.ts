@@ -23,13 +23,21 @@ afterEach(async () => {
 });
 
 /** What the spool stores is opaque to it: a labelled object is enough below the relay. */
-const event = (id: string): Record<string, unknown> => ({ event_type: 'frontend_breadcrumb', event_id: id, occurred_at: '2026-11-23T10:00:00Z', payload: { data: {} } });
+const event = (id: string): Record<string, unknown> => ({
+  event_type: 'frontend_breadcrumb',
+  event_id: id,
+  occurred_at: '2026-11-23T10:00:00Z',
+  payload: { data: {} },
+});
 /** Through the relay, events must be valid; `ids` gives each label its UUID. */
 const ids = new Map<string, string>();
-const uuid = (label: string): string => ids.get(label) ?? (ids.set(label, randomUUID()).get(label) as string);
-const validEvent = (label: string): Record<string, unknown> => sampleEvent('frontend_breadcrumb', { event_id: uuid(label) });
+const uuid = (label: string): string =>
+  ids.get(label) ?? (ids.set(label, randomUUID()).get(label) as string);
+const validEvent = (label: string): Record<string, unknown> =>
+  sampleEvent('frontend_breadcrumb', { event_id: uuid(label) });
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const entryFiles = async (): Promise<string[]> => (await readdir(dir)).filter((name) => !name.startsWith('.')).sort();
+const entryFiles = async (): Promise<string[]> =>
+  (await readdir(dir)).filter((name) => !name.startsWith('.')).sort();
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -40,7 +48,10 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000):
 }
 
 /** An upstream in process: records batches, answers with `answer()`, and tracks how many sends of one entry overlap. */
-function recordingForward(answer: () => DeliveryOutcome | Promise<DeliveryOutcome> = () => ({ ok: true }), delayMs = 0) {
+function recordingForward(
+  answer: () => DeliveryOutcome | Promise<DeliveryOutcome> = () => ({ ok: true }),
+  delayMs = 0,
+) {
   const batches: string[][] = [];
   const inFlight = new Map<string, number>();
   let maxOverlap = 0;
@@ -81,7 +92,12 @@ describe('file spool', () => {
     await b.init();
     const stored = await a.store([event('a')]);
     if (!stored.ok) throw new Error('not stored');
-    const claims = await Promise.all([a.claim(stored.id), b.claim(stored.id), a.claim(stored.id), b.claim(stored.id)]);
+    const claims = await Promise.all([
+      a.claim(stored.id),
+      b.claim(stored.id),
+      a.claim(stored.id),
+      b.claim(stored.id),
+    ]);
     expect(claims.filter(Boolean)).toHaveLength(1);
   });
 
@@ -91,12 +107,18 @@ describe('file spool', () => {
     const ids = [newEntryId(), newEntryId(), newEntryId()];
     const now = Date.now();
     // pid 2^22+1 is above Linux's pid_max, so certainly not a live process.
-    await writeFile(join(dir, inflightName(ids[0]!, { ...SELF, pid: 4_194_305 }, now)), '{"events":[]}');
+    await writeFile(
+      join(dir, inflightName(ids[0]!, { ...SELF, pid: 4_194_305 }, now)),
+      '{"events":[]}',
+    );
     await writeFile(join(dir, inflightName(ids[1]!, SELF, now)), '{"events":[]}');
     await writeFile(join(dir, inflightName(ids[2]!, SELF, now - 20_000)), '{"events":[]}');
     // A previous run of this very process id (a restarted container's pid 1) is dead too.
     const restarted = newEntryId();
-    await writeFile(join(dir, inflightName(restarted, { ...SELF, boot: 'deadbeef' }, now)), '{"events":[]}');
+    await writeFile(
+      join(dir, inflightName(restarted, { ...SELF, boot: 'deadbeef' }, now)),
+      '{"events":[]}',
+    );
     expect(await spool.recoverStale(now)).toBe(3);
     const files = await entryFiles();
     expect(files).toContain(pendingName(ids[0]!));
@@ -107,7 +129,12 @@ describe('file spool', () => {
 
   it('evicts delivered entries oldest first to make room, counted, and refuses when only undelivered ones are left', async () => {
     const events: SpoolEvent[] = [];
-    const spool = openFileSpool({ dir, maxBytes: 600, leaseMs: 10_000, onEvent: (e) => events.push(e) });
+    const spool = openFileSpool({
+      dir,
+      maxBytes: 600,
+      leaseMs: 10_000,
+      onEvent: (e) => events.push(e),
+    });
     await spool.init();
     const first = await spool.store([event('a')]);
     if (!first.ok) throw new Error('not stored');
@@ -117,7 +144,9 @@ describe('file spool', () => {
     expect(second.ok).toBe(true);
     const third = await spool.store([event('c')]);
     expect(third.ok).toBe(true);
-    expect(events.filter((e) => e.type === 'evicted')).toEqual([expect.objectContaining({ id: first.id, reason: 'delivered' })]);
+    expect(events.filter((e) => e.type === 'evicted')).toEqual([
+      expect.objectContaining({ id: first.id, reason: 'delivered' }),
+    ]);
     const fourth = await spool.store([event('d')]);
     expect(fourth).toEqual({ ok: false, full: true });
     expect((await spool.stats()).pending).toBe(2);
@@ -138,7 +167,9 @@ describe('file spool', () => {
     await writeFile(join(dir, `${youngPending}.json`), '{}');
     const pruned = await spool.prune({}, now);
     expect(pruned).toMatchObject({ delivered: 1, undelivered: 1 });
-    expect(await entryFiles()).toEqual([`${youngPending}.json`, `${youngDelivered}.delivered`].sort());
+    expect(await entryFiles()).toEqual(
+      [`${youngPending}.json`, `${youngDelivered}.delivered`].sort(),
+    );
     expect((await spool.prune({ deliveredMaxAgeMs: 0 }, now)).delivered).toBe(1);
   });
 });
@@ -148,7 +179,17 @@ describe('redelivery worker', () => {
     const upstream = recordingForward(() => ({ ok: true }), 20);
     const workers = [0, 1].map(() => {
       const spool = openFileSpool({ dir, maxBytes: 10_000_000, leaseMs: 10_000 });
-      return { spool, worker: createRedeliveryWorker({ spool, forward: upstream.forward, concurrency: 4, retryBaseMs: 10, retryMaxMs: 50, scanIntervalMs: 20 }) };
+      return {
+        spool,
+        worker: createRedeliveryWorker({
+          spool,
+          forward: upstream.forward,
+          concurrency: 4,
+          retryBaseMs: 10,
+          retryMaxMs: 50,
+          scanIntervalMs: 20,
+        }),
+      };
     });
     for (const { spool } of workers) await spool.init();
     for (let i = 0; i < 40; i++) await workers[0]!.spool.store([event(`e${i}`)]);
@@ -162,9 +203,20 @@ describe('redelivery worker', () => {
   it('keeps an entry through upstream failures, backs off, and delivers it when the upstream is back', async () => {
     let up = false;
     let failures = 0;
-    const upstream = recordingForward(() => (up ? { ok: true } : (failures++, { ok: false, code: 'upstream_unreachable', detail: 'down' })));
+    const upstream = recordingForward(() => {
+      if (up) return { ok: true };
+      failures++;
+      return { ok: false, code: 'upstream_unreachable', detail: 'down' };
+    });
     const spool = openFileSpool({ dir, maxBytes: 1_000_000, leaseMs: 10_000 });
-    const worker = createRedeliveryWorker({ spool, forward: upstream.forward, concurrency: 2, retryBaseMs: 20, retryMaxMs: 100, scanIntervalMs: 1000 });
+    const worker = createRedeliveryWorker({
+      spool,
+      forward: upstream.forward,
+      concurrency: 2,
+      retryBaseMs: 20,
+      retryMaxMs: 100,
+      scanIntervalMs: 1000,
+    });
     await spool.init();
     await worker.start();
     const stored = await spool.store([event('kept')]);
@@ -186,11 +238,26 @@ describe('redelivery worker', () => {
     const forward: Delivery = {
       async deliver() {
         attempts.push(Date.now());
-        return attempts.length === 1 ? { ok: false, code: 'upstream_rate_limited', status: 429, retryAfter: '1', detail: '429' } : { ok: true };
+        return attempts.length === 1
+          ? {
+              ok: false,
+              code: 'upstream_rate_limited',
+              status: 429,
+              retryAfter: '1',
+              detail: '429',
+            }
+          : { ok: true };
       },
     };
     const spool = openFileSpool({ dir, maxBytes: 1_000_000, leaseMs: 10_000 });
-    const worker = createRedeliveryWorker({ spool, forward, concurrency: 1, retryBaseMs: 10, retryMaxMs: 20, scanIntervalMs: 5000 });
+    const worker = createRedeliveryWorker({
+      spool,
+      forward,
+      concurrency: 1,
+      retryBaseMs: 10,
+      retryMaxMs: 20,
+      scanIntervalMs: 5000,
+    });
     await spool.init();
     await worker.start();
     const stored = await spool.store([event('r')]);
@@ -203,11 +270,33 @@ describe('redelivery worker', () => {
 
   it('quarantines an entry the upstream refuses for good (400), counts it and never sends it again', async () => {
     const events: SpoolEvent[] = [];
-    const upstream = recordingForward(() => ({ ok: false, code: 'upstream_rejected', status: 400, detail: 'The upstream answered 400.' }));
-    const spool = openFileSpool({ dir, maxBytes: 1_000_000, leaseMs: 10_000, onEvent: (e) => events.push(e) });
+    const upstream = recordingForward(() => ({
+      ok: false,
+      code: 'upstream_rejected',
+      status: 400,
+      detail: 'The upstream answered 400.',
+    }));
+    const spool = openFileSpool({
+      dir,
+      maxBytes: 1_000_000,
+      leaseMs: 10_000,
+      onEvent: (e) => events.push(e),
+    });
     let sends = 0;
-    const counting: Delivery = { deliver: (batch) => ((sends += 1), upstream.forward.deliver(batch)) };
-    const worker = createRedeliveryWorker({ spool, forward: counting, concurrency: 1, retryBaseMs: 10, retryMaxMs: 20, scanIntervalMs: 20 });
+    const counting: Delivery = {
+      deliver: (batch) => {
+        sends += 1;
+        return upstream.forward.deliver(batch);
+      },
+    };
+    const worker = createRedeliveryWorker({
+      spool,
+      forward: counting,
+      concurrency: 1,
+      retryBaseMs: 10,
+      retryMaxMs: 20,
+      scanIntervalMs: 20,
+    });
     await spool.init();
     await worker.start();
     const stored = await spool.store([event('q')]);
@@ -217,7 +306,9 @@ describe('redelivery worker', () => {
     await sleep(150);
     await worker.close();
     expect(sends).toBe(1);
-    expect(events).toContainEqual(expect.objectContaining({ type: 'quarantined', id: stored.id, status: 400 }));
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'quarantined', id: stored.id, status: 400 }),
+    );
   });
 });
 
@@ -225,7 +316,8 @@ describe('relay with durableWrite', () => {
   const TOKEN = 'srv-token-SPOOL-SECRET-1';
   const request = (ids: string[]) => ({
     method: 'POST',
-    header: (name: string) => ({ origin: 'https://app.example', 'content-type': 'application/json' })[name],
+    header: (name: string) =>
+      ({ origin: 'https://app.example', 'content-type': 'application/json' })[name],
     clientAddress: '127.0.0.1',
     body: JSON.stringify({ batch: ids.map(validEvent) }),
   });
@@ -235,10 +327,20 @@ describe('relay with durableWrite', () => {
     const received: Array<Record<string, unknown>[]> = [];
     const fetch = (async (_url: string, init: RequestInit) => {
       if (!up) throw new TypeError('fetch failed');
-      received.push((JSON.parse(String(init.body)) as { events: Record<string, unknown>[] }).events);
+      received.push(
+        (JSON.parse(String(init.body)) as { events: Record<string, unknown>[] }).events,
+      );
       return new Response(null, { status: 202 });
     }) as unknown as typeof globalThis.fetch;
-    const relay = createRelay({ projectToken: TOKEN, allowedOrigins: ['https://app.example'], durableWrite: true, spoolDir: dir, retryBaseMs: 20, retryMaxMs: 100, fetch });
+    const relay = createRelay({
+      projectToken: TOKEN,
+      allowedOrigins: ['https://app.example'],
+      durableWrite: true,
+      spoolDir: dir,
+      retryBaseMs: 20,
+      retryMaxMs: 100,
+      fetch,
+    });
     const response = await relay.handle(request(['d1', 'd2']));
     expect(response.status).toBe(202);
     const [file] = await entryFiles();
@@ -254,7 +356,12 @@ describe('relay with durableWrite', () => {
 
   it('answers 503 spool_unavailable when the spool directory cannot be made', async () => {
     await writeFile(join(dir, 'a-file'), '');
-    const relay = createRelay({ projectToken: TOKEN, allowedOrigins: ['https://app.example'], durableWrite: true, spoolDir: join(dir, 'a-file', 'spool') });
+    const relay = createRelay({
+      projectToken: TOKEN,
+      allowedOrigins: ['https://app.example'],
+      durableWrite: true,
+      spoolDir: join(dir, 'a-file', 'spool'),
+    });
     const response = await relay.handle(request(['u1']));
     await relay.close();
     expect(response.status).toBe(503);
@@ -264,10 +371,15 @@ describe('relay with durableWrite', () => {
 
 describe('local-only', () => {
   it('writes each batch as an indented JSON file a person can read, without a token', async () => {
-    const relay = createRelay({ projectMode: 'local-only', localEventsDir: dir, allowedOrigins: ['https://app.example'] });
+    const relay = createRelay({
+      projectMode: 'local-only',
+      localEventsDir: dir,
+      allowedOrigins: ['https://app.example'],
+    });
     const response = await relay.handle({
       method: 'POST',
-      header: (name) => ({ origin: 'https://app.example', 'content-type': 'application/json' })[name],
+      header: (name) =>
+        ({ origin: 'https://app.example', 'content-type': 'application/json' })[name],
       clientAddress: '127.0.0.1',
       body: JSON.stringify({ batch: [validEvent('l1')] }),
     });
@@ -275,14 +387,20 @@ describe('local-only', () => {
     const [file] = await entryFiles();
     const text = await readFile(join(dir, file!), 'utf8');
     expect(text).toContain('\n  "events": [\n');
-    expect(JSON.parse(text).events[0]).toMatchObject({ event_id: uuid('l1'), sdk_name: '@debugbundle/sdk-browser' });
+    expect(JSON.parse(text).events[0]).toMatchObject({
+      event_id: uuid('l1'),
+      sdk_name: '@debugbundle/sdk-browser',
+    });
     expect(JSON.parse(text).events[0]).not.toHaveProperty('project_token');
   });
 
   it('refuses with 503 spool_unavailable when the directory cannot be written', async () => {
     await writeFile(join(dir, 'file'), '');
     const delivery = createLocalDelivery({ localEventsDir: join(dir, 'file', 'events') });
-    expect(await delivery.deliver([event('x')])).toMatchObject({ ok: false, code: 'spool_unavailable' });
+    expect(await delivery.deliver([event('x')])).toMatchObject({
+      ok: false,
+      code: 'spool_unavailable',
+    });
   });
 });
 
@@ -296,10 +414,11 @@ describe('backoff', () => {
 
   it('reads Retry-After as seconds or an HTTP date, and caps it at an hour', () => {
     expect(retryAfterMs('2')).toBe(2000);
-    expect(retryAfterMs(new Date(Date.UTC(2026, 0, 1, 0, 0, 30)).toUTCString(), Date.UTC(2026, 0, 1))).toBe(30_000);
+    expect(
+      retryAfterMs(new Date(Date.UTC(2026, 0, 1, 0, 0, 30)).toUTCString(), Date.UTC(2026, 0, 1)),
+    ).toBe(30_000);
     expect(retryAfterMs('999999')).toBe(3600_000);
     expect(retryAfterMs('soon')).toBeUndefined();
     expect(retryAfterMs(undefined)).toBeUndefined();
   });
 });
-

@@ -41,12 +41,20 @@ describe('parseDsn', () => {
 
 describe('envelopeUrl', () => {
   it('builds the envelope endpoint from the DSN alone', () => {
-    expect(envelopeUrl(parseDsn('https://abc@o1.ingest.sentry.io/42')!)).toBe('https://o1.ingest.sentry.io/api/42/envelope/?sentry_version=7&sentry_key=abc');
-    expect(envelopeUrl(parseDsn('http://abc@127.0.0.1:9000/sentry/7')!)).toBe('http://127.0.0.1:9000/sentry/api/7/envelope/?sentry_version=7&sentry_key=abc');
-    expect(envelopeUrl(parseDsn('http://abc@[::1]:9000/7')!)).toBe('http://[::1]:9000/api/7/envelope/?sentry_version=7&sentry_key=abc');
+    expect(envelopeUrl(parseDsn('https://abc@o1.ingest.sentry.io/42')!)).toBe(
+      'https://o1.ingest.sentry.io/api/42/envelope/?sentry_version=7&sentry_key=abc',
+    );
+    expect(envelopeUrl(parseDsn('http://abc@127.0.0.1:9000/sentry/7')!)).toBe(
+      'http://127.0.0.1:9000/sentry/api/7/envelope/?sentry_version=7&sentry_key=abc',
+    );
+    expect(envelopeUrl(parseDsn('http://abc@[::1]:9000/7')!)).toBe(
+      'http://[::1]:9000/api/7/envelope/?sentry_version=7&sentry_key=abc',
+    );
   });
 
   it('writes a DSN back without its secret key or default port', () => {
-    expect(formatDsn(parseDsn('https://abc:secret@O1.example:443/p/42')!)).toBe('https://abc@o1.example/p/42');
+    expect(formatDsn(parseDsn('https://abc:secret@O1.example:443/p/42')!)).toBe(
+      'https://abc@o1.example/p/42',
+    );
   });
 });

@@ -39,7 +39,15 @@ export function parseDsn(value: string): Dsn | null {
   const pathPrefix = url.pathname.slice(0, slash);
   const port = url.port === '' ? (DEFAULT_PORTS[scheme] as string) : url.port;
   const host = url.hostname;
-  return { scheme, host, port, pathPrefix, projectId, publicKey, key: `${scheme}//${publicKey}@${host}:${port}${pathPrefix}/${projectId}` };
+  return {
+    scheme,
+    host,
+    port,
+    pathPrefix,
+    projectId,
+    publicKey,
+    key: `${scheme}//${publicKey}@${host}:${port}${pathPrefix}/${projectId}`,
+  };
 }
 
 /** Where a DSN's envelopes go: `<scheme>://<host>[:port][/path]/api/<project>/envelope/?sentry_version=7&sentry_key=<key>`. */

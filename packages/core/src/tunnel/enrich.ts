@@ -52,17 +52,23 @@ function isMissing(value: unknown): boolean {
 export function compileServerContext(context: ServerContext | undefined): Enrich | undefined {
   if (context === undefined) return undefined;
   if (context === null || typeof context !== 'object' || Array.isArray(context)) {
-    throw new TypeError(`serverContext: must be an object { release?, serverName?, environment? }, got ${JSON.stringify(context)}.`);
+    throw new TypeError(
+      `serverContext: must be an object { release?, serverName?, environment? }, got ${JSON.stringify(context)}.`,
+    );
   }
   const known = new Set<string>(FIELDS.map(([key]) => key));
   for (const key of Object.keys(context)) {
-    if (!known.has(key)) throw new TypeError(`serverContext.${key}: is not a server context field (they are release, serverName and environment).`);
+    if (!known.has(key))
+      throw new TypeError(
+        `serverContext.${key}: is not a server context field (they are release, serverName and environment).`,
+      );
   }
   const set: Array<[string, string]> = [];
   for (const [key, field] of FIELDS) {
     const value: unknown = context[key];
     if (value === undefined) continue;
-    if (typeof value !== 'string') throw new TypeError(`serverContext.${key}: must be a string, got ${JSON.stringify(value)}.`);
+    if (typeof value !== 'string')
+      throw new TypeError(`serverContext.${key}: must be a string, got ${JSON.stringify(value)}.`);
     const wrong = problem(key, value);
     if (wrong) throw new TypeError(`serverContext.${key}: ${wrong}, got ${JSON.stringify(value)}.`);
     set.push([field, value]);

@@ -17,7 +17,16 @@ export type HeaderRead =
  * `event_id`, `sent_at`, `sdk`, `dsn`, `trace`), so one in a browser's envelope is a client speaking for the
  * tunnel (R-FORWARD-8).
  */
-const REQUEST_META_KEYS = ['forwarded_for', 'remote_addr', 'origin', 'user_agent', 'client_hints', 'client', 'version', 'no_cache'] as const;
+const REQUEST_META_KEYS = [
+  'forwarded_for',
+  'remote_addr',
+  'origin',
+  'user_agent',
+  'client_hints',
+  'client',
+  'version',
+  'no_cache',
+] as const;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -51,7 +60,9 @@ export function repeatedTopLevelKey(text: string): string | undefined {
         } else if (inner === QUOTE) break;
       }
       if (depth === 1 && expectKey) {
-        const key = escaped ? (JSON.parse(text.slice(start, index + 1)) as string) : text.slice(start + 1, index);
+        const key = escaped
+          ? (JSON.parse(text.slice(start, index + 1)) as string)
+          : text.slice(start + 1, index);
         if (seen.has(key)) return key;
         seen.add(key);
         expectKey = false;
@@ -72,7 +83,12 @@ export function repeatedTopLevelKey(text: string): string | undefined {
 export function readEnvelopeHeader(bytes: Uint8Array): HeaderRead {
   const newline = bytes.indexOf(NEWLINE);
   const end = newline === -1 ? bytes.length : newline;
-  if (end > MAX_HEADER_BYTES) return { ok: false, code: 'envelope_invalid', detail: `The header line is longer than ${MAX_HEADER_BYTES} bytes.` };
+  if (end > MAX_HEADER_BYTES)
+    return {
+      ok: false,
+      code: 'envelope_invalid',
+      detail: `The header line is longer than ${MAX_HEADER_BYTES} bytes.`,
+    };
   let header: unknown;
   let text: string;
   try {
@@ -81,14 +97,26 @@ export function readEnvelopeHeader(bytes: Uint8Array): HeaderRead {
   } catch {
     return { ok: false, code: 'envelope_invalid' };
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) return { ok: false, code: 'envelope_invalid' };
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    return { ok: false, code: 'envelope_invalid' };
   const twice = repeatedTopLevelKey(text);
-  if (twice !== undefined) return { ok: false, code: 'envelope_invalid', detail: `The header names ${JSON.stringify(twice)} more than once.` };
+  if (twice !== undefined)
+    return {
+      ok: false,
+      code: 'envelope_invalid',
+      detail: `The header names ${JSON.stringify(twice)} more than once.`,
+    };
   const record = header as Record<string, unknown>;
   for (const key of REQUEST_META_KEYS) {
-    if (Object.hasOwn(record, key)) return { ok: false, code: 'envelope_invalid', detail: `The header holds ${JSON.stringify(key)}, request meta that only the tunnel may state.` };
+    if (Object.hasOwn(record, key))
+      return {
+        ok: false,
+        code: 'envelope_invalid',
+        detail: `The header holds ${JSON.stringify(key)}, request meta that only the tunnel may state.`,
+      };
   }
-  if (!Object.hasOwn(record, 'dsn') || record.dsn === null || record.dsn === '') return { ok: false, code: 'dsn_missing' };
+  if (!Object.hasOwn(record, 'dsn') || record.dsn === null || record.dsn === '')
+    return { ok: false, code: 'dsn_missing' };
   return { ok: true, header: record, dsn: record.dsn, end };
 }
 
@@ -96,10 +124,20 @@ export function readEnvelopeHeader(bytes: Uint8Array): HeaderRead {
  * The envelope for a copy sent to another project: the header's `dsn` and `trace.public_key` name the
  * target, the rest of the bytes are the original's. The header is re-serialised; items are untouched.
  */
-export function rewriteForTarget(bytes: Uint8Array, header: Record<string, unknown>, end: number, target: Target): Uint8Array {
+export function rewriteForTarget(
+  bytes: Uint8Array,
+  header: Record<string, unknown>,
+  end: number,
+  target: Target,
+): Uint8Array {
   const rewritten: Record<string, unknown> = { ...header, dsn: target.written };
   const trace = header.trace;
-  if (trace !== null && typeof trace === 'object' && !Array.isArray(trace) && Object.hasOwn(trace, 'public_key')) {
+  if (
+    trace !== null &&
+    typeof trace === 'object' &&
+    !Array.isArray(trace) &&
+    Object.hasOwn(trace, 'public_key')
+  ) {
     rewritten.trace = { ...trace, public_key: target.dsn.publicKey };
   }
   const head = encoder.encode(JSON.stringify(rewritten));

@@ -51,12 +51,18 @@ export function eventMessages(event: Record<string, unknown>): string[] {
   for (const key of EXCEPTION_KEYS) {
     const exception = event[key];
     // Relay takes `exception` as `{values: [...]}` or, in the legacy form, as the list itself.
-    const values = Array.isArray(exception) ? exception : isObject(exception) && Array.isArray(exception.values) ? exception.values : [];
+    const values = Array.isArray(exception)
+      ? exception
+      : isObject(exception) && Array.isArray(exception.values)
+        ? exception.values
+        : [];
     for (const value of values) {
       if (!isObject(value)) continue;
       const type = text(value.type);
       const description = text(value.value);
-      messages.push(type === '' ? description : description === '' ? type : `${type}: ${description}`);
+      messages.push(
+        type === '' ? description : description === '' ? type : `${type}: ${description}`,
+      );
     }
   }
   return messages;
@@ -66,24 +72,38 @@ export function eventMessages(event: Record<string, unknown>): string[] {
 export function eventRelease(event: Record<string, unknown>): string {
   const release = event.release;
   if (typeof release === 'string') return release;
-  if ((typeof release === 'number' && Number.isFinite(release)) || typeof release === 'boolean') return String(release);
+  if ((typeof release === 'number' && Number.isFinite(release)) || typeof release === 'boolean')
+    return String(release);
   return '';
 }
 
 /** Compiles the `eventFilters` option once; undefined when it filters nothing. */
 export function compileEventFilter(filters: EventFilters | undefined): EventFilter | undefined {
   if (filters === undefined) return undefined;
-  if (!isObject(filters)) throw new TypeError(`eventFilters: must be an object { errorMessages?, releases? } of glob lists, got ${JSON.stringify(filters)}.`);
+  if (!isObject(filters))
+    throw new TypeError(
+      `eventFilters: must be an object { errorMessages?, releases? } of glob lists, got ${JSON.stringify(filters)}.`,
+    );
   for (const key of Object.keys(filters)) {
-    if (key !== 'errorMessages' && key !== 'releases') throw new TypeError(`eventFilters.${key}: is not an event filter (they are errorMessages and releases).`);
+    if (key !== 'errorMessages' && key !== 'releases')
+      throw new TypeError(
+        `eventFilters.${key}: is not an event filter (they are errorMessages and releases).`,
+      );
   }
-  const messages: GlobList | undefined = filters.errorMessages === undefined ? undefined : compileGlobList(filters.errorMessages, 'eventFilters.errorMessages');
-  const releases: GlobList | undefined = filters.releases === undefined ? undefined : compileGlobList(filters.releases, 'eventFilters.releases');
+  const messages: GlobList | undefined =
+    filters.errorMessages === undefined
+      ? undefined
+      : compileGlobList(filters.errorMessages, 'eventFilters.errorMessages');
+  const releases: GlobList | undefined =
+    filters.releases === undefined
+      ? undefined
+      : compileGlobList(filters.releases, 'eventFilters.releases');
   const hasMessages = messages !== undefined && messages.patterns.length > 0;
   const hasReleases = releases !== undefined && releases.patterns.length > 0;
   if (!hasMessages && !hasReleases) return undefined;
   return (event) => {
-    if (hasMessages && eventMessages(event).some((message) => messages.matchesAny(message))) return 'error_message';
+    if (hasMessages && eventMessages(event).some((message) => messages.matchesAny(message)))
+      return 'error_message';
     if (hasReleases && releases.matchesAny(eventRelease(event))) return 'release';
     return undefined;
   };

@@ -1,10 +1,18 @@
-import { UpstreamFailure, type UpstreamReply, type UpstreamTransport } from '../delivery/transport.js';
+import {
+  UpstreamFailure,
+  type UpstreamReply,
+  type UpstreamTransport,
+} from '../delivery/transport.js';
 import type { RelayRequest } from '../request.js';
 
 /** What the upstream said, reduced to what the browser's SDK needs to hear. */
 export type UpstreamAnswer =
   | { ok: true; status: number; headers: Record<string, string>; body: string | null }
-  | { ok: false; code: 'upstream_timeout' | 'upstream_unreachable' | 'upstream_error'; detail: string };
+  | {
+      ok: false;
+      code: 'upstream_timeout' | 'upstream_unreachable' | 'upstream_error';
+      detail: string;
+    };
 
 /** Headers of the upstream's answer the SDK acts on; nothing else of it is passed on. */
 const PASSED_HEADERS = ['retry-after', 'x-sentry-rate-limits', 'content-type'] as const;
@@ -24,7 +32,12 @@ const decoder = new TextDecoder();
  * in relay-event-normalization) and `@sentry/core`'s tunnel forwards: no others (Relay reads no
  * `Sec-CH-UA-Mobile`, and nothing else of the client's request is Sentry's business).
  */
-export const FORWARDED_CLIENT_HINTS = ['sec-ch-ua', 'sec-ch-ua-model', 'sec-ch-ua-platform', 'sec-ch-ua-platform-version'] as const;
+export const FORWARDED_CLIENT_HINTS = [
+  'sec-ch-ua',
+  'sec-ch-ua-model',
+  'sec-ch-ua-platform',
+  'sec-ch-ua-platform-version',
+] as const;
 
 /**
  * A `User-Agent` longer than this is not forwarded (the relay's own goes instead): no browser's comes near
@@ -63,7 +76,12 @@ function isSfString(value: string): boolean {
 }
 
 const isKeyStart = (code: number): boolean => (code >= 0x61 && code <= 0x7a) || code === 0x2a;
-const isKeyChar = (code: number): boolean => isKeyStart(code) || (code >= 0x30 && code <= 0x39) || code === 0x5f || code === 0x2d || code === 0x2e;
+const isKeyChar = (code: number): boolean =>
+  isKeyStart(code) ||
+  (code >= 0x30 && code <= 0x39) ||
+  code === 0x5f ||
+  code === 0x2d ||
+  code === 0x2e;
 const isOws = (code: number): boolean => code === 0x20 || code === 0x09;
 
 /**
@@ -93,7 +111,10 @@ function isBrandList(value: string): boolean {
 }
 
 /** `Sec-CH-UA` is a list of brands; the other three are one sf-string each. */
-const CLIENT_HINT_SHAPE: Record<(typeof FORWARDED_CLIENT_HINTS)[number], (value: string) => boolean> = {
+const CLIENT_HINT_SHAPE: Record<
+  (typeof FORWARDED_CLIENT_HINTS)[number],
+  (value: string) => boolean
+> = {
   'sec-ch-ua': isBrandList,
   'sec-ch-ua-model': isSfString,
   'sec-ch-ua-platform': isSfString,
@@ -128,7 +149,9 @@ function addressForUpstream(address: string): string | undefined {
  */
 function addressHeaders(address: string): Record<string, string> {
   const forwarded = addressForUpstream(address);
-  return forwarded === undefined ? {} : { 'x-sentry-forwarded-for': forwarded, 'x-forwarded-for': forwarded };
+  return forwarded === undefined
+    ? {}
+    : { 'x-sentry-forwarded-for': forwarded, 'x-forwarded-for': forwarded };
 }
 
 /**
@@ -152,10 +175,15 @@ export function forwardableUserAgent(value: string | undefined): string | undefi
 }
 
 /** A client hint when it has its structured-field shape and at most MAX_CLIENT_HINT_BYTES, else undefined. */
-export function forwardableClientHint(name: (typeof FORWARDED_CLIENT_HINTS)[number], value: string | undefined): string | undefined {
+export function forwardableClientHint(
+  name: (typeof FORWARDED_CLIENT_HINTS)[number],
+  value: string | undefined,
+): string | undefined {
   if (value === undefined) return undefined;
   const trimmed = trimOws(value);
-  return trimmed.length <= MAX_CLIENT_HINT_BYTES && CLIENT_HINT_SHAPE[name](trimmed) ? trimmed : undefined;
+  return trimmed.length <= MAX_CLIENT_HINT_BYTES && CLIENT_HINT_SHAPE[name](trimmed)
+    ? trimmed
+    : undefined;
 }
 
 /**
@@ -172,7 +200,10 @@ export function forwardableClientHint(name: (typeof FORWARDED_CLIENT_HINTS)[numb
  * - `User-Agent` and the hints go only when well-formed and short (a longer or malformed one is dropped, not cut).
  * Nothing else of the request goes: no `Cookie`, `Authorization`, `X-Sentry-Auth`, `Forwarded` or `X-Forwarded-*`.
  */
-export function upstreamClient(request: Pick<RelayRequest, 'header'>, checked: { client: string; origin: string }): UpstreamClient {
+export function upstreamClient(
+  request: Pick<RelayRequest, 'header'>,
+  checked: { client: string; origin: string },
+): UpstreamClient {
   const headers: Record<string, string> = addressHeaders(checked.client);
   if (checked.origin !== '') headers.origin = checked.origin;
   const userAgent = forwardableUserAgent(request.header('user-agent'));
@@ -190,7 +221,12 @@ export function upstreamClient(request: Pick<RelayRequest, 'header'>, checked: {
  * relay's user agent when the client's is not forwarded; never a header of the client as it came. A bare
  * address string stands for a client of which only the address is known.
  */
-export async function forwardEnvelope(url: string, body: Uint8Array, client: UpstreamClient | string, options: ForwardOptions): Promise<UpstreamAnswer> {
+export async function forwardEnvelope(
+  url: string,
+  body: Uint8Array,
+  client: UpstreamClient | string,
+  options: ForwardOptions,
+): Promise<UpstreamAnswer> {
   const headers: Record<string, string> = {
     'content-type': 'application/x-sentry-envelope',
     'user-agent': options.userAgent,
@@ -200,8 +236,13 @@ export async function forwardEnvelope(url: string, body: Uint8Array, client: Ups
   try {
     reply = await options.transport.post(url, headers, body, options.timeoutMs);
   } catch (error) {
-    if (error instanceof UpstreamFailure && error.kind === 'timeout') return { ok: false, code: 'upstream_timeout', detail: error.message };
-    return { ok: false, code: 'upstream_unreachable', detail: 'The connection to the upstream failed.' };
+    if (error instanceof UpstreamFailure && error.kind === 'timeout')
+      return { ok: false, code: 'upstream_timeout', detail: error.message };
+    return {
+      ok: false,
+      code: 'upstream_unreachable',
+      detail: 'The connection to the upstream failed.',
+    };
   }
   if (reply.status >= 300 && reply.status < 400) {
     // A redirect is never followed (the upstream comes only from configuration) nor passed to the browser.

@@ -27,9 +27,17 @@ describe('compileGlob', () => {
     ['*this is a filtered exception.', 'This is a filtered exception.', true],
     ['this is', 'This is a filtered exception.', false],
     ['ChunkLoadError: Loading chunk *', 'ChunkLoadError: Loading chunk 552 failed.', true],
-    ['*Uncaught *: ChunkLoadError: Loading chunk *', 'Error: Uncaught (in promise): ChunkLoadError: Loading chunk 175 failed.', true],
+    [
+      '*Uncaught *: ChunkLoadError: Loading chunk *',
+      'Error: Uncaught (in promise): ChunkLoadError: Loading chunk 175 failed.',
+      true,
+    ],
     // stars at both ends, several pieces, pieces that overlap the ends
-    ['*ResizeObserver loop*', 'ResizeObserver loop completed with undelivered notifications.', true],
+    [
+      '*ResizeObserver loop*',
+      'ResizeObserver loop completed with undelivered notifications.',
+      true,
+    ],
     ['a*b*c', 'abc', true],
     ['a*b*c', 'aXbYc', true],
     ['a*b*c', 'acb', false],
@@ -55,17 +63,25 @@ describe('compileGlob', () => {
   });
 
   it('refuses an empty pattern or one that is not a string, naming where it is', () => {
-    expect(() => compileGlob('', 'eventFilters.releases[2]')).toThrow(/^eventFilters\.releases\[2\]: must be a non-empty glob pattern/);
+    expect(() => compileGlob('', 'eventFilters.releases[2]')).toThrow(
+      /^eventFilters\.releases\[2\]: must be a non-empty glob pattern/,
+    );
     expect(() => compileGlob(3, 'x')).toThrow(TypeError);
-    expect(() => compileGlobList('1.*', 'eventFilters.releases')).toThrow(/eventFilters\.releases: must be a list/);
+    expect(() => compileGlobList('1.*', 'eventFilters.releases')).toThrow(
+      /eventFilters\.releases: must be a list/,
+    );
   });
 
   it('agrees with the reference matcher on generated patterns and strings', () => {
     const alphabet = fc.constantFrom('a', 'b', 'A', '*', ':', ' ');
     fc.assert(
-      fc.property(fc.string({ unit: alphabet, minLength: 1, maxLength: 8 }), fc.string({ unit: fc.constantFrom('a', 'b', 'A', 'B', ':', ' '), maxLength: 16 }), (pattern, subject) => {
-        expect(compileGlob(pattern, 'p').matches(subject)).toBe(reference(pattern, subject));
-      }),
+      fc.property(
+        fc.string({ unit: alphabet, minLength: 1, maxLength: 8 }),
+        fc.string({ unit: fc.constantFrom('a', 'b', 'A', 'B', ':', ' '), maxLength: 16 }),
+        (pattern, subject) => {
+          expect(compileGlob(pattern, 'p').matches(subject)).toBe(reference(pattern, subject));
+        },
+      ),
       { numRuns: 3000 },
     );
   });

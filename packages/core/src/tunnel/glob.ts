@@ -50,7 +50,13 @@ function failureTable(text: string): Int32Array {
 }
 
 /** The index just past the leftmost occurrence of `piece` in `subject[from, to)`, or -1. */
-function findAfter(piece: Piece, subject: string, from: number, to: number, work: GlobWork | undefined): number {
+function findAfter(
+  piece: Piece,
+  subject: string,
+  from: number,
+  to: number,
+  work: GlobWork | undefined,
+): number {
   const { text, fail } = piece;
   let k = 0;
   for (let index = from; index < to; index++) {
@@ -77,7 +83,9 @@ function startsAt(subject: string, text: string, at: number, work: GlobWork | un
  */
 export function compileGlob(pattern: unknown, where: string): Glob {
   if (typeof pattern !== 'string' || pattern.length === 0) {
-    throw new TypeError(`${where}: must be a non-empty glob pattern such as "*ResizeObserver loop*" (* stands for any characters), got ${JSON.stringify(pattern)}.`);
+    throw new TypeError(
+      `${where}: must be a non-empty glob pattern such as "*ResizeObserver loop*" (* stands for any characters), got ${JSON.stringify(pattern)}.`,
+    );
   }
   const parts = foldCase(pattern).split('*');
   const exact = parts.length === 1;
@@ -120,7 +128,10 @@ export interface GlobList {
 }
 
 export function compileGlobList(patterns: unknown, where: string): GlobList {
-  if (!Array.isArray(patterns)) throw new TypeError(`${where}: must be a list of glob patterns, got ${JSON.stringify(patterns)}.`);
+  if (!Array.isArray(patterns))
+    throw new TypeError(
+      `${where}: must be a list of glob patterns, got ${JSON.stringify(patterns)}.`,
+    );
   const globs = patterns.map((pattern, index) => compileGlob(pattern, `${where}[${index}]`));
   return {
     patterns: globs,

@@ -34,7 +34,8 @@ async function sentry(): Promise<{ host: string; arrived: () => number; release:
     const project = /^\/api\/(\d+)\//.exec(req.url ?? '')?.[1];
     if (project === '43') return void held.push(res);
     if (project === '500') return void res.writeHead(500).end();
-    if (project === '302') return void res.writeHead(302, { location: 'http://elsewhere.test/' }).end();
+    if (project === '302')
+      return void res.writeHead(302, { location: 'http://elsewhere.test/' }).end();
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"abc"}');
   });
   servers.push(server);
@@ -43,7 +44,8 @@ async function sentry(): Promise<{ host: string; arrived: () => number; release:
     host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
     arrived: () => arrived,
     release() {
-      for (const res of held.splice(0)) res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"late"}');
+      for (const res of held.splice(0))
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"late"}');
     },
   };
 }
@@ -56,19 +58,27 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-function post(body: RelayBody, headers: Record<string, string> = {}, clientAddress = '127.0.0.1'): RelayRequest {
+function post(
+  body: RelayBody,
+  headers: Record<string, string> = {},
+  clientAddress = '127.0.0.1',
+): RelayRequest {
   const all: Record<string, string> = { origin: 'https://app.example', ...headers };
   return { method: 'POST', header: (name) => all[name], clientAddress, body };
 }
 
 /** An envelope for `dsn` of exactly `size` bytes (an attachment item padded with spaces). */
 function envelopeOf(dsn: string | null, size: number): Buffer {
-  const head = Buffer.from(`${dsn === null ? '{}' : JSON.stringify({ dsn })}\n{"type":"attachment"}\n`);
+  const head = Buffer.from(
+    `${dsn === null ? '{}' : JSON.stringify({ dsn })}\n{"type":"attachment"}\n`,
+  );
   return Buffer.concat([head, Buffer.alloc(size - head.length, 0x20)]);
 }
 
 function codeOf(response: RelayResponse): string | undefined {
-  return response.body === null ? undefined : (JSON.parse(response.body) as { error?: string }).error;
+  return response.body === null
+    ? undefined
+    : (JSON.parse(response.body) as { error?: string }).error;
 }
 
 async function waitFor(condition: () => boolean, what: string): Promise<void> {
@@ -80,12 +90,21 @@ async function waitFor(condition: () => boolean, what: string): Promise<void> {
 }
 
 function expectNothingHeld(tunnel: Tunnel, after: string): void {
-  expect({ held: tunnel.inFlight.held(), open: tunnel.inFlight.open(), after }).toEqual({ held: 0, open: 0, after });
+  expect({ held: tunnel.inFlight.held(), open: tunnel.inFlight.open(), after }).toEqual({
+    held: 0,
+    open: 0,
+    after,
+  });
 }
 
 function tunnelFor(host: string, options: Partial<TunnelOptions> = {}): Tunnel {
   return createTunnel({
-    dsns: [`http://k1@${host}/42`, `http://k1@${host}/43`, `http://k1@${host}/500`, `http://k1@${host}/302`],
+    dsns: [
+      `http://k1@${host}/42`,
+      `http://k1@${host}/43`,
+      `http://k1@${host}/500`,
+      `http://k1@${host}/302`,
+    ],
     allowedOrigins: ['https://app.example'],
     ...options,
   });
@@ -103,7 +122,11 @@ describe('tunnel in-flight budget: what a request holds', () => {
       const before = upstream.arrived();
       const pending = tunnel.handle(post(body, headers));
       await waitFor(() => upstream.arrived() === before + 1, 'the envelope at the upstream');
-      expect([tunnel.inFlight.held(), tunnel.inFlight.heldBy('127.0.0.1'), tunnel.inFlight.open()]).toEqual([300_000, 300_000, 1]);
+      expect([
+        tunnel.inFlight.held(),
+        tunnel.inFlight.heldBy('127.0.0.1'),
+        tunnel.inFlight.open(),
+      ]).toEqual([300_000, 300_000, 1]);
       upstream.release();
       expect((await pending).status).toBe(200);
       expectNothingHeld(tunnel, 'the upstream answered');
@@ -133,7 +156,11 @@ describe('tunnel in-flight budget: what a request holds', () => {
 describe('tunnel in-flight budget: refusals', () => {
   it("refuses with 503 capacity_exceeded and Retry-After past the client's share, while other clients still pass", async () => {
     const upstream = await sentry();
-    const tunnel = tunnelFor(upstream.host, { maxEnvelopeBytes: 40_000, maxDecodedBytesPerClient: 60_000, maxDecodedBytesInFlight: 100_000 });
+    const tunnel = tunnelFor(upstream.host, {
+      maxEnvelopeBytes: 40_000,
+      maxDecodedBytesPerClient: 60_000,
+      maxDecodedBytesInFlight: 100_000,
+    });
     const held = `http://k1@${upstream.host}/43`;
     const first = tunnel.handle(post(envelopeOf(held, 40_000)));
     await waitFor(() => upstream.arrived() === 1, 'the first envelope at the upstream');
@@ -143,12 +170,20 @@ describe('tunnel in-flight budget: refusals', () => {
     const chunks = (size: number): AsyncIterable<Uint8Array> => {
       const whole = envelopeOf(`http://k1@${upstream.host}/42`, size);
       return (async function* () {
-        for (let offset = 0; offset < whole.length; offset += 4096) yield whole.subarray(offset, offset + 4096);
+        for (let offset = 0; offset < whole.length; offset += 4096)
+          yield whole.subarray(offset, offset + 4096);
       })();
     };
-    for (const request of [post(envelopeOf(held, 30_000), { 'content-length': '30000' }), post(chunks(30_000))]) {
+    for (const request of [
+      post(envelopeOf(held, 30_000), { 'content-length': '30000' }),
+      post(chunks(30_000)),
+    ]) {
       const refused = await tunnel.handle(request);
-      expect([refused.status, codeOf(refused), refused.headers['retry-after']]).toEqual([503, 'capacity_exceeded', '1']);
+      expect([refused.status, codeOf(refused), refused.headers['retry-after']]).toEqual([
+        503,
+        'capacity_exceeded',
+        '1',
+      ]);
       expect(refused.body).toMatch(/client's requests in flight may hold 60000 bytes/);
     }
     expect(tunnel.inFlight.held()).toBe(40_000);
@@ -161,7 +196,9 @@ describe('tunnel in-flight budget: refusals', () => {
     expect([overBudget.status, codeOf(overBudget)]).toEqual([503, 'capacity_exceeded']);
     expect(overBudget.body).toMatch(/All requests in flight may hold 100000 bytes/);
     expect(tunnel.inFlight.held()).toBe(80_000);
-    const small = await tunnel.handle(post(envelopeOf(`http://k1@${upstream.host}/42`, 15_000), {}, '198.51.100.7'));
+    const small = await tunnel.handle(
+      post(envelopeOf(`http://k1@${upstream.host}/42`, 15_000), {}, '198.51.100.7'),
+    );
     expect(small.status).toBe(200);
 
     upstream.release();
@@ -174,13 +211,17 @@ describe('tunnel in-flight budget: refusals', () => {
   it('refuses a gzip bomb on its compression ratio long before maxEnvelopeBytes, holding at most 100 times its size', async () => {
     const upstream = await sentry();
     const tunnel = tunnelFor(upstream.host);
-    const bomb = gzipSync(envelopeOf(`http://k1@${upstream.host}/42`, 20 * 1024 * 1024 - 1), { level: 9 });
+    const bomb = gzipSync(envelopeOf(`http://k1@${upstream.host}/42`, 20 * 1024 * 1024 - 1), {
+      level: 9,
+    });
     expect(bomb.length).toBeLessThan(30_000);
     let most = 0;
     const watch = setInterval(() => {
       most = Math.max(most, tunnel.inFlight.held());
     }, 0);
-    const refused = await tunnel.handle(post(bomb, { 'content-encoding': 'gzip', 'content-length': String(bomb.length) }));
+    const refused = await tunnel.handle(
+      post(bomb, { 'content-encoding': 'gzip', 'content-length': String(bomb.length) }),
+    );
     clearInterval(watch);
     expect([refused.status, codeOf(refused)]).toEqual([413, 'payload_too_large']);
     expect(refused.body).toMatch(/more than 100 times its size on the wire/);
@@ -227,7 +268,10 @@ describe('tunnel in-flight budget: every way a request ends gives its bytes back
       throw new Error('the client went away');
     };
     const gzipped = gzipSync(envelopeOf(dsn('42'), 50_000));
-    const options: Partial<TunnelOptions> = { maxEnvelopeBytes: 1024 * 1024, maxDecodedBytesInFlight: 2 * 1024 * 1024 };
+    const options: Partial<TunnelOptions> = {
+      maxEnvelopeBytes: 1024 * 1024,
+      maxDecodedBytesInFlight: 2 * 1024 * 1024,
+    };
     let request: RelayRequest;
     switch (name) {
       case 'forwarded (200)':
@@ -252,12 +296,16 @@ describe('tunnel in-flight budget: every way a request ends gives its bytes back
         break;
       case 'too large once decoded (413)':
         options.maxCompressionRatio = 0;
-        request = post(gzipSync(envelopeOf(dsn('42'), 3 * 1024 * 1024)), { 'content-encoding': 'gzip' });
+        request = post(gzipSync(envelopeOf(dsn('42'), 3 * 1024 * 1024)), {
+          'content-encoding': 'gzip',
+        });
         break;
       case 'over the compression ratio (413)':
         options.maxEnvelopeBytes = 4 * 1024 * 1024;
         options.maxDecodedBytesInFlight = 8 * 1024 * 1024;
-        request = post(gzipSync(envelopeOf(dsn('42'), 3 * 1024 * 1024), { level: 9 }), { 'content-encoding': 'gzip' });
+        request = post(gzipSync(envelopeOf(dsn('42'), 3 * 1024 * 1024), { level: 9 }), {
+          'content-encoding': 'gzip',
+        });
         break;
       case 'not gzip (400 encoding_invalid)':
         request = post(envelopeOf(dsn('42'), 10_000), { 'content-encoding': 'gzip' });
@@ -282,11 +330,15 @@ describe('tunnel in-flight budget: every way a request ends gives its bytes back
         break;
       case 'an item scrubbing cannot read (400 envelope_invalid)':
         options.scrub = { rules: ['@email'] };
-        request = post(`${JSON.stringify({ dsn: dsn('42') })}\n{"type":"event","length":999999}\n{}`);
+        request = post(
+          `${JSON.stringify({ dsn: dsn('42') })}\n{"type":"event","length":999999}\n{}`,
+        );
         break;
       case 'over the budget (503 capacity_exceeded)':
         options.maxDecodedBytesInFlight = 1536 * 1024;
-        request = post(envelopeOf(dsn('42'), 1024 * 1024), { 'content-length': String(1024 * 1024) });
+        request = post(envelopeOf(dsn('42'), 1024 * 1024), {
+          'content-length': String(1024 * 1024),
+        });
         break;
       case 'the tunnel threw (500 internal_error)':
         // A logger that throws where the tunnel logs a failed delivery: the throw escapes the pipeline.
@@ -322,7 +374,10 @@ describe('tunnel in-flight budget: every way a request ends gives its bytes back
 
   it('takes no lease for what the gate or the headers refuse (405, 403, 415, 413 by Content-Length, 429)', async () => {
     const upstream = await sentry();
-    const tunnel = tunnelFor(upstream.host, { maxEnvelopeBytes: 1000, rateLimit: { limit: 1, windowMs: 60_000 } });
+    const tunnel = tunnelFor(upstream.host, {
+      maxEnvelopeBytes: 1000,
+      rateLimit: { limit: 1, windowMs: 60_000 },
+    });
     const answers = [
       await tunnel.handle({ ...post('x'), method: 'PUT' }),
       await tunnel.handle(post('x', { origin: 'https://evil.test' })),
@@ -342,16 +397,41 @@ describe('tunnel in-flight budget: configuration', () => {
     expect(() => createTunnel({ dsns })).not.toThrow();
     // 100 MiB envelopes: the budget and the share grow to one of them rather than refuse every such envelope.
     expect(() => createTunnel({ dsns, maxEnvelopeBytes: 100 * 1024 * 1024 })).not.toThrow();
-    expect(() => createTunnel({ dsns, maxEnvelopeBytes: 1024, maxDecodedBytesInFlight: 4096, maxDecodedBytesPerClient: 1024 })).not.toThrow();
+    expect(() =>
+      createTunnel({
+        dsns,
+        maxEnvelopeBytes: 1024,
+        maxDecodedBytesInFlight: 4096,
+        maxDecodedBytesPerClient: 1024,
+      }),
+    ).not.toThrow();
   });
 
   it('refuses limits that could never let an envelope of maxEnvelopeBytes through, naming the option', () => {
-    expect(() => createTunnel({ dsns, maxEnvelopeBytes: 2048, maxDecodedBytesInFlight: 1024 })).toThrow(/^maxDecodedBytesInFlight must be at least maxEnvelopeBytes \(2048\)/);
-    expect(() => createTunnel({ dsns, maxEnvelopeBytes: 2048, maxDecodedBytesPerClient: 1024 })).toThrow(/^maxDecodedBytesPerClient must be between maxEnvelopeBytes \(2048\) and maxDecodedBytesInFlight/);
-    expect(() => createTunnel({ dsns, maxDecodedBytesInFlight: 30 * 1024 * 1024, maxDecodedBytesPerClient: 40 * 1024 * 1024 })).toThrow(/^maxDecodedBytesPerClient/);
-    expect(() => createTunnel({ dsns, maxDecodedBytesInFlight: 0 })).toThrow(/^maxDecodedBytesInFlight must be a whole number above 0/);
-    expect(() => createTunnel({ dsns, maxCompressionRatio: 0.5 })).toThrow(/^maxCompressionRatio must be 0 \(no limit\) or a number from 1 up/);
-    expect(() => createTunnel({ dsns, maxCompressionRatio: Number.NaN })).toThrow(/^maxCompressionRatio/);
+    expect(() =>
+      createTunnel({ dsns, maxEnvelopeBytes: 2048, maxDecodedBytesInFlight: 1024 }),
+    ).toThrow(/^maxDecodedBytesInFlight must be at least maxEnvelopeBytes \(2048\)/);
+    expect(() =>
+      createTunnel({ dsns, maxEnvelopeBytes: 2048, maxDecodedBytesPerClient: 1024 }),
+    ).toThrow(
+      /^maxDecodedBytesPerClient must be between maxEnvelopeBytes \(2048\) and maxDecodedBytesInFlight/,
+    );
+    expect(() =>
+      createTunnel({
+        dsns,
+        maxDecodedBytesInFlight: 30 * 1024 * 1024,
+        maxDecodedBytesPerClient: 40 * 1024 * 1024,
+      }),
+    ).toThrow(/^maxDecodedBytesPerClient/);
+    expect(() => createTunnel({ dsns, maxDecodedBytesInFlight: 0 })).toThrow(
+      /^maxDecodedBytesInFlight must be a whole number above 0/,
+    );
+    expect(() => createTunnel({ dsns, maxCompressionRatio: 0.5 })).toThrow(
+      /^maxCompressionRatio must be 0 \(no limit\) or a number from 1 up/,
+    );
+    expect(() => createTunnel({ dsns, maxCompressionRatio: Number.NaN })).toThrow(
+      /^maxCompressionRatio/,
+    );
     expect(() => createTunnel({ dsns, maxCompressionRatio: 0 })).not.toThrow();
   });
 });

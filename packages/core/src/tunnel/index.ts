@@ -1,3 +1,8 @@
 export { createTunnel, type Tunnel } from './tunnel.js';
 export type { InFlightView } from './budget.js';
-export { TUNNEL_DEFAULTS, type MirrorResult, type TunnelOptions, type TunnelRoute } from './options.js';
+export {
+  TUNNEL_DEFAULTS,
+  type MirrorResult,
+  type TunnelOptions,
+  type TunnelRoute,
+} from './options.js';

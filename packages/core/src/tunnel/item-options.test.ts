@@ -45,7 +45,8 @@ function item(type: string, payload: string): string {
 }
 
 const EVENT_ID = '9ec79c33ec9942ab8353589fcb2e04dc';
-const head = (dsn: string, extra: Record<string, unknown> = {}): string => `${JSON.stringify({ event_id: EVENT_ID, dsn, ...extra })}\n`;
+const head = (dsn: string, extra: Record<string, unknown> = {}): string =>
+  `${JSON.stringify({ event_id: EVENT_ID, dsn, ...extra })}\n`;
 
 describe('the tunnel with item options', () => {
   it('forwards what is left, to the primary and to every mirror, and counts what it removed in the summary', async () => {
@@ -58,7 +59,11 @@ describe('the tunnel with item options', () => {
       eventFilters: { errorMessages: ['*ResizeObserver loop*'] },
     });
     const event = '{"message":"Payment failed","release":"web@1"}';
-    const response = await tunnel.handle(post(`${head(dsn)}${item('event', event)}${item('replay_event', '{}')}${item('replay_recording', 'rr')}`));
+    const response = await tunnel.handle(
+      post(
+        `${head(dsn)}${item('event', event)}${item('replay_event', '{}')}${item('replay_recording', 'rr')}`,
+      ),
+    );
     await tunnel.close();
     expect(response.status).toBe(200);
     expect(response.body).toBe('{"id":"from-upstream"}');
@@ -79,8 +84,11 @@ describe('the tunnel with item options', () => {
       allowedOrigins: ['https://app.example'],
       eventFilters: { errorMessages: ['*ResizeObserver loop*'] },
     });
-    const filtered = '{"exception":{"values":[{"type":"Error","value":"ResizeObserver loop limit exceeded"}]}}';
-    const response = await tunnel.handle(post(`${head(dsn)}${item('event', filtered)}${item('attachment', 'screenshot')}`));
+    const filtered =
+      '{"exception":{"values":[{"type":"Error","value":"ResizeObserver loop limit exceeded"}]}}';
+    const response = await tunnel.handle(
+      post(`${head(dsn)}${item('event', filtered)}${item('attachment', 'screenshot')}`),
+    );
     await tunnel.close();
     expect(response.status).toBe(200);
     expect(JSON.parse(response.body ?? '')).toEqual({ id: EVENT_ID });
@@ -92,7 +100,11 @@ describe('the tunnel with item options', () => {
   it('still forwards an envelope that came with no items', async () => {
     const sink = await upstream();
     const dsn = `http://k1@${sink.host}/42`;
-    const tunnel = createTunnel({ dsns: [dsn], allowedOrigins: ['https://app.example'], allowItems: ['event'] });
+    const tunnel = createTunnel({
+      dsns: [dsn],
+      allowedOrigins: ['https://app.example'],
+      allowItems: ['event'],
+    });
     const body = JSON.stringify({ dsn });
     const response = await tunnel.handle(post(body));
     expect(response.status).toBe(200);
@@ -103,24 +115,55 @@ describe('the tunnel with item options', () => {
   it('sets the server context on events as they go upstream', async () => {
     const sink = await upstream();
     const dsn = `http://k1@${sink.host}/42`;
-    const tunnel = createTunnel({ dsns: [dsn], allowedOrigins: ['https://app.example'], serverContext: { release: 'web@2.4.0', environment: 'production' } });
-    await tunnel.handle(post(`${head(dsn)}${item('event', '{"message":"x","environment":"staging"}')}${item('session', '{"sid":"s"}')}`));
-    expect(sink.received[0]?.body.toString()).toBe(`${head(dsn)}${item('event', '{"message":"x","environment":"staging","release":"web@2.4.0"}')}${item('session', '{"sid":"s"}')}`);
+    const tunnel = createTunnel({
+      dsns: [dsn],
+      allowedOrigins: ['https://app.example'],
+      serverContext: { release: 'web@2.4.0', environment: 'production' },
+    });
+    await tunnel.handle(
+      post(
+        `${head(dsn)}${item('event', '{"message":"x","environment":"staging"}')}${item('session', '{"sid":"s"}')}`,
+      ),
+    );
+    expect(sink.received[0]?.body.toString()).toBe(
+      `${head(dsn)}${item('event', '{"message":"x","environment":"staging","release":"web@2.4.0"}')}${item('session', '{"sid":"s"}')}`,
+    );
   });
 
   it('refuses at startup a configuration with both dropItems and allowItems, or a bad filter', () => {
-    expect(() => createTunnel({ dsns: ['https://k@o1.ingest.sentry.io/42'], dropItems: ['session'], allowItems: ['event'] })).toThrow(/^dropItems and allowItems: set one or the other/);
-    expect(() => createTunnel({ dsns: ['https://k@o1.ingest.sentry.io/42'], eventFilters: { releases: [''] } })).toThrow(/^eventFilters\.releases\[0\]/);
-    expect(() => createTunnel({ dsns: ['https://k@o1.ingest.sentry.io/42'], serverContext: { environment: 'a/b' } })).toThrow(/^serverContext\.environment/);
+    expect(() =>
+      createTunnel({
+        dsns: ['https://k@o1.ingest.sentry.io/42'],
+        dropItems: ['session'],
+        allowItems: ['event'],
+      }),
+    ).toThrow(/^dropItems and allowItems: set one or the other/);
+    expect(() =>
+      createTunnel({
+        dsns: ['https://k@o1.ingest.sentry.io/42'],
+        eventFilters: { releases: [''] },
+      }),
+    ).toThrow(/^eventFilters\.releases\[0\]/);
+    expect(() =>
+      createTunnel({
+        dsns: ['https://k@o1.ingest.sentry.io/42'],
+        serverContext: { environment: 'a/b' },
+      }),
+    ).toThrow(/^serverContext\.environment/);
   });
 
   it('refuses an envelope header naming dsn twice with 400 envelope_invalid, sending nothing', async () => {
     const sink = await upstream();
     const dsn = `http://k1@${sink.host}/42`;
     const tunnel = createTunnel({ dsns: [dsn], allowedOrigins: ['https://app.example'] });
-    const response = await tunnel.handle(post(`{"dsn":"http://k9@${sink.host}/99","d\\u0073n":"${dsn}"}\n${item('event', '{}')}`));
+    const response = await tunnel.handle(
+      post(`{"dsn":"http://k9@${sink.host}/99","d\\u0073n":"${dsn}"}\n${item('event', '{}')}`),
+    );
     expect(response.status).toBe(400);
-    expect(JSON.parse(response.body ?? '')).toMatchObject({ error: 'envelope_invalid', message: expect.stringContaining('"dsn" more than once') });
+    expect(JSON.parse(response.body ?? '')).toMatchObject({
+      error: 'envelope_invalid',
+      message: expect.stringContaining('"dsn" more than once'),
+    });
     expect(sink.received).toHaveLength(0);
   });
 });

@@ -108,12 +108,17 @@ export interface ItemRules {
 }
 
 function typeList(value: unknown, key: 'dropItems' | 'allowItems'): Set<string> {
-  if (!Array.isArray(value)) throw new TypeError(`${key}: must be a list of Sentry item types such as ['replay_event', 'client_report'], got ${JSON.stringify(value)}.`);
+  if (!Array.isArray(value))
+    throw new TypeError(
+      `${key}: must be a list of Sentry item types such as ['replay_event', 'client_report'], got ${JSON.stringify(value)}.`,
+    );
   const types = new Set<string>();
   value.forEach((entry: unknown, index) => {
     const type = typeof entry === 'string' ? canonical(entry) : undefined;
     if (type === undefined || !ITEM_TYPES.has(type)) {
-      throw new TypeError(`${key}[${index}]: ${JSON.stringify(entry)} is not a Sentry envelope item type. Known types: ${[...ITEM_TYPES].join(', ')}.`);
+      throw new TypeError(
+        `${key}[${index}]: ${JSON.stringify(entry)} is not a Sentry envelope item type. Known types: ${[...ITEM_TYPES].join(', ')}.`,
+      );
     }
     types.add(type);
   });
@@ -121,14 +126,21 @@ function typeList(value: unknown, key: 'dropItems' | 'allowItems'): Set<string> 
 }
 
 /** Compiles `dropItems` / `allowItems`; undefined when every type is forwarded. */
-export function compileTypeFilter(options: Pick<TunnelItemOptions, 'dropItems' | 'allowItems'>): ((type: string) => boolean) | undefined {
+export function compileTypeFilter(
+  options: Pick<TunnelItemOptions, 'dropItems' | 'allowItems'>,
+): ((type: string) => boolean) | undefined {
   const { dropItems, allowItems } = options;
   if (dropItems !== undefined && allowItems !== undefined) {
-    throw new TypeError('dropItems and allowItems: set one or the other, not both. dropItems lists the item types to remove and forwards the rest; allowItems lists the only types forwarded.');
+    throw new TypeError(
+      'dropItems and allowItems: set one or the other, not both. dropItems lists the item types to remove and forwards the rest; allowItems lists the only types forwarded.',
+    );
   }
   if (allowItems !== undefined) {
     const allowed = typeList(allowItems, 'allowItems');
-    if (allowed.size === 0) throw new TypeError('allowItems: list at least one item type, e.g. [event]; an empty list would forward nothing at all. To forward every type, leave allowItems out.');
+    if (allowed.size === 0)
+      throw new TypeError(
+        'allowItems: list at least one item type, e.g. [event]; an empty list would forward nothing at all. To forward every type, leave allowItems out.',
+      );
     return (type) => allowed.has(type);
   }
   if (dropItems !== undefined) {
@@ -140,7 +152,9 @@ export function compileTypeFilter(options: Pick<TunnelItemOptions, 'dropItems' |
 }
 
 /** Compiles every option that reads or changes items, once; undefined when envelopes are forwarded as they are. */
-export function compileItemRules(options: TunnelItemOptions & { scrub?: ScrubOptions }): EnvelopeRewriter | undefined {
+export function compileItemRules(
+  options: TunnelItemOptions & { scrub?: ScrubOptions },
+): EnvelopeRewriter | undefined {
   return createEnvelopeRewriter({
     scrubber: options.scrub ? compileScrubber(options.scrub) : undefined,
     keepType: compileTypeFilter(options),
@@ -166,8 +180,13 @@ export function createEnvelopeRewriter(rules: ItemRules): EnvelopeRewriter | und
   const { scrubber, keepType, eventFilter, enrich } = rules;
   if (!scrubber && !keepType && !eventFilter && !enrich) return undefined;
   const readsEvents = eventFilter !== undefined || enrich !== undefined;
-  const reads = (type: string): boolean => (readsEvents && type === 'event') || (scrubber !== undefined && SCRUBBED_ITEM_TYPES.has(type));
-  const readers = [scrubber && 'scrub', eventFilter && 'eventFilters', enrich && 'serverContext'].filter((name): name is string => typeof name === 'string');
+  const reads = (type: string): boolean =>
+    (readsEvents && type === 'event') || (scrubber !== undefined && SCRUBBED_ITEM_TYPES.has(type));
+  const readers = [
+    scrubber && 'scrub',
+    eventFilter && 'eventFilters',
+    enrich && 'serverContext',
+  ].filter((name): name is string => typeof name === 'string');
   const tooLarge = (type: string): string =>
     `${readers.length === 1 && scrubber ? 'With scrubbing on' : `With ${readers.join(' and ')} on`}, an ${type} item may be at most ${MAX_READ_ITEM_BYTES} bytes, and such items ${MAX_READ_ENVELOPE_BYTES} bytes in all.`;
 
@@ -209,9 +228,15 @@ export function createEnvelopeRewriter(rules: ItemRules): EnvelopeRewriter | und
       }
       const size = item.payloadEnd - item.payloadStart;
       readBytes += size;
-      if (size > MAX_READ_ITEM_BYTES || readBytes > MAX_READ_ENVELOPE_BYTES) return { ok: false, code: 'payload_too_large', detail: tooLarge(item.type) };
+      if (size > MAX_READ_ITEM_BYTES || readBytes > MAX_READ_ENVELOPE_BYTES)
+        return { ok: false, code: 'payload_too_large', detail: tooLarge(item.type) };
       const payload = parseJsonBytes(bytes.subarray(item.payloadStart, item.payloadEnd));
-      if (payload === TOO_DEEP) return { ok: false, code: 'envelope_invalid', detail: `Item ${item.index} nests deeper than 64 levels.` };
+      if (payload === TOO_DEEP)
+        return {
+          ok: false,
+          code: 'envelope_invalid',
+          detail: `Item ${item.index} nests deeper than 64 levels.`,
+        };
       // A payload that is not JSON is left as sent: Sentry judges it; the relay only removes data.
       if (payload === undefined) {
         kept++;
@@ -232,14 +257,21 @@ export function createEnvelopeRewriter(rules: ItemRules): EnvelopeRewriter | und
           continue;
         }
       }
-      if (scrubber && SCRUBBED_ITEM_TYPES.has(type) && (await scrubber.scrub(payload))) changed = true;
+      if (scrubber && SCRUBBED_ITEM_TYPES.has(type) && (await scrubber.scrub(payload)))
+        changed = true;
       if (changed) splices.push(...replacePayload(item, encoder.encode(JSON.stringify(payload))));
       kept++;
     }
 
     if (splices.length === 0) return { ok: true, bytes, changed: false, emptied: false };
     if (!ordered) splices.sort((a, b) => a.start - b.start);
-    return { ok: true, bytes: applySplices(bytes, splices), changed: true, emptied: items > 0 && kept === 0, dropped };
+    return {
+      ok: true,
+      bytes: applySplices(bytes, splices),
+      changed: true,
+      emptied: items > 0 && kept === 0,
+      dropped,
+    };
   };
 }
 
@@ -247,7 +279,8 @@ export function createEnvelopeRewriter(rules: ItemRules): EnvelopeRewriter | und
 function eventIdOf(header: Record<string, unknown>): string | undefined {
   const id = header.event_id;
   if (typeof id !== 'string') return undefined;
-  if (!/^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.test(id)) return undefined;
+  if (!/^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.test(id))
+    return undefined;
   return id.replaceAll('-', '').toLowerCase();
 }
 
@@ -256,7 +289,11 @@ function eventIdOf(header: Record<string, unknown>): string | undefined {
  * answers an envelope with no items, `200` with `{"id": <event_id>}` (or `{}` when the header has no event
  * id). The SDK reads a `2xx` as delivered: it neither retries nor backs off.
  */
-export function emptiedEnvelopeAnswer(header: Record<string, unknown>, headers: Record<string, string>, dropped: DroppedItems | undefined): RelayResponse {
+export function emptiedEnvelopeAnswer(
+  header: Record<string, unknown>,
+  headers: Record<string, string>,
+  dropped: DroppedItems | undefined,
+): RelayResponse {
   const id = eventIdOf(header);
   const response = jsonResponse(200, id === undefined ? {} : { id }, headers);
   if (dropped) response.summary = { dropped };
@@ -264,7 +301,10 @@ export function emptiedEnvelopeAnswer(header: Record<string, unknown>, headers: 
 }
 
 /** `response` with the items removed from its envelope in its summary, for logs and metrics. */
-export function withDropped(response: RelayResponse, dropped: DroppedItems | undefined): RelayResponse {
+export function withDropped(
+  response: RelayResponse,
+  dropped: DroppedItems | undefined,
+): RelayResponse {
   if (dropped) response.summary = { ...response.summary, dropped };
   return response;
 }

@@ -88,26 +88,54 @@ export function* envelopeItems(bytes: Uint8Array): Generator<EnvelopeItem | Item
     }
     index++;
     const header = parseJsonBytes(bytes.subarray(start, headerEnd));
-    if (!isObject(header)) return yield { ok: false, code: 'envelope_invalid', detail: `Item ${index}'s header is not a JSON object.` };
-    if (typeof header.type !== 'string') return yield { ok: false, code: 'envelope_invalid', detail: `Item ${index}'s header has no type.` };
+    if (!isObject(header))
+      return yield {
+        ok: false,
+        code: 'envelope_invalid',
+        detail: `Item ${index}'s header is not a JSON object.`,
+      };
+    if (typeof header.type !== 'string')
+      return yield {
+        ok: false,
+        code: 'envelope_invalid',
+        detail: `Item ${index}'s header has no type.`,
+      };
     const length = header.length;
     const hasLength = length !== undefined && length !== null;
     if (hasLength && !(typeof length === 'number' && Number.isInteger(length) && length >= 0)) {
-      return yield { ok: false, code: 'envelope_invalid', detail: `Item ${index}'s length is not a whole number of bytes.` };
+      return yield {
+        ok: false,
+        code: 'envelope_invalid',
+        detail: `Item ${index}'s length is not a whole number of bytes.`,
+      };
     }
     const payloadStart = Math.min(headerEnd + 1, bytes.length);
     let payloadEnd: number;
     if (hasLength) {
       payloadEnd = payloadStart + (length as number);
       if (payloadEnd > bytes.length) {
-        return yield { ok: false, code: 'envelope_invalid', detail: `Item ${index} declares ${length as number} bytes but only ${bytes.length - payloadStart} follow.` };
+        return yield {
+          ok: false,
+          code: 'envelope_invalid',
+          detail: `Item ${index} declares ${length as number} bytes but only ${bytes.length - payloadStart} follow.`,
+        };
       }
       position = bytes[payloadEnd] === NEWLINE ? payloadEnd + 1 : payloadEnd;
     } else {
       payloadEnd = lineEnd(bytes, payloadStart);
       position = Math.min(payloadEnd + 1, bytes.length);
     }
-    yield { index, type: header.type, header, start, headerEnd, payloadStart, payloadEnd, end: position, hasLength };
+    yield {
+      index,
+      type: header.type,
+      header,
+      start,
+      headerEnd,
+      payloadStart,
+      payloadEnd,
+      end: position,
+      hasLength,
+    };
   }
 }
 
@@ -129,7 +157,11 @@ export function replacePayload(item: EnvelopeItem, payload: Uint8Array): Splice[
   const splices: Splice[] = [];
   if (item.hasLength) {
     item.header.length = payload.length;
-    splices.push({ start: item.start, end: item.headerEnd, bytes: encoder.encode(JSON.stringify(item.header)) });
+    splices.push({
+      start: item.start,
+      end: item.headerEnd,
+      bytes: encoder.encode(JSON.stringify(item.header)),
+    });
   }
   splices.push({ start: item.payloadStart, end: item.payloadEnd, bytes: payload });
   return splices;

@@ -1,6 +1,17 @@
-import { _INTERNAL_normalizeTunnelBasePath, dsnToString, getTunnelPath, makeDsn } from '@sentry/core';
+import {
+  _INTERNAL_normalizeTunnelBasePath,
+  dsnToString,
+  getTunnelPath,
+  makeDsn,
+} from '@sentry/core';
 import { describe, expect, it } from 'vitest';
-import { compileServedPaths, fnv1a32, managedTunnelPath, normaliseBasePath, sdkDsnString } from './managed-paths.js';
+import {
+  compileServedPaths,
+  fnv1a32,
+  managedTunnelPath,
+  normaliseBasePath,
+  sdkDsnString,
+} from './managed-paths.js';
 import { parseDsn } from './dsn.js';
 import { createTunnel } from './tunnel.js';
 
@@ -52,13 +63,38 @@ describe('managed tunnel paths', () => {
     expect(fnv1a32('foobar')).toBe(0xbf9cf968);
   });
 
-  it.each([undefined, '', '/', './', 'app', 'app/', '/app/', './app', '/a/b/', '//x', 'monitoring/', '/monitoring'])('base path %j is normalised as the SDK normalises it', (basePath) => {
+  it.each([
+    undefined,
+    '',
+    '/',
+    './',
+    'app',
+    'app/',
+    '/app/',
+    './app',
+    '/a/b/',
+    '//x',
+    'monitoring/',
+    '/monitoring',
+  ])('base path %j is normalised as the SDK normalises it', (basePath) => {
     expect(normaliseBasePath(basePath ?? '')).toBe(_INTERNAL_normalizeTunnelBasePath(basePath));
-    for (const dsn of DSNS) expect(managedTunnelPath(dsn, basePath)).toBe(`${_INTERNAL_normalizeTunnelBasePath(basePath)}${getTunnelPath(dsn)}`);
+    for (const dsn of DSNS)
+      expect(managedTunnelPath(dsn, basePath)).toBe(
+        `${_INTERNAL_normalizeTunnelBasePath(basePath)}${getTunnelPath(dsn)}`,
+      );
   });
 
   it('has no path for what is not a DSN', () => {
-    for (const value of ['', 'https://o1.ingest.sentry.io/42', 'https://k@h', 'https://k@h/', 'https://k@h/abc', 'https://k@h:x/1', 'k@h/1']) expect(managedTunnelPath(value)).toBeNull();
+    for (const value of [
+      '',
+      'https://o1.ingest.sentry.io/42',
+      'https://k@h',
+      'https://k@h/',
+      'https://k@h/abc',
+      'https://k@h:x/1',
+      'k@h/1',
+    ])
+      expect(managedTunnelPath(value)).toBeNull();
   });
 });
 
@@ -76,12 +112,19 @@ describe('the paths a tunnel serves', () => {
   });
 
   it('adds the managed path of every inbound DSN, routes included, and keeps each to its own DSN', () => {
-    const served = compileServedPaths({ dsns: [a, { dsn: b, forwardTo: [a] }], managedPaths: true });
+    const served = compileServedPaths({
+      dsns: [a, { dsn: b, forwardTo: [a] }],
+      managedPaths: true,
+    });
     expect(served.paths).toEqual(['/postern/tunnel', '/16ym0ib', getTunnelPath(b)]);
-    for (const target of ['/16ym0ib', '/16ym0ib/', '/16ym0ib?x', '/postern/tunnel']) expect(served.matches(target), target).toBe(true);
-    for (const target of ['/16ym0ib//', '/16YM0IB', '/x/16ym0ib', '/', '']) expect(served.matches(target), target).toBe(false);
+    for (const target of ['/16ym0ib', '/16ym0ib/', '/16ym0ib?x', '/postern/tunnel'])
+      expect(served.matches(target), target).toBe(true);
+    for (const target of ['/16ym0ib//', '/16YM0IB', '/x/16ym0ib', '/', ''])
+      expect(served.matches(target), target).toBe(false);
     expect(served.refuses('/16ym0ib', keyOf(a))).toBeUndefined();
-    expect(served.refuses('/16ym0ib/', keyOf('https://public@O1.ingest.sentry.io:443/42'))).toBeUndefined();
+    expect(
+      served.refuses('/16ym0ib/', keyOf('https://public@O1.ingest.sentry.io:443/42')),
+    ).toBeUndefined();
     expect(served.refuses('/16ym0ib', keyOf(b))).toMatch(/another configured DSN/);
     expect(served.refuses('/postern/tunnel', keyOf(b))).toBeUndefined();
     expect(served.refuses(undefined, keyOf(b))).toBeUndefined();
@@ -90,16 +133,28 @@ describe('the paths a tunnel serves', () => {
   it('keeps a managed path to its DSN under every spelling a lenient router routes to it', () => {
     const served = compileServedPaths({ dsns: [a, b], managedPaths: true });
     // Express ignores case, find-my-way decodes escapes, a Fastify prefix or an Express mount path sits in front.
-    for (const target of ['/16YM0IB', '/%31%36ym0ib', '/16ym0ib//', '/prefix/16ym0ib', '/prefix/16ym0ib/?x=1']) {
+    for (const target of [
+      '/16YM0IB',
+      '/%31%36ym0ib',
+      '/16ym0ib//',
+      '/prefix/16ym0ib',
+      '/prefix/16ym0ib/?x=1',
+    ]) {
       expect(served.refuses(target, keyOf(b)), target).toMatch(/another configured DSN/);
       expect(served.refuses(target, keyOf(a)), target).toBeUndefined();
     }
     // The fixed path in any spelling, and a path of the app's own, take every configured DSN.
-    for (const target of ['/POSTERN/TUNNEL', '/postern/tunnel/', '/custom', '/%E0%A4%A']) expect(served.refuses(target, keyOf(b)), target).toBeUndefined();
+    for (const target of ['/POSTERN/TUNNEL', '/postern/tunnel/', '/custom', '/%E0%A4%A'])
+      expect(served.refuses(target, keyOf(b)), target).toBeUndefined();
   });
 
   it('puts the managed paths under basePath, and can switch the fixed path off', () => {
-    const served = compileServedPaths({ dsns: [a], managedPaths: true, basePath: 'monitoring/', path: false });
+    const served = compileServedPaths({
+      dsns: [a],
+      managedPaths: true,
+      basePath: 'monitoring/',
+      path: false,
+    });
     expect(served.paths).toEqual(['/monitoring/16ym0ib']);
     expect(served.path).toBe('/monitoring/16ym0ib');
     expect(served.matches('/monitoring/16ym0ib/')).toBe(true);
@@ -109,13 +164,27 @@ describe('the paths a tunnel serves', () => {
 
   it('refuses options that serve nothing or mean nothing, at construction', () => {
     expect(() => compileServedPaths({ dsns: [a], path: false })).toThrow(/managedPaths: true/);
-    expect(() => compileServedPaths({ dsns: [a], basePath: '/monitoring' })).toThrow(/managedPaths is not on/);
-    expect(() => compileServedPaths({ dsns: [a], managedPaths: true, basePath: '/m?x' })).toThrow(/basePath/);
-    expect(() => compileServedPaths({ dsns: [a], managedPaths: true, basePath: '//' })).toThrow(/basePath/);
-    expect(() => compileServedPaths({ dsns: [a], managedPaths: 'yes' as unknown as boolean })).toThrow(/managedPaths must be/);
-    expect(() => compileServedPaths({ dsns: [a], path: true as unknown as string })).toThrow(/path must be/);
-    expect(() => compileServedPaths({ dsns: [a], managedPaths: true, path: '/16ym0ib' })).toThrow(/also the fixed path/);
-    expect(() => compileServedPaths({ dsns: [a], managedPaths: true, path: '/16ym0ib/' })).toThrow(/also the fixed path/);
+    expect(() => compileServedPaths({ dsns: [a], basePath: '/monitoring' })).toThrow(
+      /managedPaths is not on/,
+    );
+    expect(() => compileServedPaths({ dsns: [a], managedPaths: true, basePath: '/m?x' })).toThrow(
+      /basePath/,
+    );
+    expect(() => compileServedPaths({ dsns: [a], managedPaths: true, basePath: '//' })).toThrow(
+      /basePath/,
+    );
+    expect(() =>
+      compileServedPaths({ dsns: [a], managedPaths: 'yes' as unknown as boolean }),
+    ).toThrow(/managedPaths must be/);
+    expect(() => compileServedPaths({ dsns: [a], path: true as unknown as string })).toThrow(
+      /path must be/,
+    );
+    expect(() => compileServedPaths({ dsns: [a], managedPaths: true, path: '/16ym0ib' })).toThrow(
+      /also the fixed path/,
+    );
+    expect(() => compileServedPaths({ dsns: [a], managedPaths: true, path: '/16ym0ib/' })).toThrow(
+      /also the fixed path/,
+    );
     expect(() => createTunnel({ dsns: [a], path: false })).toThrow(/managedPaths: true/);
   });
 

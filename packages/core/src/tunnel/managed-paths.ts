@@ -69,7 +69,9 @@ export function normaliseBasePath(basePath: string): string {
 /** The path `Sentry.init({ dsn, tunnel: true })` posts to (with `tunnel: { basePath }`, under it); null when `dsn` has no such path. */
 export function managedTunnelPath(dsn: string, basePath = ''): string | null {
   const written = sdkDsnString(dsn);
-  return written === null ? null : `${normaliseBasePath(basePath)}/${fnv1a32(written).toString(36)}`;
+  return written === null
+    ? null
+    : `${normaliseBasePath(basePath)}/${fnv1a32(written).toString(36)}`;
 }
 
 /** The paths a tunnel answers, computed once from its options. */
@@ -113,19 +115,32 @@ function looseSpelling(pathname: string): string {
  * Checks `path`, `managedPaths` and `basePath` and computes every path the tunnel answers. Called once at
  * construction, after `dsns` has been checked: the lookups per request are two map reads.
  */
-export function compileServedPaths(options: Pick<TunnelOptions, 'dsns' | 'path' | 'managedPaths' | 'basePath'>): ServedPaths {
+export function compileServedPaths(
+  options: Pick<TunnelOptions, 'dsns' | 'path' | 'managedPaths' | 'basePath'>,
+): ServedPaths {
   const { path, managedPaths, basePath } = options;
-  if (managedPaths !== undefined && typeof managedPaths !== 'boolean') throw new TypeError(`managedPaths must be true or false, got ${JSON.stringify(managedPaths)}.`);
+  if (managedPaths !== undefined && typeof managedPaths !== 'boolean')
+    throw new TypeError(`managedPaths must be true or false, got ${JSON.stringify(managedPaths)}.`);
   if (path !== undefined && path !== false && (typeof path !== 'string' || path === '')) {
-    throw new TypeError(`path must be a path such as "${TUNNEL_DEFAULTS.path}", or false to serve only the managed paths, got ${JSON.stringify(path)}.`);
+    throw new TypeError(
+      `path must be a path such as "${TUNNEL_DEFAULTS.path}", or false to serve only the managed paths, got ${JSON.stringify(path)}.`,
+    );
   }
   if (path === false && managedPaths !== true) {
-    throw new TypeError('path: false switches the fixed path off, and without managedPaths: true the tunnel would answer no path at all. Set managedPaths: true, or remove path: false.');
+    throw new TypeError(
+      'path: false switches the fixed path off, and without managedPaths: true the tunnel would answer no path at all. Set managedPaths: true, or remove path: false.',
+    );
   }
   if (basePath !== undefined) {
     // `//` too: the SDK would post to a protocol-relative URL (`//<hash>` names a host).
-    if (typeof basePath !== 'string' || /[?#\s]|\/\//.test(basePath)) throw new TypeError(`basePath must be a path prefix such as "/monitoring", got ${JSON.stringify(basePath)}.`);
-    if (managedPaths !== true) throw new TypeError('basePath prefixes the managed paths, and managedPaths is not on. Set managedPaths: true, or put the prefix into path.');
+    if (typeof basePath !== 'string' || /[?#\s]|\/\//.test(basePath))
+      throw new TypeError(
+        `basePath must be a path prefix such as "/monitoring", got ${JSON.stringify(basePath)}.`,
+      );
+    if (managedPaths !== true)
+      throw new TypeError(
+        'basePath prefixes the managed paths, and managedPaths is not on. Set managedPaths: true, or put the prefix into path.',
+      );
   }
   const fixed = path === false ? undefined : (path ?? TUNNEL_DEFAULTS.path);
   const fixedLoose = fixed === undefined ? undefined : looseSpelling(fixed);
@@ -148,11 +163,19 @@ export function compileServedPaths(options: Pick<TunnelOptions, 'dsns' | 'path' 
       const key = parseDsn(dsn)?.key;
       const served = managedTunnelPath(dsn, basePath);
       if (key === undefined || served === null) {
-        throw new TypeError(`dsns[${index}]: ${JSON.stringify(dsn)} has no managed path: write it as scheme://public_key@host[:port]/[path/]project_id, as the browser SDK is given it.`);
+        throw new TypeError(
+          `dsns[${index}]: ${JSON.stringify(dsn)} has no managed path: write it as scheme://public_key@host[:port]/[path/]project_id, as the browser SDK is given it.`,
+        );
       }
-      if (looseSpelling(served) === fixedLoose) throw new TypeError(`dsns[${index}]: its managed path is ${served}, which is also the fixed path. Choose another path.`);
+      if (looseSpelling(served) === fixedLoose)
+        throw new TypeError(
+          `dsns[${index}]: its managed path is ${served}, which is also the fixed path. Choose another path.`,
+        );
       const other = owners.get(served);
-      if (other !== undefined) throw new TypeError(`dsns[${index}] and dsns[${other}] have the same managed path ${served}; serve one of them on the fixed path instead.`);
+      if (other !== undefined)
+        throw new TypeError(
+          `dsns[${index}] and dsns[${other}] have the same managed path ${served}; serve one of them on the fixed path instead.`,
+        );
       owners.set(served, index);
       add(served, key);
       byHash.set(served.slice(served.lastIndexOf('/') + 1), key);
@@ -171,7 +194,9 @@ export function compileServedPaths(options: Pick<TunnelOptions, 'dsns' | 'path' 
         const loose = looseSpelling(pathname);
         if (loose !== fixedLoose) owner = byHash.get(loose.slice(loose.lastIndexOf('/') + 1));
       }
-      return owner === undefined || owner === dsnKey ? undefined : 'This path is the managed path of another configured DSN: the SDK posts each DSN to its own path.';
+      return owner === undefined || owner === dsnKey
+        ? undefined
+        : 'This path is the managed path of another configured DSN: the SDK posts each DSN to its own path.';
     },
   };
 }

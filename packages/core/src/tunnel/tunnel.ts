@@ -10,14 +10,25 @@ import { VERSION } from '../version.js';
 import { createInFlightBudget, type InFlightView, type Lease } from './budget.js';
 import { parseDsn } from './dsn.js';
 import { readEnvelopeHeader, rewriteForTarget } from './envelope-header.js';
-import { compileItemRules, emptiedEnvelopeAnswer, withDropped, type DroppedItems } from './item-rules.js';
-import { forwardEnvelope, upstreamClient, type ForwardOptions, type UpstreamClient } from './forward.js';
+import {
+  compileItemRules,
+  emptiedEnvelopeAnswer,
+  withDropped,
+  type DroppedItems,
+} from './item-rules.js';
+import {
+  forwardEnvelope,
+  upstreamClient,
+  type ForwardOptions,
+  type UpstreamClient,
+} from './forward.js';
 import { TUNNEL_DEFAULTS, type TunnelOptions } from './options.js';
 import { compileRoutes, type Target } from './routes.js';
 import { compileServedPaths } from './managed-paths.js';
 
 /** What a cross-origin page may read, so the SDK's own back-off sees Sentry's limits and the relay's. */
-const EXPOSED_HEADERS = 'Retry-After, X-Sentry-Rate-Limits, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset';
+const EXPOSED_HEADERS =
+  'Retry-After, X-Sentry-Rate-Limits, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset';
 
 /** `application/x-sentry-envelope`, `text/plain` (what `@sentry/browser` sends), or no content type at all. */
 function isEnvelopeContentType(value: string | undefined): boolean {
@@ -46,20 +57,49 @@ interface TunnelLimits {
 
 /** The size limits, checked together: each must leave room for one envelope of `maxEnvelopeBytes`, or that envelope could never pass. */
 function resolveTunnelLimits(options: TunnelOptions): TunnelLimits {
-  const maxEnvelopeBytes = positiveInteger('maxEnvelopeBytes', options.maxEnvelopeBytes ?? TUNNEL_DEFAULTS.maxEnvelopeBytes);
-  const maxDecodedBytesInFlight = positiveInteger('maxDecodedBytesInFlight', options.maxDecodedBytesInFlight ?? Math.max(TUNNEL_DEFAULTS.maxDecodedBytesInFlight, maxEnvelopeBytes));
+  const maxEnvelopeBytes = positiveInteger(
+    'maxEnvelopeBytes',
+    options.maxEnvelopeBytes ?? TUNNEL_DEFAULTS.maxEnvelopeBytes,
+  );
+  const maxDecodedBytesInFlight = positiveInteger(
+    'maxDecodedBytesInFlight',
+    options.maxDecodedBytesInFlight ??
+      Math.max(TUNNEL_DEFAULTS.maxDecodedBytesInFlight, maxEnvelopeBytes),
+  );
   if (maxDecodedBytesInFlight < maxEnvelopeBytes) {
-    throw new TypeError(`maxDecodedBytesInFlight must be at least maxEnvelopeBytes (${maxEnvelopeBytes}), got ${maxDecodedBytesInFlight}: otherwise an envelope the size limit accepts could never be held. Raise it, or lower maxEnvelopeBytes.`);
+    throw new TypeError(
+      `maxDecodedBytesInFlight must be at least maxEnvelopeBytes (${maxEnvelopeBytes}), got ${maxDecodedBytesInFlight}: otherwise an envelope the size limit accepts could never be held. Raise it, or lower maxEnvelopeBytes.`,
+    );
   }
-  const maxDecodedBytesPerClient = positiveInteger('maxDecodedBytesPerClient', options.maxDecodedBytesPerClient ?? Math.max(Math.floor(maxDecodedBytesInFlight / 4), maxEnvelopeBytes));
-  if (maxDecodedBytesPerClient < maxEnvelopeBytes || maxDecodedBytesPerClient > maxDecodedBytesInFlight) {
-    throw new TypeError(`maxDecodedBytesPerClient must be between maxEnvelopeBytes (${maxEnvelopeBytes}) and maxDecodedBytesInFlight (${maxDecodedBytesInFlight}), got ${maxDecodedBytesPerClient}.`);
+  const maxDecodedBytesPerClient = positiveInteger(
+    'maxDecodedBytesPerClient',
+    options.maxDecodedBytesPerClient ??
+      Math.max(Math.floor(maxDecodedBytesInFlight / 4), maxEnvelopeBytes),
+  );
+  if (
+    maxDecodedBytesPerClient < maxEnvelopeBytes ||
+    maxDecodedBytesPerClient > maxDecodedBytesInFlight
+  ) {
+    throw new TypeError(
+      `maxDecodedBytesPerClient must be between maxEnvelopeBytes (${maxEnvelopeBytes}) and maxDecodedBytesInFlight (${maxDecodedBytesInFlight}), got ${maxDecodedBytesPerClient}.`,
+    );
   }
   const maxCompressionRatio = options.maxCompressionRatio ?? TUNNEL_DEFAULTS.maxCompressionRatio;
-  if (typeof maxCompressionRatio !== 'number' || !Number.isFinite(maxCompressionRatio) || (maxCompressionRatio !== 0 && maxCompressionRatio < 1)) {
-    throw new TypeError(`maxCompressionRatio must be 0 (no limit) or a number from 1 up, got ${String(maxCompressionRatio)}.`);
+  if (
+    typeof maxCompressionRatio !== 'number' ||
+    !Number.isFinite(maxCompressionRatio) ||
+    (maxCompressionRatio !== 0 && maxCompressionRatio < 1)
+  ) {
+    throw new TypeError(
+      `maxCompressionRatio must be 0 (no limit) or a number from 1 up, got ${String(maxCompressionRatio)}.`,
+    );
   }
-  return { maxEnvelopeBytes, maxDecodedBytesInFlight, maxDecodedBytesPerClient, maxCompressionRatio };
+  return {
+    maxEnvelopeBytes,
+    maxDecodedBytesInFlight,
+    maxDecodedBytesPerClient,
+    maxCompressionRatio,
+  };
 }
 
 /** The tunnel's engine: a `Relay`, and the bytes its requests hold in memory now. */
@@ -85,13 +125,22 @@ export function createTunnel(options: TunnelOptions): Tunnel {
   const canDecode = typeof DecompressionStream === 'function';
   const limits = resolveTunnelLimits(options);
   const maxBytes = limits.maxEnvelopeBytes;
-  const budget = createInFlightBudget({ maxBytes: limits.maxDecodedBytesInFlight, maxBytesPerClient: limits.maxDecodedBytesPerClient });
-  const rateLimit = options.rateLimit ?? { limit: options.rateLimitPerMinute ?? TUNNEL_DEFAULTS.rateLimitPerMinute, windowMs: 60_000 };
+  const budget = createInFlightBudget({
+    maxBytes: limits.maxDecodedBytesInFlight,
+    maxBytesPerClient: limits.maxDecodedBytesPerClient,
+  });
+  const rateLimit = options.rateLimit ?? {
+    limit: options.rateLimitPerMinute ?? TUNNEL_DEFAULTS.rateLimitPerMinute,
+    windowMs: 60_000,
+  };
   const admit = compileGate({
     allowedOrigins: options.allowedOrigins,
     trustProxy: options.trustProxy,
     rateLimit: {
-      limit: positiveInteger(options.rateLimit ? 'rateLimit.limit' : 'rateLimitPerMinute', rateLimit.limit),
+      limit: positiveInteger(
+        options.rateLimit ? 'rateLimit.limit' : 'rateLimitPerMinute',
+        rateLimit.limit,
+      ),
       windowMs: positiveInteger('rateLimit.windowMs', rateLimit.windowMs),
     },
     rateLimitStore: options.rateLimitStore,
@@ -105,7 +154,10 @@ export function createTunnel(options: TunnelOptions): Tunnel {
   const rewriteItems = compileItemRules(options);
   const forward: ForwardOptions = {
     transport: resolveTransport(options),
-    timeoutMs: positiveInteger('upstreamTimeoutMs', options.upstreamTimeoutMs ?? TUNNEL_DEFAULTS.upstreamTimeoutMs),
+    timeoutMs: positiveInteger(
+      'upstreamTimeoutMs',
+      options.upstreamTimeoutMs ?? TUNNEL_DEFAULTS.upstreamTimeoutMs,
+    ),
     userAgent: `postern/${VERSION}`,
   };
   const logger = options.logger;
@@ -115,7 +167,9 @@ export function createTunnel(options: TunnelOptions): Tunnel {
   function sendCopy(target: Target, body: Uint8Array, client: UpstreamClient): Promise<void> {
     const copy = forwardEnvelope(target.url, body, client, forward).then((answer) => {
       const ok = answer.ok && answer.status >= 200 && answer.status < 300;
-      const result = answer.ok ? { dsn: target.written, ok, status: answer.status } : { dsn: target.written, ok, code: answer.code };
+      const result = answer.ok
+        ? { dsn: target.written, ok, status: answer.status }
+        : { dsn: target.written, ok, code: answer.code };
       if (!ok) logger?.warn('postern: a mirror copy of an envelope failed', result);
       options.onMirrorResult?.(result);
     });
@@ -125,7 +179,10 @@ export function createTunnel(options: TunnelOptions): Tunnel {
   }
 
   /** Not logged here: under a flood that would be a line per request; adapters log and count every answer by its code. */
-  function capacityExceeded(headers: Record<string, string>, refusedBy: 'over-budget' | 'over-share' | undefined): RelayResponse {
+  function capacityExceeded(
+    headers: Record<string, string>,
+    refusedBy: 'over-budget' | 'over-share' | undefined,
+  ): RelayResponse {
     headers['retry-after'] = String(CAPACITY_RETRY_AFTER_SECONDS);
     const detail =
       refusedBy === 'over-share'
@@ -140,21 +197,45 @@ export function createTunnel(options: TunnelOptions): Tunnel {
     const { headers, client } = gate.value;
 
     if (!isEnvelopeContentType(request.header('content-type'))) {
-      return errorResponse('unsupported_media_type', headers, 'Send it as application/x-sentry-envelope or text/plain.');
+      return errorResponse(
+        'unsupported_media_type',
+        headers,
+        'Send it as application/x-sentry-envelope or text/plain.',
+      );
     }
     const encoding = contentEncodingOf(request.header('content-encoding'));
-    if (encoding === undefined) return errorResponse('unsupported_media_type', headers, 'Content-Encoding may be gzip, deflate or identity.');
-    if (encoding !== 'identity' && !canDecode) return errorResponse('unsupported_media_type', headers, 'This runtime cannot decode a Content-Encoding: send the envelope without one.');
+    if (encoding === undefined)
+      return errorResponse(
+        'unsupported_media_type',
+        headers,
+        'Content-Encoding may be gzip, deflate or identity.',
+      );
+    if (encoding !== 'identity' && !canDecode)
+      return errorResponse(
+        'unsupported_media_type',
+        headers,
+        'This runtime cannot decode a Content-Encoding: send the envelope without one.',
+      );
     const declared = request.header('content-length');
-    const declaredLength = declared !== undefined && /^\d+$/.test(declared.trim()) ? Number(declared) : undefined;
-    if (declaredLength !== undefined && declaredLength > maxBytes) return errorResponse('payload_too_large', headers, `The limit is ${maxBytes} bytes.`);
+    const declaredLength =
+      declared !== undefined && /^\d+$/.test(declared.trim()) ? Number(declared) : undefined;
+    if (declaredLength !== undefined && declaredLength > maxBytes)
+      return errorResponse('payload_too_large', headers, `The limit is ${maxBytes} bytes.`);
 
     // Every byte the request keeps from here on is held in a lease, given back once the request is answered
     // and its forwards (the primary and every mirror copy) have settled: on every path, a throw included.
     const lease = budget.lease(rateLimitKey(client));
     const forwards: Promise<unknown>[] = [];
     try {
-      return await relayEnvelope(request, headers, upstreamClient(request, gate.value), encoding, declaredLength, lease, forwards);
+      return await relayEnvelope(
+        request,
+        headers,
+        upstreamClient(request, gate.value),
+        encoding,
+        declaredLength,
+        lease,
+        forwards,
+      );
     } finally {
       if (forwards.length === 0) lease.release();
       else void Promise.allSettled(forwards).then(() => lease.release());
@@ -187,9 +268,19 @@ export function createTunnel(options: TunnelOptions): Tunnel {
       if (read.code === 'capacity_exceeded') return capacityExceeded(headers, refusedBy);
       if (read.code !== 'payload_too_large') return errorResponse(read.code, headers);
       if (read.limit === 'ratio') {
-        return errorResponse('payload_too_large', headers, `The body decodes to more than ${limits.maxCompressionRatio} times its size on the wire (and more than ${RATIO_FLOOR_BYTES} bytes).`);
+        return errorResponse(
+          'payload_too_large',
+          headers,
+          `The body decodes to more than ${limits.maxCompressionRatio} times its size on the wire (and more than ${RATIO_FLOOR_BYTES} bytes).`,
+        );
       }
-      return errorResponse('payload_too_large', headers, read.limit === 'decoded' ? `The limit is ${maxBytes} bytes once decoded.` : `The limit is ${maxBytes} bytes.`);
+      return errorResponse(
+        'payload_too_large',
+        headers,
+        read.limit === 'decoded'
+          ? `The limit is ${maxBytes} bytes once decoded.`
+          : `The limit is ${maxBytes} bytes.`,
+      );
     }
     let envelope = read.bytes;
 
@@ -218,7 +309,8 @@ export function createTunnel(options: TunnelOptions): Tunnel {
       lease.force(copy.length); // a copy for another project is one more envelope in memory until it is sent
       return copy;
     };
-    for (const secondary of route.secondaries) forwards.push(sendCopy(secondary, bodyFor(secondary), client));
+    for (const secondary of route.secondaries)
+      forwards.push(sendCopy(secondary, bodyFor(secondary), client));
     const primary = forwardEnvelope(route.primary.url, bodyFor(route.primary), client, forward);
     forwards.push(primary);
     const answer = await primary;

@@ -3,4 +3,7 @@ import { tunnelOptions } from '../../../relay-options.mjs';
 
 // The same under a base path, for Sentry.init({ dsn, tunnel: { basePath: '/monitoring' } }) with
 // basePath: '/monitoring' in the tunnel's options: /monitoring/<a hash of the DSN>.
-export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = posternTunnel({ ...tunnelOptions, managedPaths: true });
+export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = posternTunnel({
+  ...tunnelOptions,
+  managedPaths: true,
+});

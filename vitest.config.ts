@@ -17,6 +17,8 @@ export default defineConfig({
       'conformance/src/**/*.test.ts',
       'conformance/test/**/*.test.ts',
       'examples/test/**/*.test.ts',
+      // What an app team writes in its own repository: the contract in its test suite.
+      'examples/*/*.contract.test.mjs',
     ],
     testTimeout: 120_000,
     hookTimeout: 60_000,

@@ -17,7 +17,7 @@ const core = join(
 export async function workerBundleSize() {
   const code = Buffer.from(
     await bundleWorker({
-      contents: `export { createRelay, createTunnel } from ${JSON.stringify(core)};`,
+      contents: `export { createBrowserRelay, createTunnel } from ${JSON.stringify(core)};`,
       resolveDir: dirname(core),
     }),
   );

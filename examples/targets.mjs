@@ -93,7 +93,7 @@ export function standaloneTarget() {
 
 /**
  * What cannot apply on a Web runtime without a filesystem: the spool of durable delivery and the files of
- * local-only mode (createRelay refuses both there at construction).
+ * local-only mode (createBrowserRelay refuses both there at construction).
  */
 const NO_FILESYSTEM =
   'no filesystem on this runtime: durable and local-only delivery are refused at construction';

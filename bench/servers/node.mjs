@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { createNodeRelay } from '@postern/node';
+import { posternRelay } from '@postern/node';
 import { forwardBare, listening, port, relayOptions, variant } from './common.mjs';
 
 async function bare(req, res) {
@@ -9,7 +9,7 @@ async function bare(req, res) {
   res.writeHead(status < 300 ? 202 : 502, { 'content-type': 'application/json' }).end('{}');
 }
 
-createServer(variant.startsWith('bare') ? bare : createNodeRelay(relayOptions)).listen(
+createServer(variant.startsWith('bare') ? bare : posternRelay(relayOptions)).listen(
   port,
   '127.0.0.1',
   listening,

@@ -3,7 +3,7 @@
 // the workspace; they are not dependencies of the published runner.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer } from 'node:http';
-import { createRelay, createTunnel } from '@postern/core';
+import { createBrowserRelay, createTunnel } from '@postern/core';
 import { toRelayRequest, writeRelayResponse } from '@postern/node';
 
 const perRequest = new AsyncLocalStorage();
@@ -28,7 +28,7 @@ export async function buffer(req) {
  */
 export function mutant(breakage) {
   return (options, config) => {
-    const create = config?.protocol === 'sentry-tunnel' ? createTunnel : createRelay;
+    const create = config?.protocol === 'sentry-tunnel' ? createTunnel : createBrowserRelay;
     const relay = create({
       ...options,
       fetch: breakage.fetch ? breakage.fetch(globalThis.fetch) : undefined,

@@ -4,7 +4,7 @@ import { fillPlaceholders, type Placeholders } from './placeholders.js';
 import { parseEnvelope, type ParsedEnvelope } from './envelope.js';
 import { sendRequest, type SentResponse } from './http-client.js';
 import { matchValue } from './match.js';
-import type { ReceivedRequest, UpstreamSink } from './sink.js';
+import type { ReceivedRequest, RecordingUpstream } from './upstream.js';
 import type {
   CapturedExchange,
   CaseFailure,
@@ -270,7 +270,7 @@ function checkNeverContains(
 }
 
 /** Waits as the step's upstream expectation asks: until the expected requests arrived, or the whole window for "none". */
-async function listen(step: FixtureStep, sink: UpstreamSink, from: number): Promise<void> {
+async function listen(step: FixtureStep, sink: RecordingUpstream, from: number): Promise<void> {
   const upstream = step.expect.upstream;
   const wanted = upstreamWaitCount(step);
   if (wanted > 0) await sink.waitFor(from, wanted, upstream?.withinMs ?? UPSTREAM_WAIT_MS);
@@ -291,7 +291,7 @@ function upstreamWaitCount(step: FixtureStep): number {
 export async function runCase(
   testCase: FixtureCase,
   relayUrl: string,
-  sink: UpstreamSink,
+  sink: RecordingUpstream,
   schemas: SchemaValidators,
   places: Placeholders,
   level: Level = 'MUST',

@@ -1,18 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { loadContract, type Contract } from './contract.js';
-import { fillPlaceholders, type Placeholders } from './placeholders.js';
+import type { Placeholders } from './placeholders.js';
+import { relayConfig } from './relay-config.js';
 import { runCase } from './run-case.js';
 import { selects } from './select.js';
-import { tunnelPath } from './tunnel-path.js';
-import { startSink } from './sink.js';
-import { freePort, type RelayConfig, type RelayTarget, type RunningRelay } from './targets.js';
+import { freePort, type RelayTarget, type RunningRelay } from './targets.js';
 import type {
   CaseResult,
   FixtureCase,
-  JsonValue,
   Level,
   Outcome,
   Profile,
@@ -20,6 +16,7 @@ import type {
   RunResult,
   RunSummary,
 } from './types.js';
+import { startUpstream, type RecordingUpstream } from './upstream.js';
 import { VERSION } from './version.js';
 
 export type ProgressEvent =
@@ -40,13 +37,12 @@ export interface RunOptions {
   strict?: boolean;
   /** A fixed port for the upstream sink, for relays configured by hand (`urlTarget`). */
   sinkPort?: number;
+  /** The upstream every target forwards to, instead of one the runner starts per target; left open. */
+  upstream?: RecordingUpstream;
+  /** What `{{unreachable}}` and `{{run}}` stand for, when a relay was configured before the run (`contractConfig`). */
+  placeholders?: Pick<Placeholders, 'unreachable' | 'run'>;
   onProgress?: (event: ProgressEvent) => void;
 }
-
-const DEFAULT_PATHS: Record<Protocol, string> = {
-  browser: '/debugbundle/browser',
-  'sentry-tunnel': '/postern/tunnel',
-};
 
 function groupOf(requirementId: string): string {
   return requirementId.split('-')[1] ?? 'OTHER';
@@ -71,14 +67,6 @@ function summarise(cases: readonly CaseResult[]): RunSummary {
   };
 }
 
-const TEMP_DIR = '{{tempDir}}';
-
-function usesTempDir(value: JsonValue): boolean {
-  if (typeof value === 'string') return value.includes(TEMP_DIR);
-  if (Array.isArray(value)) return value.some(usesTempDir);
-  return value !== null && typeof value === 'object' && Object.values(value).some(usesTempDir);
-}
-
 /** Why a target declared this case not applicable to it: by its profile's name, or a selector that picks it. */
 function notApplicableReason(target: RelayTarget, testCase: FixtureCase): string | undefined {
   const declared = target.notApplicable;
@@ -87,45 +75,6 @@ function notApplicableReason(target: RelayTarget, testCase: FixtureCase): string
     declared[testCase.profile] ??
     Object.entries(declared).find(([selector]) => selects(selector, testCase))?.[1]
   );
-}
-
-/** A tunnel whose fixed path is off (`path: false`) is addressed on the managed path of its first DSN (SPEC section 25). */
-function managedRoute(relay: Record<string, JsonValue>): string {
-  const first = (relay.dsns as JsonValue[] | undefined)?.[0];
-  const dsn = typeof first === 'string' ? first : (first as { dsn?: JsonValue } | undefined)?.dsn;
-  if (typeof dsn !== 'string') throw new Error('a profile with path: false must list dsns');
-  return tunnelPath(dsn, typeof relay.basePath === 'string' ? relay.basePath : '');
-}
-
-/** The options a relay starts with, and the fresh directory made for `{{tempDir}}` (removed once the relay stops). */
-async function relayConfig(
-  profile: Profile,
-  sinkUrl: string,
-  places: Placeholders,
-): Promise<{ config: RelayConfig; tempDir?: string }> {
-  const protocol = profile.protocol ?? 'browser';
-  const path =
-    typeof profile.relay.path === 'string' || profile.relay.path === false
-      ? profile.relay.path
-      : DEFAULT_PATHS[protocol];
-  const tempDir = usesTempDir(profile.relay)
-    ? await mkdtemp(join(tmpdir(), `postern-${profile.name}-`))
-    : undefined;
-  const relay = fillPlaceholders(
-    profile.relay,
-    tempDir === undefined ? places : { ...places, tempDir },
-  );
-  const options: RelayConfig['options'] = { ...relay, path };
-  if (protocol === 'browser')
-    options.endpoint =
-      profile.upstream === 'unreachable'
-        ? `http://${places.unreachable}/v1/events`
-        : `${sinkUrl}/v1/events`;
-  const route = path === false ? managedRoute(relay) : path;
-  return {
-    config: { profile: profile.name, protocol, upstreamUrl: sinkUrl, route, options },
-    ...(tempDir === undefined ? {} : { tempDir }),
-  };
 }
 
 /**
@@ -156,9 +105,11 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     byProfile.set(testCase.profile, [...(byProfile.get(testCase.profile) ?? []), testCase]);
 
   // One value per run: relays that remember event ids (R-DELIVER-7) see this run's events as new.
-  const run = randomBytes(4).toString('hex');
+  const run = options.placeholders?.run ?? randomBytes(4).toString('hex');
   for (const target of options.targets) {
-    const sink = await startSink(options.sinkPort);
+    const sink =
+      options.upstream ??
+      (await startUpstream(options.sinkPort === undefined ? {} : { port: options.sinkPort }));
     try {
       for (const [profileName, profileCases] of byProfile) {
         const record = (
@@ -198,7 +149,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
         let startError: string | undefined;
         const places: Placeholders = {
           upstream: new URL(sink.url).host,
-          unreachable: `127.0.0.1:${await freePort()}`,
+          unreachable: options.placeholders?.unreachable ?? `127.0.0.1:${await freePort()}`,
           run,
         };
         const { config, tempDir } = await relayConfig(profile, sink.url, places);
@@ -231,7 +182,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
         }
       }
     } finally {
-      await sink.close();
+      if (sink !== options.upstream) await sink.close();
     }
   }
 

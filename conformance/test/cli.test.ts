@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadContract } from '../src/contract.js';
-import { startSink } from '../src/sink.js';
+import { startUpstream } from '../src/upstream.js';
 import { commandTarget, freePort } from '../src/targets.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -129,7 +129,7 @@ describe('postern-conformance (black-box CLI)', () => {
   });
 
   it('the recording sink keeps exact bytes', async () => {
-    const sink = await startSink();
+    const sink = await startUpstream();
     const body = Buffer.from([0x7b, 0x22, 0xff, 0x00, 0x0a, 0x7d]);
     const response = await fetch(`${sink.url}/v1/events`, {
       method: 'POST',

@@ -10,7 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startSink, type UpstreamSink } from '@postern/conformance';
+import { freePort, startUpstream, type RecordingUpstream } from '@postern/conformance';
 import { posternRelay } from '@postern/express';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { build } from 'esbuild';
@@ -204,7 +204,7 @@ interface ExpressSetup {
 function expressTarget({
   sameOrigin,
   withoutCredentials = false,
-}: ExpressSetup): (sink: UpstreamSink, cookie: string) => Promise<Target> {
+}: ExpressSetup): (sink: RecordingUpstream, cookie: string) => Promise<Target> {
   return async (sink, cookie) => {
     const hits: RelayHit[] = [];
     const app = express();
@@ -270,7 +270,7 @@ function expressTarget({
  */
 function standaloneTarget(
   sameOrigin: boolean,
-): (sink: UpstreamSink, cookie: string) => Promise<Target> {
+): (sink: RecordingUpstream, cookie: string) => Promise<Target> {
   return async (sink) => {
     const dir = await mkdtemp(join(tmpdir(), 'postern-browser-e2e-'));
     const port = await freePort();
@@ -402,7 +402,7 @@ function expectedEvents(run: string): Expected[] {
   ];
 }
 
-const eventsOf = (sink: UpstreamSink): UpstreamEvent[] =>
+const eventsOf = (sink: RecordingUpstream): UpstreamEvent[] =>
   sink.received.flatMap(
     (request) => (JSON.parse(request.body) as { events: UpstreamEvent[] }).events,
   );
@@ -419,7 +419,7 @@ interface Outcome {
 /** Drives one page visit through both pages and the close; the upstream is read by the caller. */
 async function visit(
   target: Target,
-  sink: UpstreamSink,
+  sink: RecordingUpstream,
   cookie: string,
   run: string,
 ): Promise<Outcome> {
@@ -486,7 +486,7 @@ async function visit(
 
 function diagnose(
   target: Target | undefined,
-  sink: UpstreamSink | undefined,
+  sink: RecordingUpstream | undefined,
   outcome?: Outcome,
 ): string {
   return (
@@ -498,7 +498,7 @@ function diagnose(
 
 /** Every event arrived exactly once, valid for ingestion, from this client, without a browser credential. */
 function checkUpstream(
-  sink: UpstreamSink,
+  sink: RecordingUpstream,
   cookie: string,
   wanted: Expected[],
   why: () => string,
@@ -542,7 +542,7 @@ function checkUpstream(
   return events;
 }
 
-const targets: Array<[string, (sink: UpstreamSink, cookie: string) => Promise<Target>]> = [
+const targets: Array<[string, (sink: RecordingUpstream, cookie: string) => Promise<Target>]> = [
   ['the Express middleware, page on the same origin', expressTarget({ sameOrigin: true })],
   [
     'the Express middleware, page on another origin (allowedOrigins)',
@@ -553,12 +553,12 @@ const targets: Array<[string, (sink: UpstreamSink, cookie: string) => Promise<Ta
 ];
 
 describe.each(targets)('@postern/browser through %s', (name, start) => {
-  let sink: UpstreamSink;
+  let sink: RecordingUpstream;
   let target: Target | undefined;
   const cookie = `BROWSER-COOKIE-${randomUUID()}`;
 
   beforeAll(async () => {
-    sink = await startSink();
+    sink = await startUpstream();
     target = await start(sink, cookie);
   });
 
@@ -660,12 +660,12 @@ describe.each(targets)('@postern/browser through %s', (name, start) => {
 });
 
 describe('@postern/browser and a relay that does not allow credentials (what R-CORS-7 prevents)', () => {
-  let sink: UpstreamSink;
+  let sink: RecordingUpstream;
   let target: Target | undefined;
   const cookie = `BROWSER-COOKIE-${randomUUID()}`;
 
   beforeAll(async () => {
-    sink = await startSink();
+    sink = await startUpstream();
     target = await expressTarget({ sameOrigin: false, withoutCredentials: true })(sink, cookie);
   });
 

@@ -36,7 +36,7 @@ const MOUNT_FILES: Record<string, string[]> = {
 
 /** The export each adapter mounts the tunnel with, which one of the README's example snippets must use. */
 const TUNNEL_EXPORTS: Record<string, string> = {
-  node: 'createNodeTunnel(',
+  node: 'posternTunnel(',
   express: 'posternTunnel(',
   fastify: 'posternTunnel,',
   hono: 'posternTunnel(',

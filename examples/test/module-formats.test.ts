@@ -5,9 +5,9 @@ const require = createRequire(import.meta.url);
 
 // Each adapter ships ESM and CommonJS builds through its exports map; both must load and expose the same API.
 describe.each([
-  ['@postern/core', 'createRelay'],
-  ['@postern/node', 'createNodeRelay'],
-  ['@postern/node', 'createNodeTunnel'],
+  ['@postern/core', 'createBrowserRelay'],
+  ['@postern/node', 'posternRelay'],
+  ['@postern/node', 'posternTunnel'],
   ['@postern/express', 'posternRelay'],
   ['@postern/express', 'posternTunnel'],
   ['@postern/fastify', 'posternRelay'],
@@ -16,7 +16,7 @@ describe.each([
   ['@postern/hono', 'posternTunnel'],
   ['@postern/next', 'posternRelay'],
   ['@postern/next', 'posternTunnel'],
-  ['@postern/sveltekit', 'posternHandle'],
+  ['@postern/sveltekit', 'posternRelayHandle'],
   ['@postern/sveltekit', 'posternTunnel'],
   ['@postern/sveltekit', 'posternTunnelHandle'],
 ])('%s', (name, entry) => {

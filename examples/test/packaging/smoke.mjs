@@ -72,8 +72,8 @@ async function overHttp(server) {
 
 const mounts = {
   async node() {
-    const { createNodeRelay } = await import('@postern/node');
-    return overHttp(createServer(createNodeRelay(options)));
+    const { posternRelay } = await import('@postern/node');
+    return overHttp(createServer(posternRelay(options)));
   },
   async express() {
     const { default: express } = await import('express');
@@ -108,8 +108,8 @@ const mounts = {
   async sveltekit() {
     // adapter-node's request path: SvelteKit's own Node bridge, then the handle hook.
     const { getRequest, setResponse } = await import('@sveltejs/kit/node');
-    const { posternHandle } = await import('@postern/sveltekit');
-    const handle = posternHandle(options);
+    const { posternRelayHandle } = await import('@postern/sveltekit');
+    const handle = posternRelayHandle(options);
     return overHttp(
       createServer(async (req, res) => {
         const webRequest = await getRequest({ request: req, base: 'http://127.0.0.1' });

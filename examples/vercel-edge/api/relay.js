@@ -1,4 +1,9 @@
-import { createRelay, createTunnel, createWebHandler, vercelClientAddress } from '@postern/core';
+import {
+  createBrowserRelay,
+  createTunnel,
+  createWebHandler,
+  vercelClientAddress,
+} from '@postern/core';
 
 // A Vercel Function on the Edge runtime: the relay on /debugbundle/browser and the Sentry tunnel on
 // /postern/tunnel and the path Sentry.init({ dsn, tunnel: true }) posts to, 404 elsewhere. The client's
@@ -9,7 +14,7 @@ const allowedOrigins = process.env.ALLOWED_ORIGINS.split(',');
 
 export default createWebHandler(
   [
-    createRelay({
+    createBrowserRelay({
       projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN,
       endpoint: process.env.DEBUGBUNDLE_ENDPOINT,
       allowedOrigins,

@@ -2,7 +2,7 @@
 // passes (the POSTERN_PROTOCOL and POSTERN_PROFILE bindings) instead of the example's vars.
 import {
   cloudflareClientAddress,
-  createRelay,
+  createBrowserRelay,
   createTunnel,
   createWebHandler,
 } from '@postern/core';
@@ -15,7 +15,7 @@ export default {
     if (handle === undefined) {
       const { relayOptions, tunnelOptions } = optionsFromEnv(env);
       handle = createWebHandler(
-        relayOptions ? createRelay(relayOptions) : createTunnel(tunnelOptions),
+        relayOptions ? createBrowserRelay(relayOptions) : createTunnel(tunnelOptions),
         { clientAddress: cloudflareClientAddress },
       );
     }

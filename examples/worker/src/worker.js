@@ -1,6 +1,6 @@
 import {
   cloudflareClientAddress,
-  createRelay,
+  createBrowserRelay,
   createTunnel,
   createWebHandler,
 } from '@postern/core';
@@ -12,7 +12,7 @@ import {
  */
 function compile(env) {
   const allowedOrigins = env.ALLOWED_ORIGINS.split(',');
-  const relay = createRelay({
+  const relay = createBrowserRelay({
     projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN,
     endpoint: env.DEBUGBUNDLE_ENDPOINT,
     allowedOrigins,

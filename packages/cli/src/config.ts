@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { DEFAULTS, TUNNEL_DEFAULTS, type RelayOptions, type TunnelOptions } from '@postern/core';
+import {
+  DEFAULTS,
+  TUNNEL_DEFAULTS,
+  type BrowserRelayOptions,
+  type TunnelOptions,
+} from '@postern/core';
 import { parseDocument } from 'yaml';
 import {
   compileTunnelConfig,
@@ -29,7 +34,7 @@ export interface ServeConfig {
   deliveredRetentionHours: number;
   undeliveredRetentionDays: number;
   /** The relay options, with `spoolDir` and `localEventsDir` made absolute. */
-  relay: RelayOptions & { spoolDir: string; localEventsDir: string };
+  relay: BrowserRelayOptions & { spoolDir: string; localEventsDir: string };
   /** The Sentry envelope tunnel served beside the relay, when `tunnel:` is set; `allowedOrigins` and `trustProxy` default to the top-level ones. */
   tunnel?: TunnelOptions;
   /** Where the configuration came from, for messages. */
@@ -416,7 +421,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<ServeConfig
     deliveredRetentionHours: (deliveredRetentionHours as number | undefined) ?? 24,
     undeliveredRetentionDays: (undeliveredRetentionDays as number | undefined) ?? 7,
     relay: {
-      ...(relay as RelayOptions),
+      ...(relay as BrowserRelayOptions),
       spoolDir: absolute((relay.spoolDir as string | undefined) ?? DEFAULTS.spoolDir),
       localEventsDir: absolute(
         (relay.localEventsDir as string | undefined) ?? DEFAULTS.localEventsDir,

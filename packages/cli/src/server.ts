@@ -1,7 +1,13 @@
 import { access, constants } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRelay, createTunnel, DEFAULTS, errorResponse, type Relay } from '@postern/core';
+import {
+  createBrowserRelay,
+  createTunnel,
+  DEFAULTS,
+  errorResponse,
+  type Engine,
+} from '@postern/core';
 import { toRelayRequest, withNodeTransport, writeRelayResponse } from '@postern/node';
 import type { Logger } from 'pino';
 import type { ServeConfig } from './config.js';
@@ -16,9 +22,9 @@ export interface RelayServer {
   readonly server: Server;
   /** The admin listener (/healthz, /readyz, /metrics), when `adminPort` is set. */
   readonly admin?: Server;
-  readonly relay: Relay;
+  readonly relay: Engine;
   /** The Sentry envelope tunnel, when the config has `tunnel:`. */
-  readonly tunnel?: Relay;
+  readonly tunnel?: Engine;
   readonly delivery: ServerDelivery;
   readonly metrics: RelayMetrics;
   /** Listens on the configured host and port (and the admin listener on its own); resolves with the public address. */
@@ -88,15 +94,15 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
   const spool = delivery.spool;
   metrics = createMetrics(spool ? () => spool.spool.stats() : undefined);
   const readyMetrics = metrics;
-  let relay: Relay;
+  let relay: Engine;
   try {
-    relay = createRelay({ ...config.relay, delivery: delivery.delivery, logger: log });
+    relay = createBrowserRelay({ ...config.relay, delivery: delivery.delivery, logger: log });
   } catch (error) {
     throw new ConfigError([
       `${config.source}: ${error instanceof Error ? error.message : String(error)}`,
     ]);
   }
-  let tunnel: Relay | undefined;
+  let tunnel: Engine | undefined;
   try {
     tunnel = config.tunnel
       ? createTunnel({
@@ -193,7 +199,7 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
   let drained: (() => void) | undefined;
   /** One request through the relay or the tunnel: answered, counted in metrics by status and code, logged, and tracked for a graceful shutdown. */
   function answer(
-    engine: Relay,
+    engine: Engine,
     route: 'relay' | 'tunnel',
     req: IncomingMessage,
     res: ServerResponse,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compileGate, type GateOptions } from './gate.js';
 import { createMemoryStore } from './rate-limit/memory-store.js';
 import type { RateLimitStore } from './rate-limit/store.js';
-import { createRelay } from './relay.js';
+import { createBrowserRelay } from './browser/relay.js';
 import type { RelayRequest, RelayResponse } from './request.js';
 import { createTunnel } from './tunnel/tunnel.js';
 
@@ -114,7 +114,7 @@ describe('compileGate: rate-limit keys are scoped per engine and route', () => {
   it('one memory store shared by a relay and a tunnel: each keeps its own limit', async () => {
     const store = createMemoryStore();
     const origin = 'https://app.example';
-    const relay = createRelay({
+    const relay = createBrowserRelay({
       projectToken: 't',
       allowedOrigins: [origin],
       rateLimit: { limit: 2, windowMs: 60_000 },
@@ -155,8 +155,8 @@ describe('compileGate: rate-limit keys are scoped per engine and route', () => {
       rateLimitStore: store,
       fetch: () => Promise.resolve(new Response(null, { status: 202 })),
     };
-    const a = createRelay({ ...options, path: '/a' });
-    const b = createRelay({ ...options, path: '/b' });
+    const a = createBrowserRelay({ ...options, path: '/a' });
+    const b = createBrowserRelay({ ...options, path: '/b' });
     const send = async (engine: typeof a): Promise<number> =>
       (await engine.handle({ ...post({ origin, 'content-type': 'application/json' }), body: '{}' }))
         .status;

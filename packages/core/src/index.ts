@@ -1,4 +1,5 @@
-export { createRelay, type Relay } from './relay.js';
+export type { Engine } from './engine.js';
+export { createBrowserRelay, type BrowserRelay } from './browser/relay.js';
 export type {
   DropReason,
   RelayBody,
@@ -12,7 +13,7 @@ export type {
   ProjectMode,
   RateLimitOptions,
   RelayLogger,
-  RelayOptions,
+  BrowserRelayOptions,
   SharedOptions,
   SpoolEvent,
 } from './options.js';

@@ -70,7 +70,7 @@ export interface SharedOptions {
   transport?: UpstreamTransport;
 }
 
-export interface RelayOptions extends SharedOptions {
+export interface BrowserRelayOptions extends SharedOptions {
   /** The server-side project token sent upstream. Required in `connected` mode: it never comes from the browser. */
   projectToken?: string;
   /** Default `connected`. */
@@ -158,7 +158,7 @@ export function positiveInteger(name: string, value: number): number {
 }
 
 /** Checks the options a person wrote, once, with errors that name the option and the fix. */
-export function resolveLimits(options: RelayOptions): {
+export function resolveLimits(options: BrowserRelayOptions): {
   rateLimit: RateLimitOptions;
   maxBodyBytes: number;
   maxBatchEvents: number;
@@ -219,7 +219,7 @@ export interface DeliverySettings {
 }
 
 /** Which delivery the options ask for, checked once with errors that name the option. */
-export function resolveDeliverySettings(options: RelayOptions): DeliverySettings {
+export function resolveDeliverySettings(options: BrowserRelayOptions): DeliverySettings {
   const projectMode = options.projectMode ?? 'connected';
   if (projectMode !== 'connected' && projectMode !== 'local-only') {
     throw new TypeError(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Relay } from './relay.js';
+import type { Engine } from './engine.js';
 import type { RelayRequest } from './request.js';
 import {
   answerWebRequest,
@@ -9,7 +9,7 @@ import {
 } from './web.js';
 
 /** An engine that records what it was asked and answers 202 with a header. */
-function recordingEngine(seen: RelayRequest[], readBody = true, path = '/r'): Relay {
+function recordingEngine(seen: RelayRequest[], readBody = true, path = '/r'): Engine {
   return {
     path,
     paths: [path],

@@ -1,4 +1,4 @@
-import type { Relay } from './relay.js';
+import type { Engine } from './engine.js';
 import type { RelayBody, RelayResponse } from './request.js';
 import { errorResponse } from './respond.js';
 
@@ -33,7 +33,7 @@ export interface WebRequestParts {
  * and `createWebHandler` share.
  */
 export async function answerWebRequest(
-  engine: Relay,
+  engine: Engine,
   request: Request,
   clientAddress: string | undefined,
   parts: WebRequestParts = {},
@@ -60,18 +60,18 @@ export async function answerWebRequest(
  *
  * @example
  * // A Cloudflare Worker (module syntax)
- * import { cloudflareClientAddress, createRelay, createWebHandler } from '@postern/core';
+ * import { cloudflareClientAddress, createBrowserRelay, createWebHandler } from '@postern/core';
  *
  * let fetchHandler;
  * export default {
  *   fetch(request, env) {
- *     fetchHandler ??= createWebHandler(createRelay({ projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN }), { clientAddress: cloudflareClientAddress });
+ *     fetchHandler ??= createWebHandler(createBrowserRelay({ projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN }), { clientAddress: cloudflareClientAddress });
  *     return fetchHandler(request);
  *   },
  * };
  */
 export function createWebHandler<P = unknown>(
-  engines: Relay | readonly Relay[],
+  engines: Engine | readonly Engine[],
   options: { clientAddress: WebClientAddress<P> },
 ): WebHandler<P> {
   const clientAddress = options?.clientAddress;
@@ -80,7 +80,7 @@ export function createWebHandler<P = unknown>(
       'clientAddress is required: pass cloudflareClientAddress or vercelClientAddress for your platform, or a function returning the address it vouches for (never a header a client can set).',
     );
   }
-  const list: readonly Relay[] = Array.isArray(engines) ? engines : [engines as Relay];
+  const list: readonly Engine[] = Array.isArray(engines) ? engines : [engines as Engine];
   return async (request, platform) => {
     const path = new URL(request.url).pathname;
     const engine = list.find((candidate) => candidate.matches(path));

@@ -4,7 +4,7 @@ import { CONTRACT_DIR, sampleEvent, type BrowserEventType } from '@postern/confo
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createRelay, type RelayRequest } from '../src/index.js';
+import { createBrowserRelay, type RelayRequest } from '../src/index.js';
 
 /**
  * Property-based abuse of the whole pipeline, in process: random methods, origins, headers and bodies
@@ -185,7 +185,7 @@ describe('the pipeline under random and hostile input', () => {
     const upstream: string[] = [];
     const forwarded: unknown[] = [];
     const ingestion = ingestionValidator();
-    const relay = createRelay({
+    const relay = createBrowserRelay({
       projectToken: TOKEN,
       allowedOrigins: ['https://app.example'],
       rateLimit: { limit: 1_000_000, windowMs: 60_000 },
@@ -243,7 +243,7 @@ describe('the pipeline under random and hostile input', () => {
     const ingestion = ingestionValidator();
     let forwardedEvents = 0;
     const refused: string[] = [];
-    const relay = createRelay({
+    const relay = createBrowserRelay({
       projectToken: TOKEN,
       allowedOrigins: ['https://app.example'],
       rateLimit: { limit: 1_000_000, windowMs: 60_000 },

@@ -19,7 +19,7 @@ const ORIGIN = 'https://app.example';
 
 // The engines behind createWebHandler, the Web handler every runtime's fetch-style server can call.
 const WORKER = `
-import { createRelay, createTunnel, createWebHandler } from '@postern/core';
+import { createBrowserRelay, createTunnel, createWebHandler } from '@postern/core';
 const clientAddress = () => '203.0.113.5';
 let relay;
 let tunnel;
@@ -28,13 +28,13 @@ export default {
     const url = new URL(request.url);
     if (url.pathname === '/durable') {
       try {
-        createRelay({ projectToken: 'srv-token', durableWrite: true });
+        createBrowserRelay({ projectToken: 'srv-token', durableWrite: true });
         return new Response('constructed', { status: 200 });
       } catch (error) {
         return new Response(error.constructor.name + ': ' + error.message, { status: 500 });
       }
     }
-    relay ??= createWebHandler(createRelay({ projectToken: 'srv-token', endpoint: env.UPSTREAM + '/v1/events', allowedOrigins: ['${ORIGIN}'] }), { clientAddress });
+    relay ??= createWebHandler(createBrowserRelay({ projectToken: 'srv-token', endpoint: env.UPSTREAM + '/v1/events', allowedOrigins: ['${ORIGIN}'] }), { clientAddress });
     tunnel ??= createWebHandler(createTunnel({ dsns: [env.UPSTREAM.replace('//', '//public@') + '/42'], allowedOrigins: ['${ORIGIN}'] }), { clientAddress });
     return (url.pathname === '/postern/tunnel' ? tunnel : relay)(request);
   },

@@ -1,15 +1,15 @@
 import type { Request, RequestHandler } from 'express';
 import {
-  createRelay,
+  createBrowserRelay,
   createTunnel,
-  type Relay,
+  type Engine,
   type RelayBody,
-  type RelayOptions,
+  type BrowserRelayOptions,
   type TunnelOptions,
 } from '@postern/core';
 import { toRelayRequest, withNodeTransport, writeRelayResponse } from '@postern/node';
 
-export type { RelayOptions, TunnelOptions } from '@postern/core';
+export type { BrowserRelayOptions, TunnelOptions } from '@postern/core';
 
 /**
  * The body a parser already read off the stream, in bytes the engine can re-read; undefined while the
@@ -42,12 +42,15 @@ const envelopeBody = (req: Request): RelayBody =>
  * with `app.use(path, …)`, it also answers that mount path itself (unless it serves managed paths, whose
  * base alone is not a route). Everything else goes to `next`.
  */
+/** Express middleware, with `close()`: stops the engine's redelivery worker and waits for spool writes and forwards in progress. */
+export type PosternHandler = RequestHandler & { close(): Promise<void> };
+
 function expressHandler(
-  engine: Relay,
+  engine: Engine,
   bodyOf: (req: Request) => RelayBody,
   answersMountPath: boolean,
-): RequestHandler {
-  return (req, res, next) => {
+): PosternHandler {
+  const handler: RequestHandler = (req, res, next) => {
     if (
       req.route === undefined &&
       !(answersMountPath && req.baseUrl !== '' && req.path === '/') &&
@@ -64,9 +67,10 @@ function expressHandler(
       .handle(toRelayRequest(req, body))
       .then((response) => writeRelayResponse(req, res, response), next);
   };
+  return Object.assign(handler, { close: () => engine.close() });
 }
 
-export interface ExpressRelayOptions extends RelayOptions {}
+export interface ExpressRelayOptions extends BrowserRelayOptions {}
 
 /**
  * Express middleware for the relay route. Mount it with `app.use(path, …)` (any method reaches it, so
@@ -82,8 +86,8 @@ export interface ExpressRelayOptions extends RelayOptions {}
  * app.use('/debugbundle/browser', posternRelay({ projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] }));
  * app.listen(3000);
  */
-export function posternRelay(options: ExpressRelayOptions): RequestHandler {
-  return expressHandler(createRelay(withNodeTransport(options)), batchBody, true);
+export function posternRelay(options: ExpressRelayOptions): PosternHandler {
+  return expressHandler(createBrowserRelay(withNodeTransport(options)), batchBody, true);
 }
 
 export interface ExpressTunnelOptions extends TunnelOptions {}
@@ -106,7 +110,7 @@ export interface ExpressTunnelOptions extends TunnelOptions {}
  * app.listen(3000);
  * // in the page served by this app: Sentry.init({ dsn, tunnel: true })
  */
-export function posternTunnel(options: ExpressTunnelOptions): RequestHandler {
+export function posternTunnel(options: ExpressTunnelOptions): PosternHandler {
   // With managed paths the tunnel answers only its own paths: a mount path alone is not one (R-MANAGED-7).
   return expressHandler(
     createTunnel(withNodeTransport(options)),

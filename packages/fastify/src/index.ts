@@ -6,15 +6,15 @@ import type {
   FastifyRequest,
 } from 'fastify';
 import {
-  createRelay,
+  createBrowserRelay,
   createTunnel,
-  type Relay,
-  type RelayOptions,
+  type Engine,
+  type BrowserRelayOptions,
   type TunnelOptions,
 } from '@postern/core';
 import { discardUnreadBody, toRelayRequest, withNodeTransport } from '@postern/node';
 
-export type { RelayOptions, TunnelOptions } from '@postern/core';
+export type { BrowserRelayOptions, TunnelOptions } from '@postern/core';
 
 /**
  * The Fastify glue shared by the relay and the tunnel, run inside the plugin's own encapsulated context:
@@ -23,7 +23,7 @@ export type { RelayOptions, TunnelOptions } from '@postern/core';
  * stream through is never subject to Fastify's `bodyLimit` (1 MiB by default), so the engine's cap is the
  * only one: 20 MiB envelopes reach the tunnel.
  */
-function mount(fastify: FastifyInstance, engine: Relay, routes: readonly string[]): void {
+function mount(fastify: FastifyInstance, engine: Engine, routes: readonly string[]): void {
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
   const answer = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
@@ -55,10 +55,8 @@ function mount(fastify: FastifyInstance, engine: Relay, routes: readonly string[
   fastify.addHook('onClose', () => engine.close());
 }
 
-export interface FastifyRelayOptions extends RelayOptions {
-  /** The route to answer on. Default `/debugbundle/browser`. */
-  routePath?: string;
-}
+/** The engine's options; its `path` (default `/debugbundle/browser`) is the route the plugin registers. */
+export interface FastifyRelayOptions extends BrowserRelayOptions {}
 
 /**
  * An encapsulated Fastify plugin: it registers the relay route for every method (so the contract's 405
@@ -73,18 +71,16 @@ export interface FastifyRelayOptions extends RelayOptions {
  * await app.register(posternRelay, { projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] });
  * await app.listen({ port: 3000 });
  */
-export const posternRelay: FastifyPluginAsync<FastifyRelayOptions> = async (
-  fastify,
-  { routePath, ...options },
-) => {
-  const relay = createRelay(withNodeTransport(options));
-  mount(fastify, relay, [routePath ?? relay.path]);
+export const posternRelay: FastifyPluginAsync<FastifyRelayOptions> = async (fastify, options) => {
+  const relay = createBrowserRelay(withNodeTransport(options));
+  mount(fastify, relay, [relay.path]);
 };
 
-export interface FastifyTunnelOptions extends TunnelOptions {
-  /** The route to answer on instead of the fixed `path` (default `/postern/tunnel`). The managed paths (`managedPaths: true`) are registered beside it. */
-  routePath?: string;
-}
+/**
+ * The engine's options: its fixed `path` (default `/postern/tunnel`, `false` for none) and, with
+ * `managedPaths: true`, the managed paths are the routes the plugin registers.
+ */
+export interface FastifyTunnelOptions extends TunnelOptions {}
 
 /**
  * An encapsulated Fastify plugin for the Sentry envelope tunnel, registered like `posternRelay`: its routes
@@ -103,13 +99,8 @@ export interface FastifyTunnelOptions extends TunnelOptions {
  * await app.listen({ port: 3000 });
  * // in the page served by this app: Sentry.init({ dsn, tunnel: true })
  */
-export const posternTunnel: FastifyPluginAsync<FastifyTunnelOptions> = async (
-  fastify,
-  { routePath, ...options },
-) => {
+export const posternTunnel: FastifyPluginAsync<FastifyTunnelOptions> = async (fastify, options) => {
   const tunnel = createTunnel(withNodeTransport(options));
-  // `paths` is the fixed path (unless `path: false`), then the managed paths.
-  const managed = options.path === false ? tunnel.paths : tunnel.paths.slice(1);
-  const fixed = routePath ?? (options.path === false ? undefined : tunnel.path);
-  mount(fastify, tunnel, fixed === undefined ? managed : [fixed, ...managed]);
+  // The fixed path (unless `path: false`), then the managed paths.
+  mount(fastify, tunnel, tunnel.paths);
 };

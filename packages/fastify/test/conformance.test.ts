@@ -43,12 +43,12 @@ describe('@postern/fastify against the Relay Contract', () => {
     expect(response.json()).toEqual({ got: { hello: 'world' } });
   });
 
-  it('answers on a custom routePath', async () => {
+  it('answers on a custom path', async () => {
     const app = Fastify();
     await app.register(posternRelay, {
       projectToken: 'srv-token',
       allowedOrigins: ['https://app.example'],
-      routePath: '/telemetry',
+      path: '/telemetry',
     });
     const preflight = await app.inject({
       method: 'OPTIONS',

@@ -78,7 +78,7 @@ describe('posternTunnel (Fastify)', () => {
     const app = Fastify({ bodyLimit: 1024 });
     await app.register(posternTunnel, {
       ...tunnelOptionsFor(sink),
-      routePath: '/sentry',
+      path: '/sentry',
       maxEnvelopeBytes: 3 * 1024 * 1024,
     });
     const header = `${JSON.stringify({ dsn: sink.dsn('42') })}\n`;

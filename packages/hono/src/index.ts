@@ -2,14 +2,14 @@ import type { MiddlewareHandler } from 'hono';
 import type { GetConnInfo } from 'hono/conninfo';
 import {
   answerWebRequest,
-  createRelay,
+  createBrowserRelay,
   createTunnel,
-  type Relay,
-  type RelayOptions,
+  type Engine,
+  type BrowserRelayOptions,
   type TunnelOptions,
 } from '@postern/core';
 
-export type { RelayOptions, TunnelOptions } from '@postern/core';
+export type { BrowserRelayOptions, TunnelOptions } from '@postern/core';
 
 export interface HonoConnInfo {
   /**
@@ -20,7 +20,7 @@ export interface HonoConnInfo {
   getConnInfo: GetConnInfo;
 }
 
-export interface HonoRelayOptions extends RelayOptions, HonoConnInfo {}
+export interface HonoRelayOptions extends BrowserRelayOptions, HonoConnInfo {}
 
 export interface HonoTunnelOptions extends TunnelOptions, HonoConnInfo {}
 
@@ -30,10 +30,13 @@ export interface HonoTunnelOptions extends TunnelOptions, HonoConnInfo {}
  * middleware or on a wildcard route (`app.use(…)`, `app.all('/monitoring/*', …)`) the engine's own paths
  * do (`engine.matches`), and every other request goes on to `next`.
  */
+/** Hono middleware, with `close()`: stops the engine's redelivery worker and waits for spool writes and forwards in progress. */
+export type PosternMiddleware = MiddlewareHandler & { close(): Promise<void> };
+
 function honoHandler<O>(
   options: O & HonoConnInfo,
-  create: (options: O) => Relay,
-): MiddlewareHandler {
+  create: (options: O) => Engine,
+): PosternMiddleware {
   const { getConnInfo, ...engineOptions } = options;
   if (typeof getConnInfo !== 'function') {
     throw new TypeError(
@@ -41,10 +44,11 @@ function honoHandler<O>(
     );
   }
   const engine = create(engineOptions as O);
-  return async (c, next) => {
+  const middleware: MiddlewareHandler = async (c, next) => {
     if (!engine.matches(c.req.path) && /[*:]/.test(c.req.routePath)) return next();
     return answerWebRequest(engine, c.req.raw, getConnInfo(c).remote.address, { path: c.req.path });
   };
+  return Object.assign(middleware, { close: () => engine.close() });
 }
 
 /**
@@ -61,8 +65,8 @@ function honoHandler<O>(
  * app.all('/debugbundle/browser', posternRelay({ projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'], getConnInfo }));
  * serve({ fetch: app.fetch, port: 3000 });
  */
-export function posternRelay(options: HonoRelayOptions): MiddlewareHandler {
-  return honoHandler(options, createRelay);
+export function posternRelay(options: HonoRelayOptions): PosternMiddleware {
+  return honoHandler(options, createBrowserRelay);
 }
 
 /**
@@ -83,6 +87,6 @@ export function posternRelay(options: HonoRelayOptions): MiddlewareHandler {
  * serve({ fetch: app.fetch, port: 3000 });
  * // in the page served by this app: Sentry.init({ dsn, tunnel: true })
  */
-export function posternTunnel(options: HonoTunnelOptions): MiddlewareHandler {
+export function posternTunnel(options: HonoTunnelOptions): PosternMiddleware {
   return honoHandler(options, createTunnel);
 }

@@ -1,15 +1,15 @@
 import {
   answerWebRequest,
-  createRelay,
+  createBrowserRelay,
   createTunnel,
   errorResponse,
   toWebResponse,
-  type Relay,
-  type RelayOptions,
+  type Engine,
+  type BrowserRelayOptions,
   type TunnelOptions,
 } from '@postern/core';
 
-export type { RelayOptions, TunnelOptions } from '@postern/core';
+export type { BrowserRelayOptions, TunnelOptions } from '@postern/core';
 
 /** Where the address of whoever connected to Next.js comes from: a fixed proxy address, or a function. */
 export type PeerAddress = string | ((request: Request) => string | undefined);
@@ -25,7 +25,7 @@ export interface NextPeerOptions {
   peerAddress: PeerAddress;
 }
 
-export interface NextRelayOptions extends RelayOptions, NextPeerOptions {}
+export interface NextRelayOptions extends BrowserRelayOptions, NextPeerOptions {}
 
 export interface NextTunnelOptions extends TunnelOptions, NextPeerOptions {}
 
@@ -40,6 +40,11 @@ export interface RelayRouteHandlers {
   PATCH: RelayRouteHandler;
   DELETE: RelayRouteHandler;
   OPTIONS: RelayRouteHandler;
+  /**
+   * Stops the engine's redelivery worker and waits for spool writes and forwards in progress (a no-op
+   * before the first request, which creates the engine). Not a route export: destructure the methods.
+   */
+  close(): Promise<void>;
 }
 
 function peerAddressOf(request: Request, peer: PeerAddress): string | undefined {
@@ -55,7 +60,7 @@ function peerAddressOf(request: Request, peer: PeerAddress): string | undefined 
  */
 function routeHandlers<O>(
   options: O & NextPeerOptions,
-  create: (options: O) => Relay,
+  create: (options: O) => Engine,
 ): RelayRouteHandlers {
   const { peerAddress, ...engineOptions } = options;
   if (typeof peerAddress !== 'string' && typeof peerAddress !== 'function') {
@@ -64,7 +69,7 @@ function routeHandlers<O>(
     );
   }
   const ownPathsOnly = (engineOptions as { managedPaths?: unknown }).managedPaths === true;
-  let engine: Relay | undefined;
+  let engine: Engine | undefined;
   const handler: RelayRouteHandler = async (request) => {
     engine ??= create(engineOptions as O);
     const path = new URL(request.url).pathname;
@@ -78,6 +83,7 @@ function routeHandlers<O>(
     PATCH: handler,
     DELETE: handler,
     OPTIONS: handler,
+    close: async () => engine?.close(),
   };
 }
 
@@ -97,7 +103,7 @@ function routeHandlers<O>(
  * });
  */
 export function posternRelay(options: NextRelayOptions): RelayRouteHandlers {
-  return routeHandlers(options, createRelay);
+  return routeHandlers(options, createBrowserRelay);
 }
 
 /**

@@ -1,18 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { withNodeTransport } from './transport.js';
 import {
-  createRelay,
+  createBrowserRelay,
   createTunnel,
   errorResponse,
-  type Relay,
+  type Engine,
   type RelayBody,
-  type RelayOptions,
+  type BrowserRelayOptions,
   type RelayRequest,
   type RelayResponse,
   type TunnelOptions,
 } from '@postern/core';
 
-export type { RelayOptions, TunnelOptions } from '@postern/core';
+export type { BrowserRelayOptions, TunnelOptions } from '@postern/core';
 export { undiciTransport, withNodeTransport } from './transport.js';
 
 /**
@@ -56,19 +56,22 @@ export function discardUnreadBody(req: IncomingMessage): void {
 }
 
 /** A `node:http` request listener; `next`, when given, receives every request off the engine's path. */
-export type NodeHandler = (
+export type NodeListener = (
   req: IncomingMessage,
   res: ServerResponse,
   next?: (error?: unknown) => void,
 ) => void;
+
+/** A listener for an engine's paths, with `close()`: stops the engine's redelivery worker and waits for spool writes and forwards in progress. */
+export type NodeHandler = NodeListener & { close(): Promise<void> };
 
 /**
  * The node:http glue shared by the relay and the tunnel: answers the engine's paths (`engine.matches`: the
  * relay's route; the tunnel's fixed path and managed paths) and nothing else; other paths go to `next` when
  * given (so it can sit in front of an app), or get a 404.
  */
-export function createNodeHandler(engine: Relay): NodeHandler {
-  return (req, res, next) => {
+export function createNodeHandler(engine: Engine): NodeHandler {
+  const listener: NodeListener = (req, res, next) => {
     if (!engine.matches(req.url ?? '/')) {
       if (next) return next();
       return writeRelayResponse(req, res, errorResponse('not_found', {}));
@@ -80,9 +83,10 @@ export function createNodeHandler(engine: Relay): NodeHandler {
         next ?? ((error: unknown) => res.destroy(error as Error)),
       );
   };
+  return Object.assign(listener, { close: () => engine.close() });
 }
 
-export interface NodeRelayOptions extends RelayOptions {}
+export interface NodeRelayOptions extends BrowserRelayOptions {}
 
 /**
  * A `node:http` request listener that answers the relay route (`path`, default `/debugbundle/browser`) and
@@ -90,13 +94,13 @@ export interface NodeRelayOptions extends RelayOptions {}
  *
  * @example
  * import { createServer } from 'node:http';
- * import { createNodeRelay } from '@postern/node';
+ * import { posternRelay } from '@postern/node';
  *
- * const relay = createNodeRelay({ projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] });
+ * const relay = posternRelay({ projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] });
  * createServer((req, res) => relay(req, res)).listen(3000);
  */
-export function createNodeRelay(options: NodeRelayOptions): NodeHandler {
-  return createNodeHandler(createRelay(withNodeTransport(options)));
+export function posternRelay(options: NodeRelayOptions): NodeHandler {
+  return createNodeHandler(createBrowserRelay(withNodeTransport(options)));
 }
 
 export interface NodeTunnelOptions extends TunnelOptions {}
@@ -105,16 +109,16 @@ export interface NodeTunnelOptions extends TunnelOptions {}
  * A `node:http` request listener for the Sentry envelope tunnel (`path`, default `/postern/tunnel`): point
  * the browser SDK's `tunnel` option at it. With `managedPaths: true` it also answers the path
  * `Sentry.init({ dsn, tunnel: true })` derives from each DSN. Other paths go to `next` when given, or get a
- * 404, so it chains with `createNodeRelay`.
+ * 404, so it chains with `posternRelay`.
  *
  * @example
  * import { createServer } from 'node:http';
- * import { createNodeRelay, createNodeTunnel } from '@postern/node';
+ * import { posternRelay, posternTunnel } from '@postern/node';
  *
- * const relay = createNodeRelay({ projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] });
- * const tunnel = createNodeTunnel({ dsns: [process.env.SENTRY_DSN!], allowedOrigins: ['https://app.example.com'] });
+ * const relay = posternRelay({ projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] });
+ * const tunnel = posternTunnel({ dsns: [process.env.SENTRY_DSN!], allowedOrigins: ['https://app.example.com'] });
  * createServer((req, res) => tunnel(req, res, () => relay(req, res))).listen(3000);
  */
-export function createNodeTunnel(options: NodeTunnelOptions): NodeHandler {
+export function posternTunnel(options: NodeTunnelOptions): NodeHandler {
   return createNodeHandler(createTunnel(withNodeTransport(options)));
 }

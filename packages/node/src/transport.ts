@@ -47,10 +47,10 @@ function headerOf(
  * forward path. Redirects are not followed; `timeoutMs` bounds the wait for the answer's headers and body.
  *
  * @example
- * import { createRelay } from '@postern/core';
+ * import { createBrowserRelay } from '@postern/core';
  * import { undiciTransport } from '@postern/node';
  *
- * const relay = createRelay({ projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!, transport: undiciTransport() });
+ * const relay = createBrowserRelay({ projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!, transport: undiciTransport() });
  */
 export function undiciTransport(): UpstreamTransport {
   return {

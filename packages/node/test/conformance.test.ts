@@ -2,8 +2,8 @@ import { createServer } from 'node:http';
 import { loadContract, renderConsole, runConformance, serverTarget } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
 import {
-  createNodeRelay,
-  createNodeTunnel,
+  posternRelay,
+  posternTunnel,
   type NodeRelayOptions,
   type NodeTunnelOptions,
 } from '../src/index.js';
@@ -16,8 +16,8 @@ describe('@postern/node against the Relay Contract', () => {
         serverTarget('node', (options, config) =>
           createServer(
             config.protocol === 'sentry-tunnel'
-              ? createNodeTunnel(options as unknown as NodeTunnelOptions)
-              : createNodeRelay(options as unknown as NodeRelayOptions),
+              ? posternTunnel(options as unknown as NodeTunnelOptions)
+              : posternRelay(options as unknown as NodeRelayOptions),
           ),
         ),
       ],

@@ -1,19 +1,19 @@
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNodeRelay, createNodeTunnel } from '../src/index.js';
+import { posternRelay, posternTunnel } from '../src/index.js';
 import { expectTunnel, listen, startSink, tunnelOptionsFor, type Sink } from './tunnel-helpers.js';
 
-describe('createNodeTunnel', () => {
+describe('posternTunnel', () => {
   let sink: Sink | undefined;
   afterEach(async () => sink?.close());
 
   it('forwards a valid envelope byte for byte and refuses an unknown DSN, chained in front of the relay', async () => {
     sink = await startSink();
-    const relay = createNodeRelay({
+    const relay = posternRelay({
       projectToken: 'srv-token',
       allowedOrigins: ['https://app.example'],
     });
-    const tunnel = createNodeTunnel(tunnelOptionsFor(sink));
+    const tunnel = posternTunnel(tunnelOptionsFor(sink));
     const server = createServer((req, res) => tunnel(req, res, () => relay(req, res)));
     const base = await listen(server);
     try {
@@ -31,6 +31,6 @@ describe('createNodeTunnel', () => {
   });
 
   it('refuses to start without DSNs', () => {
-    expect(() => createNodeTunnel({ dsns: [] })).toThrow(TypeError);
+    expect(() => posternTunnel({ dsns: [] })).toThrow(TypeError);
   });
 });

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
-import { createNodeRelay } from '@postern/node';
+import { posternRelay } from '@postern/node';
 import { createRedisDedupStore } from '@postern/redis';
 
 // Fail fast while Redis is away: the relay then forwards without the check instead of waiting on Redis.
@@ -11,7 +11,7 @@ const client = new Redis(process.env.REDIS_URL, {
 client.on('ready', () => console.log('postern: dedup store connected'));
 client.on('error', (error) => console.warn('postern: redis', error.message));
 
-const relay = createNodeRelay({
+const relay = posternRelay({
   projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN,
   allowedOrigins: ['https://app.example.com'],
   endpoint: process.env.DEBUGBUNDLE_ENDPOINT,

@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import {
   freePort,
   sampleEvent,
-  startSink,
+  startUpstream,
   type SampleEvent,
-  type UpstreamSink,
+  type RecordingUpstream,
 } from '@postern/conformance';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -226,13 +226,13 @@ describe('createRedisDedupStore on a real redis-server', () => {
 describe('relays sharing one Redis dedup store', () => {
   let redisPort: number;
   let redis: Process;
-  let sink: UpstreamSink;
+  let sink: RecordingUpstream;
   const relays: Process[] = [];
 
   beforeAll(async () => {
     redisPort = await freePort();
     redis = await startRedis(redisPort);
-    sink = await startSink();
+    sink = await startUpstream();
   });
   afterAll(async () => {
     await Promise.all(relays.map((relay) => relay.stop()));

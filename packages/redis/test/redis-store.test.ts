@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, sampleEvent, startSink, type UpstreamSink } from '@postern/conformance';
+import { freePort, sampleEvent, startUpstream, type RecordingUpstream } from '@postern/conformance';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/index.js';
@@ -19,12 +19,12 @@ async function post(port: number): Promise<Response> {
 describe('@postern/redis on a real redis-server', () => {
   let redisPort: number;
   let redis: Process;
-  let sink: UpstreamSink;
+  let sink: RecordingUpstream;
 
   beforeAll(async () => {
     redisPort = await freePort();
     redis = await startRedis(redisPort);
-    sink = await startSink();
+    sink = await startUpstream();
   });
   afterAll(async () => {
     await redis.stop();

@@ -1,7 +1,7 @@
 // One relay instance of several sharing a Redis rate limit: started by redis-store.test.ts as its own process.
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
-import { createNodeRelay } from '@postern/node';
+import { posternRelay } from '@postern/node';
 import { createRedisStore } from '@postern/redis';
 
 const client = new Redis({
@@ -19,7 +19,7 @@ const store = createRedisStore({
   whenUnavailable: process.env.WHEN_UNAVAILABLE,
   onError: () => console.log(`rate limit store failure ${store.failures}`),
 });
-const relay = createNodeRelay({
+const relay = posternRelay({
   projectToken: 'srv-token',
   allowedOrigins: ['https://app.example'],
   endpoint: process.env.ENDPOINT,

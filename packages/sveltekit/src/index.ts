@@ -1,22 +1,22 @@
 import type { Handle, RequestEvent, RequestHandler } from '@sveltejs/kit';
 import {
   answerWebRequest,
-  createRelay,
+  createBrowserRelay,
   createTunnel,
   DEFAULTS,
   errorResponse,
   matchesPath,
   toWebResponse,
   TUNNEL_DEFAULTS,
-  type Relay,
+  type Engine,
   type RelayBody,
-  type RelayOptions,
+  type BrowserRelayOptions,
   type TunnelOptions,
 } from '@postern/core';
 
-export type { RelayOptions, TunnelOptions } from '@postern/core';
+export type { BrowserRelayOptions, TunnelOptions } from '@postern/core';
 
-export interface SvelteKitRelayOptions extends RelayOptions {}
+export interface SvelteKitRelayOptions extends BrowserRelayOptions {}
 
 export interface SvelteKitTunnelOptions extends TunnelOptions {}
 
@@ -80,6 +80,29 @@ function bodyOf(event: RequestEvent): RelayBody {
   return discardOnCancel(request.body);
 }
 
+/** The engine, compiled on the first request (see `engineAnswer`); `close()` is a no-op until then. */
+interface LazyEngine {
+  get(): Engine;
+  close(): Promise<void>;
+}
+
+function lazyEngine(create: () => Engine): LazyEngine {
+  let engine: Engine | undefined;
+  return {
+    get: () => {
+      engine ??= create();
+      return engine;
+    },
+    close: async () => engine?.close(),
+  };
+}
+
+/** With `close()`: stops the engine's redelivery worker and waits for spool writes and forwards in progress. */
+export type PosternRequestHandler = RequestHandler & { close(): Promise<void> };
+
+/** With `close()`, as `PosternRequestHandler`. */
+export type PosternHandle = Handle & { close(): Promise<void> };
+
 /**
  * The SvelteKit glue shared by the relay and the tunnel: answers a request through the engine, compiled
  * on the first request rather than at import (`vite build` imports server routes to analyse them, usually
@@ -88,12 +111,11 @@ function bodyOf(event: RequestEvent): RelayBody {
  * 404 `not_found` elsewhere; otherwise the route decides.
  */
 function engineAnswer(
-  create: () => Relay,
+  lazy: LazyEngine,
   ownPathsOnly: () => boolean = () => false,
 ): (event: RequestEvent) => Promise<Response> {
-  let engine: Relay | undefined;
   return async (event) => {
-    engine ??= create();
+    const engine = lazy.get();
     if (ownPathsOnly() && !engine.matches(event.url.pathname))
       return toWebResponse(errorResponse('not_found', {}));
     // The client address is `event.getClientAddress()`: with adapter-node that is the socket peer, or the
@@ -111,15 +133,21 @@ function engineAnswer(
  * paths come from its DSNs) the engine is compiled on the first request, whatever its path, so a
  * configuration error fails every request until it is fixed rather than losing telemetry unnoticed.
  */
-function engineHandle(path: string | undefined, create: () => Relay): Handle {
-  let engine: Relay | undefined;
-  const compiled = (): Relay => (engine ??= create());
-  const answer = engineAnswer(compiled);
-  if (path !== undefined)
-    return ({ event, resolve }) =>
-      matchesPath(event.url.pathname, path) ? answer(event) : resolve(event);
-  return ({ event, resolve }) =>
-    compiled().matches(event.url.pathname) ? answer(event) : resolve(event);
+function engineHandle(path: string | undefined, create: () => Engine): PosternHandle {
+  const lazy = lazyEngine(create);
+  const answer = engineAnswer(lazy);
+  const handle: Handle =
+    path !== undefined
+      ? ({ event, resolve }) =>
+          matchesPath(event.url.pathname, path) ? answer(event) : resolve(event)
+      : ({ event, resolve }) =>
+          lazy.get().matches(event.url.pathname) ? answer(event) : resolve(event);
+  return Object.assign(handle, { close: lazy.close });
+}
+
+function engineRoute(create: () => Engine, ownPathsOnly?: () => boolean): PosternRequestHandler {
+  const lazy = lazyEngine(create);
+  return Object.assign(engineAnswer(lazy, ownPathsOnly), { close: lazy.close });
 }
 
 /** Whether tunnel options put the managed paths in play, read only when a request comes (the options may be incomplete at build time). */
@@ -137,8 +165,8 @@ const servesManagedPaths = (options: SvelteKitTunnelOptions | undefined): boolea
  *
  * export const fallback = posternRelay({ projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] });
  */
-export function posternRelay(options: SvelteKitRelayOptions): RequestHandler {
-  return engineAnswer(() => createRelay(options));
+export function posternRelay(options: SvelteKitRelayOptions): PosternRequestHandler {
+  return engineRoute(() => createBrowserRelay(options));
 }
 
 /**
@@ -148,12 +176,12 @@ export function posternRelay(options: SvelteKitRelayOptions): RequestHandler {
  * @example
  * // src/hooks.server.ts
  * import { env } from '$env/dynamic/private';
- * import { posternHandle } from '@postern/sveltekit';
+ * import { posternRelayHandle } from '@postern/sveltekit';
  *
- * export const handle = posternHandle({ projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] });
+ * export const handle = posternRelayHandle({ projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] });
  */
-export function posternHandle(options: SvelteKitRelayOptions): Handle {
-  return engineHandle(options.path ?? DEFAULTS.path, () => createRelay(options));
+export function posternRelayHandle(options: SvelteKitRelayOptions): PosternHandle {
+  return engineHandle(options.path ?? DEFAULTS.path, () => createBrowserRelay(options));
 }
 
 /**
@@ -173,8 +201,8 @@ export function posternHandle(options: SvelteKitRelayOptions): Handle {
  * export const fallback = posternTunnel({ dsns: [env.SENTRY_DSN!], allowedOrigins: ['https://app.example.com'] });
  * // in the browser: Sentry.init({ dsn, tunnel: '/postern/tunnel' })
  */
-export function posternTunnel(options: SvelteKitTunnelOptions): RequestHandler {
-  return engineAnswer(
+export function posternTunnel(options: SvelteKitTunnelOptions): PosternRequestHandler {
+  return engineRoute(
     () => createTunnel(options),
     () => servesManagedPaths(options),
   );
@@ -183,7 +211,7 @@ export function posternTunnel(options: SvelteKitTunnelOptions): RequestHandler {
 /**
  * A `handle` hook that answers the tunnel's paths (`path`, default `/postern/tunnel`, and with
  * `managedPaths: true` the path `Sentry.init({ dsn, tunnel: true })` derives from each DSN) before the app's
- * own hooks and routes run. Combine it with `posternHandle` and yours via `sequence`. With `managedPaths`,
+ * own hooks and routes run. Combine it with `posternRelayHandle` and yours via `sequence`. With `managedPaths`,
  * the tunnel is compiled on the first request whatever its path (its paths come from the DSNs), so a
  * configuration error fails every request until it is fixed.
  *
@@ -191,15 +219,15 @@ export function posternTunnel(options: SvelteKitTunnelOptions): RequestHandler {
  * // src/hooks.server.ts
  * import { env } from '$env/dynamic/private';
  * import { sequence } from '@sveltejs/kit/hooks';
- * import { posternHandle, posternTunnelHandle } from '@postern/sveltekit';
+ * import { posternRelayHandle, posternTunnelHandle } from '@postern/sveltekit';
  *
  * export const handle = sequence(
- *   posternHandle({ projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] }),
+ *   posternRelayHandle({ projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN!, allowedOrigins: ['https://app.example.com'] }),
  *   posternTunnelHandle({ dsns: [env.SENTRY_DSN!], managedPaths: true }),
  * );
  * // in the page: Sentry.init({ dsn, tunnel: true })
  */
-export function posternTunnelHandle(options: SvelteKitTunnelOptions): Handle {
+export function posternTunnelHandle(options: SvelteKitTunnelOptions): PosternHandle {
   return engineHandle(
     servesManagedPaths(options)
       ? undefined

@@ -4,7 +4,7 @@ import { getRequest, setResponse } from '@sveltejs/kit/node';
 import { loadContract, renderConsole, runConformance, serverTarget } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
 import {
-  posternHandle,
+  posternRelayHandle,
   posternRelay,
   posternTunnel,
   posternTunnelHandle,
@@ -76,7 +76,7 @@ describe('@postern/sveltekit against the Relay Contract', () => {
           const tunnel = config.protocol === 'sentry-tunnel';
           const handle: Handle = tunnel
             ? posternTunnelHandle(options as unknown as SvelteKitTunnelOptions)
-            : posternHandle(options as unknown as SvelteKitRelayOptions);
+            : posternRelayHandle(options as unknown as SvelteKitRelayOptions);
           return kitServer(
             (event) => handle({ event, resolve: async () => notFound() }),
             tunnel ? Infinity : BODY_SIZE_LIMIT,
@@ -87,7 +87,7 @@ describe('@postern/sveltekit against the Relay Contract', () => {
     expect(result.summary.total).toBe(contract.cases.length);
     expect(result.summary.failed, renderConsole(result, { color: false })).toBe(0);
 
-    const handle = posternHandle({
+    const handle = posternRelayHandle({
       projectToken: 'srv-token',
       allowedOrigins: ['https://app.example'],
     });

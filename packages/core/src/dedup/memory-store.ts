@@ -14,7 +14,7 @@ export interface MemoryDedupStoreOptions {
  * made a first version cost ~100 µs per request once 100 000 ids had come and gone).
  *
  * @example
- * createRelay({ projectToken, dedupStore: createMemoryDedupStore({ maxEvents: 20_000 }) });
+ * createBrowserRelay({ projectToken, dedupStore: createMemoryDedupStore({ maxEvents: 20_000 }) });
  */
 export function createMemoryDedupStore(options: MemoryDedupStoreOptions = {}): DedupStore {
   const maxEvents = options.maxEvents ?? 100_000;

@@ -1,4 +1,4 @@
-import type { RelayLogger, RelayOptions, DeliverySettings } from '../options.js';
+import type { RelayLogger, BrowserRelayOptions, DeliverySettings } from '../options.js';
 import type { Delivery } from './delivery.js';
 import { loadSpoolModule, spoolUnavailableReason } from './spool-loader.js';
 
@@ -45,7 +45,7 @@ function deferredDelivery(
 
 /** The delivery the options ask for: the caller's own, direct forwarding, the durable spool or local files. */
 export function chooseDelivery(
-  options: RelayOptions,
+  options: BrowserRelayOptions,
   settings: DeliverySettings,
   forward: Delivery | undefined,
   upstreamTimeoutMs: number,

@@ -59,7 +59,7 @@ export interface MemoryStoreProbe {
  * that is being refused. Clients whose window has emptied are swept a few per call from the lists' heads.
  *
  * @example
- * createRelay({ projectToken, rateLimitStore: createMemoryStore({ maxKeys: 10_000 }) });
+ * createBrowserRelay({ projectToken, rateLimitStore: createMemoryStore({ maxKeys: 10_000 }) });
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): RateLimitStore {
   return buildMemoryStore(options);

@@ -1,7 +1,7 @@
 /**
  * `@postern/core/spool`: everything that touches the filesystem. It is a separate entry so that the main
  * entry, which Web-runtime adapters (Next.js, Hono, SvelteKit) import, never pulls `node:fs` into their
- * bundles; `createRelay` loads this module only when the options ask for durable or local-only delivery.
+ * bundles; `createBrowserRelay` loads this module only when the options ask for durable or local-only delivery.
  */
 export {
   claimLeaseMs,

@@ -6,7 +6,7 @@ import { sampleEvent } from '@postern/conformance';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Delivery, DeliveryOutcome } from '../delivery/delivery.js';
 import type { SpoolEvent } from '../options.js';
-import { createRelay } from '../relay.js';
+import { createBrowserRelay } from '../browser/relay.js';
 import { backoffDelay, retryAfterMs } from './backoff.js';
 import { openFileSpool } from './file-spool.js';
 import { createLocalDelivery } from './local-delivery.js';
@@ -332,7 +332,7 @@ describe('relay with durableWrite', () => {
       );
       return new Response(null, { status: 202 });
     }) as unknown as typeof globalThis.fetch;
-    const relay = createRelay({
+    const relay = createBrowserRelay({
       projectToken: TOKEN,
       allowedOrigins: ['https://app.example'],
       durableWrite: true,
@@ -356,7 +356,7 @@ describe('relay with durableWrite', () => {
 
   it('answers 503 spool_unavailable when the spool directory cannot be made', async () => {
     await writeFile(join(dir, 'a-file'), '');
-    const relay = createRelay({
+    const relay = createBrowserRelay({
       projectToken: TOKEN,
       allowedOrigins: ['https://app.example'],
       durableWrite: true,
@@ -371,7 +371,7 @@ describe('relay with durableWrite', () => {
 
 describe('local-only', () => {
   it('writes each batch as an indented JSON file a person can read, without a token', async () => {
-    const relay = createRelay({
+    const relay = createBrowserRelay({
       projectMode: 'local-only',
       localEventsDir: dir,
       allowedOrigins: ['https://app.example'],

@@ -3,7 +3,7 @@ import { contentEncodingOf, readDecodedBody } from '../content-encoding.js';
 import { resolveTransport } from '../delivery/transport.js';
 import { compileGate } from '../gate.js';
 import { positiveInteger } from '../options.js';
-import type { Relay } from '../relay.js';
+import type { Engine } from '../engine.js';
 import type { RelayRequest, RelayResponse } from '../request.js';
 import { errorResponse, neverThrows } from '../respond.js';
 import { VERSION } from '../version.js';
@@ -102,8 +102,8 @@ function resolveTunnelLimits(options: TunnelOptions): TunnelLimits {
   };
 }
 
-/** The tunnel's engine: a `Relay`, and the bytes its requests hold in memory now. */
-export interface Tunnel extends Relay {
+/** The tunnel's engine: an `Engine`, and the bytes its requests hold in memory now. */
+export interface Tunnel extends Engine {
   /** Bytes of envelopes held by requests in flight, in all and per client (keyed as the rate limit keys them), and how many requests hold a lease. */
   readonly inFlight: InFlightView;
 }

@@ -1,45 +1,33 @@
-import { readBodyCapped } from './body.js';
-import { parseBatch } from './browser/batch.js';
-import { pinTraceId, traceIdOf, type SanitiseConfig } from './browser/sanitise.js';
-import { checkEvent, validateEvent, type BrowserEvent } from './browser/validate.js';
-import { isJsonContentType } from './content-type.js';
-import { createDedupGuard, type DedupGuard } from './dedup/guard.js';
-import { createMemoryDedupStore } from './dedup/memory-store.js';
-import { chooseDelivery } from './delivery/choose.js';
-import type { Delivery } from './delivery/delivery.js';
-import { createDirectDelivery } from './delivery/direct.js';
-import { resolveTransport } from './delivery/transport.js';
-import type { EventErrorCode } from './errors.js';
-import { compileGate } from './gate.js';
-import { matchesPath } from './path.js';
-import { compileScrubber } from './scrub/scrubber.js';
+import { readBodyCapped } from '../body.js';
+import { parseBatch } from './batch.js';
+import { pinTraceId, traceIdOf, type SanitiseConfig } from './sanitise.js';
+import { checkEvent, validateEvent, type BrowserEvent } from './validate.js';
+import { isJsonContentType } from '../content-type.js';
+import { createDedupGuard, type DedupGuard } from '../dedup/guard.js';
+import { createMemoryDedupStore } from '../dedup/memory-store.js';
+import { chooseDelivery } from '../delivery/choose.js';
+import type { Delivery } from '../delivery/delivery.js';
+import { createDirectDelivery } from '../delivery/direct.js';
+import { resolveTransport } from '../delivery/transport.js';
+import type { EventErrorCode } from '../errors.js';
+import { compileGate } from '../gate.js';
+import { matchesPath } from '../path.js';
+import { compileScrubber } from '../scrub/scrubber.js';
 import {
   DEFAULTS,
   resolveDeliverySettings,
   resolveEndpoint,
   resolveLimits,
   type EventContext,
-  type RelayOptions,
-} from './options.js';
-import type { RelayRequest, RelayResponse, ResponseSummary } from './request.js';
-import { errorResponse, jsonResponse, neverThrows } from './respond.js';
-import { VERSION } from './version.js';
+  type BrowserRelayOptions,
+} from '../options.js';
+import type { Engine } from '../engine.js';
+import type { RelayRequest, RelayResponse, ResponseSummary } from '../request.js';
+import { errorResponse, jsonResponse, neverThrows } from '../respond.js';
+import { VERSION } from '../version.js';
 
-export interface Relay {
-  /** The route this relay answers on, for adapters that route requests themselves: the first of `paths`. */
-  readonly path: string;
-  /**
-   * Every path this engine answers, computed once at construction: the relay's one route; the tunnel's fixed
-   * path and, with `managedPaths`, the managed path of each inbound DSN.
-   */
-  readonly paths: readonly string[];
-  /** Whether a request target (a path with an optional query) is one of `paths`; one trailing slash is tolerated. */
-  matches(target: string): boolean;
-  /** Runs one request through the contract and returns the answer; never throws. */
-  handle(request: RelayRequest): Promise<RelayResponse>;
-  /** Stops the redelivery worker and waits for spool writes and forwards in progress; a no-op for direct delivery. */
-  close(): Promise<void>;
-}
+/** The DebugBundle browser-batch engine: an `Engine` for JSON batches of browser events. */
+export type BrowserRelay = Engine;
 
 /** One rejected item as the answer lists it: the acknowledgement shape DebugBundle's browser SDK 3.x reads. */
 interface Rejection {
@@ -81,13 +69,13 @@ const MAX_LISTED_REJECTIONS = 256;
  * Compiles the options once and returns the relay every adapter drives.
  *
  * @example
- * const relay = createRelay({
+ * const relay = createBrowserRelay({
  *   projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!,
  *   allowedOrigins: ['https://app.example.com'],
  * });
  * const response = await relay.handle(request);
  */
-export function createRelay(options: RelayOptions): Relay {
+export function createBrowserRelay(options: BrowserRelayOptions): BrowserRelay {
   const settings = resolveDeliverySettings(options);
   const connected = settings.mode !== 'local-only';
   if (

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { sampleEvent } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
-import type { EventContext, RelayLogger, RelayOptions } from './options.js';
-import type { RateLimitStore } from './rate-limit/store.js';
-import { createRelay } from './relay.js';
-import type { RelayBody, RelayRequest, RelayResponse } from './request.js';
-import { VERSION } from './version.js';
+import type { EventContext, RelayLogger, BrowserRelayOptions } from '../options.js';
+import type { RateLimitStore } from '../rate-limit/store.js';
+import { createBrowserRelay } from './relay.js';
+import type { RelayBody, RelayRequest, RelayResponse } from '../request.js';
+import { VERSION } from '../version.js';
 
 // Distinctive values, so a leak anywhere (upstream, answer, hook, log) is found by a plain substring search.
 const TOKEN = 'srv-token-SECRET-7f3a';
@@ -104,9 +104,9 @@ function recordingLogger() {
   return { entries, logger };
 }
 
-function relayWith(options: Partial<RelayOptions> = {}) {
+function relayWith(options: Partial<BrowserRelayOptions> = {}) {
   const upstream = fakeFetch();
-  const relay = createRelay({
+  const relay = createBrowserRelay({
     projectToken: TOKEN,
     endpoint: ENDPOINT,
     allowedOrigins: [ORIGIN],
@@ -127,14 +127,14 @@ function expectNoSecrets(value: unknown): void {
   for (const secret of SECRETS) expect(text).not.toContain(secret);
 }
 
-describe('createRelay options', () => {
+describe('createBrowserRelay options', () => {
   it.each([
     ['missing', undefined],
     ['empty', ''],
     ['blank', '   '],
     ['not a string', 42],
   ])('refuses a %s projectToken', (_name, projectToken) => {
-    expect(() => createRelay({ projectToken } as unknown as RelayOptions)).toThrow(
+    expect(() => createBrowserRelay({ projectToken } as unknown as BrowserRelayOptions)).toThrow(
       new TypeError(
         'projectToken is required: pass the server-side project token, for example process.env.DEBUGBUNDLE_PROJECT_TOKEN.',
       ),
@@ -172,29 +172,31 @@ describe('createRelay options', () => {
       'rateLimit.windowMs must be a whole number above 0, got 0.',
     ],
     [{ upstreamTimeoutMs: 0 }, 'upstreamTimeoutMs must be a whole number above 0, got 0.'],
-  ] as [Partial<RelayOptions>, string][])('refuses %j', (options, message) => {
-    expect(() => createRelay({ projectToken: TOKEN, ...options })).toThrow(new TypeError(message));
+  ] as [Partial<BrowserRelayOptions>, string][])('refuses %j', (options, message) => {
+    expect(() => createBrowserRelay({ projectToken: TOKEN, ...options })).toThrow(
+      new TypeError(message),
+    );
   });
 
   it('refuses a bad allowedOrigins or trustProxy entry by name', () => {
-    expect(() => createRelay({ projectToken: TOKEN, allowedOrigins: ['app.example'] })).toThrow(
-      TypeError,
-    );
-    expect(() => createRelay({ projectToken: TOKEN, allowedOrigins: ['app.example'] })).toThrow(
-      '"app.example"',
-    );
     expect(() =>
-      createRelay({ projectToken: TOKEN, trustProxy: ['10.0.0.0/8', 'my-proxy'] }),
+      createBrowserRelay({ projectToken: TOKEN, allowedOrigins: ['app.example'] }),
     ).toThrow(TypeError);
     expect(() =>
-      createRelay({ projectToken: TOKEN, trustProxy: ['10.0.0.0/8', 'my-proxy'] }),
+      createBrowserRelay({ projectToken: TOKEN, allowedOrigins: ['app.example'] }),
+    ).toThrow('"app.example"');
+    expect(() =>
+      createBrowserRelay({ projectToken: TOKEN, trustProxy: ['10.0.0.0/8', 'my-proxy'] }),
+    ).toThrow(TypeError);
+    expect(() =>
+      createBrowserRelay({ projectToken: TOKEN, trustProxy: ['10.0.0.0/8', 'my-proxy'] }),
     ).toThrow('"my-proxy"');
   });
 
   it('takes the path from the options, with the contract default', () => {
-    expect(createRelay({ projectToken: TOKEN }).path).toBe('/debugbundle/browser');
-    expect(createRelay({ projectToken: TOKEN, path: '/t' }).path).toBe('/t');
-    const relay = createRelay({ projectToken: TOKEN, path: '/t' });
+    expect(createBrowserRelay({ projectToken: TOKEN }).path).toBe('/debugbundle/browser');
+    expect(createBrowserRelay({ projectToken: TOKEN, path: '/t' }).path).toBe('/t');
+    const relay = createBrowserRelay({ projectToken: TOKEN, path: '/t' });
     expect(relay.paths).toEqual(['/t']);
     expect(['/t', '/t/', '/t?x=1'].map((target) => relay.matches(target))).toEqual([
       true,
@@ -282,7 +284,7 @@ describe('delivery', () => {
     'answers %s from the upstream with %s %s and reports nothing accepted',
     async (_name, status, code, answer) => {
       const upstream = fakeFetch(answer);
-      const relay = createRelay({
+      const relay = createBrowserRelay({
         projectToken: TOKEN,
         allowedOrigins: [ORIGIN],
         fetch: upstream.fetch,
@@ -306,7 +308,7 @@ describe('delivery', () => {
     ],
   ])('answers 504 upstream_timeout when fetch rejects with %s', async (_name, makeError) => {
     const upstream = fakeFetch(() => Promise.reject(makeError()));
-    const relay = createRelay({
+    const relay = createBrowserRelay({
       projectToken: TOKEN,
       allowedOrigins: [ORIGIN],
       fetch: upstream.fetch,
@@ -323,7 +325,7 @@ describe('delivery', () => {
 
   it('answers 502 upstream_unreachable when fetch fails to connect', async () => {
     const upstream = fakeFetch(() => Promise.reject(new TypeError('fetch failed')));
-    const relay = createRelay({
+    const relay = createBrowserRelay({
       projectToken: TOKEN,
       allowedOrigins: [ORIGIN],
       fetch: upstream.fetch,
@@ -602,7 +604,7 @@ describe('onEvent hook', () => {
 });
 
 describe('logging', () => {
-  const scenarios: [string, Partial<RelayOptions>, RelayRequest, number][] = [
+  const scenarios: [string, Partial<BrowserRelayOptions>, RelayRequest, number][] = [
     [
       'the upstream answers 500',
       { fetch: fakeFetch(() => new Response(`echo ${TOKEN}`, { status: 500 })).fetch },
@@ -882,7 +884,10 @@ describe("answers DebugBundle's SDKs can act on", () => {
 
   it('refuses an acknowledgeRejections that is not a boolean', () => {
     expect(() =>
-      createRelay({ projectToken: TOKEN, acknowledgeRejections: 'yes' as unknown as boolean }),
+      createBrowserRelay({
+        projectToken: TOKEN,
+        acknowledgeRejections: 'yes' as unknown as boolean,
+      }),
     ).toThrow('acknowledgeRejections must be true or false, got "yes".');
   });
 
@@ -908,7 +913,7 @@ describe("answers DebugBundle's SDKs can act on", () => {
   it('forwards a re-sent event again when the first delivery failed (R-DELIVER-8)', async () => {
     let fail = true;
     const upstream = fakeFetch(() => new Response(null, { status: fail ? 500 : 202 }));
-    const relay = createRelay({
+    const relay = createBrowserRelay({
       projectToken: TOKEN,
       allowedOrigins: [ORIGIN],
       fetch: upstream.fetch,
@@ -924,7 +929,7 @@ describe("answers DebugBundle's SDKs can act on", () => {
     await relay.handle(request());
     await relay.handle(request());
     expect(calls).toHaveLength(2);
-    expect(() => createRelay({ projectToken: TOKEN, dedupWindowMs: -1 })).toThrow(
+    expect(() => createBrowserRelay({ projectToken: TOKEN, dedupWindowMs: -1 })).toThrow(
       'dedupWindowMs must be a whole number above 0, got -1.',
     );
   });

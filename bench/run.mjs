@@ -7,9 +7,9 @@ import { connect, createServer as createNetServer } from 'node:net';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sampleEvent } from '@postern/conformance';
 import autocannon from 'autocannon';
 import { workerBundleSize } from './worker-bundle.mjs';
+import { freshBatch } from './batches.mjs';
 import { renderChart } from './chart.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -41,26 +41,6 @@ function hasCommand(name) {
   }
 }
 
-// A batch like the ones DebugBundle's browser SDK sends: an exception with device, browser_event and
-// breadcrumbs, a failed request and four breadcrumbs (about 4.5 KB). Every request gets new event ids, as
-// real traffic does: the relay forwards an id once (R-DELIVER-7), so a fixed body would measure retries.
-const EVENTS = [
-  sampleEvent('frontend_exception'),
-  sampleEvent('request_event'),
-  ...Array.from({ length: 4 }, () => sampleEvent('frontend_breadcrumb')),
-];
-const template = JSON.stringify({
-  batch: EVENTS.map((event, index) => ({ ...event, event_id: `@ID${index}@` })),
-});
-let sequence = 0;
-/** The batch with ids no request used before: the sequence number in the last 12 hex digits of each UUID. */
-function freshBatch() {
-  const base = (++sequence).toString(16).padStart(11, '0');
-  return template.replace(
-    /@ID(\d)@/g,
-    (_match, index) => `00000000-0000-4000-8000-${index}${base}`,
-  );
-}
 const batch = freshBatch;
 /** The same batch every time: what a relay sees when an SDK keeps re-sending it. */
 const retriedBatch = freshBatch();

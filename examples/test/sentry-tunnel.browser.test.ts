@@ -4,7 +4,12 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { freePort } from '@postern/conformance';
+import {
+  freePort,
+  type ReceivedRequest,
+  type RecordingUpstream,
+  startUpstream,
+} from '@postern/conformance';
 import { posternTunnel } from '@postern/express';
 import type * as SentryBrowser from '@sentry/browser';
 import { getTunnelPath } from '@sentry/core';
@@ -19,9 +24,8 @@ import {
   waitUntil,
   type TunnelPost,
 } from './sentry/browser.js';
-import { itemJson, parseEnvelope, type EnvelopeItem } from './sentry/envelope.js';
+import { itemJson, parseEnvelope, SENTRY_REPLY, type EnvelopeItem } from './sentry/envelope.js';
 import { buildSdkBundle, pageHtml, sentryVersion } from './sentry/page.js';
-import { startSink, type Sink, type SinkRequest } from './sentry/sink.js';
 import { startStandalone } from './sentry/standalone.js';
 
 declare global {
@@ -203,7 +207,7 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
   describe(`@sentry/browser through ${name}`, () => {
     let sameOrigin = true;
     const cookie = `BROWSER-COOKIE-${randomUUID()}`;
-    let sink: Sink;
+    let sink: RecordingUpstream;
     let target: Target;
     let context: BrowserContext;
     let page: Page;
@@ -217,11 +221,11 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
         await waitUntil(`every tunnel POST to be answered\n${diagnose()}`, () =>
           posts.every((post) => post.status !== undefined || post.failure !== undefined),
         );
-        const [sent, received] = [posts.length, sink.requests.length];
+        const [sent, received] = [posts.length, sink.received.length];
         await sleep(quietMs);
         if (
           posts.length === sent &&
-          sink.requests.length === received &&
+          sink.received.length === received &&
           posts.every((post) => post.status !== undefined || post.failure !== undefined)
         )
           return;
@@ -230,12 +234,12 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
 
     const diagnose = (): string =>
       `browser POSTs: ${JSON.stringify(posts.map((post) => ({ status: post.status, failure: post.failure, bytes: post.body.length, items: itemsOf(post.body).map((item) => item.header.type) })))}\n` +
-      `sink: ${JSON.stringify(sink.requests.map((request) => ({ url: request.url, answered: request.answered, bytes: request.body.length })))}\n` +
+      `sink: ${JSON.stringify(sink.received.map((request) => ({ url: request.path, answered: request.answered, bytes: request.raw.length })))}\n` +
       `page errors: ${JSON.stringify(pageErrors)}\n${target?.output?.() ?? ''}`;
 
     beforeAll(async () => {
-      sink = await startSink();
-      const dsn = `http://${PUBLIC_KEY}@127.0.0.1:${sink.port}/${PROJECT_ID}`;
+      sink = await startUpstream({ reply: SENTRY_REPLY });
+      const dsn = sink.dsn(PROJECT_ID, PUBLIC_KEY);
       target = await start(dsn);
       sameOrigin = target.pageOrigin === target.tunnelOrigin;
       context = await browser.newContext();
@@ -284,7 +288,7 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
       expect(sent.replayId).toMatch(/^[0-9a-f]{32}$/);
 
       const arrived = (type: string, where?: (item: EnvelopeItem) => boolean) => () =>
-        sink.requests.some((request) => hasItem(request.body, type, where));
+        sink.received.some((request) => hasItem(request.raw, type, where));
       await waitUntil(
         `the error event at the sink\n${diagnose()}`,
         arrived('event', (item) => itemJson(item).event_id === sent.errorId),
@@ -292,13 +296,13 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
       await waitUntil(
         `the "${SPAN_NAME}" transaction (segment span) at the sink\n${diagnose()}`,
         () =>
-          sink.requests.some((request) =>
-            segmentsOf(request.body).some((span) => span.name === SPAN_NAME),
+          sink.received.some((request) =>
+            segmentsOf(request.raw).some((span) => span.name === SPAN_NAME),
           ),
       );
       await waitUntil(`the pageload transaction (segment span) at the sink\n${diagnose()}`, () =>
-        sink.requests.some((request) =>
-          segmentsOf(request.body).some((span) => opOf(span) === 'pageload'),
+        sink.received.some((request) =>
+          segmentsOf(request.raw).some((span) => opOf(span) === 'pageload'),
         ),
       );
       await waitUntil(`a replay segment at the sink\n${diagnose()}`, arrived('replay_recording'));
@@ -310,12 +314,12 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
         posts.map((post) => post.status),
         diagnose(),
       ).toEqual(posts.map(() => 200));
-      expect(sink.requests.map((request) => sha(request.body)).sort(), diagnose()).toEqual(
+      expect(sink.received.map((request) => sha(request.raw)).sort(), diagnose()).toEqual(
         posts.map((post) => sha(post.body)).sort(),
       );
-      for (const request of sink.requests) {
+      for (const request of sink.received) {
         expect(request.method).toBe('POST');
-        expect(request.url).toBe(ENVELOPE_PATH);
+        expect(request.path).toBe(ENVELOPE_PATH);
         expect(request.headers['content-type']).toBe('application/x-sentry-envelope');
         expect(request.headers.cookie, 'a browser cookie reached the upstream').toBeUndefined();
         expect(
@@ -341,24 +345,24 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
           expect(post.headers?.['content-type']).toBe('application/x-sentry-envelope');
 
       // The error.
-      const errorRequest = sink.requests.find((request) =>
-        hasItem(request.body, 'event', (item) => itemJson(item).event_id === sent.errorId),
-      ) as SinkRequest;
+      const errorRequest = sink.received.find((request) =>
+        hasItem(request.raw, 'event', (item) => itemJson(item).event_id === sent.errorId),
+      ) as ReceivedRequest;
       const event = itemJson(
-        itemsOf(errorRequest.body).find((item) => item.header.type === 'event') as EnvelopeItem,
+        itemsOf(errorRequest.raw).find((item) => item.header.type === 'event') as EnvelopeItem,
       );
       expect((event.exception as { values: Array<{ value: string }> }).values[0]?.value).toBe(
         ERROR_MESSAGE,
       );
       expect(
-        (parseEnvelope(errorRequest.body).header.trace as { replay_id?: string }).replay_id,
+        (parseEnvelope(errorRequest.raw).header.trace as { replay_id?: string }).replay_id,
       ).toBe(sent.replayId);
 
       // The transaction: SDK 11 streams spans (span v2 container items) by default; the segment and its child.
-      const spanRequest = sink.requests.find((request) =>
-        segmentsOf(request.body).some((span) => span.name === SPAN_NAME),
-      ) as SinkRequest;
-      const spans = spansOf(spanRequest.body);
+      const spanRequest = sink.received.find((request) =>
+        segmentsOf(request.raw).some((span) => span.name === SPAN_NAME),
+      ) as ReceivedRequest;
+      const spans = spansOf(spanRequest.raw);
       const segment = spans.find((span) => span.name === SPAN_NAME) as StreamedSpan;
       expect(opOf(segment)).toBe('e2e.checkout');
       expect(spans.find((span) => span.name === 'compute total')?.parent_span_id).toBe(
@@ -369,7 +373,7 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
       const replayPosts = posts.filter((post) => hasItem(post.body, 'replay_recording'));
       expect(replayPosts.length).toBeGreaterThanOrEqual(1);
       for (const post of replayPosts) {
-        const same = sink.requests.filter((request) => request.body.equals(post.body));
+        const same = sink.received.filter((request) => request.raw.equals(post.body));
         expect(
           same,
           `replay envelope ${sha(post.body)} (${post.body.length} bytes) did not arrive byte-equal`,
@@ -399,12 +403,12 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
       }
       expect(pageErrors).toEqual([]);
       console.log(
-        `${name}: ${posts.length} tunnel POSTs = ${sink.requests.length} upstream requests (${sink.requests
+        `${name}: ${posts.length} tunnel POSTs = ${sink.received.length} upstream requests (${sink.received
           .map(
             (request) =>
-              `${itemsOf(request.body)
+              `${itemsOf(request.raw)
                 .map((item) => item.header.type)
-                .join('+')} ${request.body.length} B`,
+                .join('+')} ${request.raw.length} B`,
           )
           .join(', ')}); ` +
           `replay envelopes byte-equal: ${replayPosts.map((post) => `${post.body.length} B`).join(', ')}`,
@@ -427,7 +431,7 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
         },
         body: '{"detail":"rate limited"}',
       });
-      const [postsBefore, sinkBefore] = [posts.length, sink.requests.length];
+      const [postsBefore, sinkBefore] = [posts.length, sink.received.length];
       await page.evaluate(async () => {
         window.Sentry.captureException(new Error('postern e2e: the request that is rate limited'));
         await window.Sentry.flush(5000);
@@ -438,7 +442,7 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
       await settle();
       const limited = posts.filter((post) => post.status === 429);
       expect(limited, diagnose()).toHaveLength(1);
-      expect(sink.requests.filter((request) => request.answered === 429)).toHaveLength(1);
+      expect(sink.received.filter((request) => request.answered === 429)).toHaveLength(1);
       expect(limited[0]?.responseHeaders?.['x-sentry-rate-limits']).toBe(limit);
       expect(limited[0]?.responseHeaders?.['retry-after']).toBe('60');
       if (!sameOrigin)
@@ -446,10 +450,10 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
           limited[0]?.responseHeaders?.['access-control-expose-headers']?.toLowerCase(),
         ).toContain('x-sentry-rate-limits');
       expect(posts.length - postsBefore).toBeGreaterThanOrEqual(1);
-      expect(sink.requests.length - sinkBefore).toBe(posts.length - postsBefore);
+      expect(sink.received.length - sinkBefore).toBe(posts.length - postsBefore);
 
       // From now on the SDK holds back what the limit names: errors, and with `60::organization` everything.
-      const [postsAfter, sinkAfter] = [posts.length, sink.requests.length];
+      const [postsAfter, sinkAfter] = [posts.length, sink.received.length];
       const afterSpan = `${SPAN_NAME} after the limit`;
       await page.click('#pay');
       const dropped = await page.evaluate(async (spanName) => {
@@ -473,24 +477,24 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
           `the page kept sending to the tunnel after the 429\n${diagnose()}`,
         ).toBe(0);
         expect(
-          sink.requests.length - sinkAfter,
+          sink.received.length - sinkAfter,
           `the upstream kept receiving after the 429\n${diagnose()}`,
         ).toBe(0);
       } else {
         await waitUntil(`the transaction after an error-only limit\n${diagnose()}`, () =>
-          sink.requests.some((request) =>
-            segmentsOf(request.body).some((span) => span.name === afterSpan),
+          sink.received.some((request) =>
+            segmentsOf(request.raw).some((span) => span.name === afterSpan),
           ),
         );
         await sleep(1000);
         await settle();
         const laterPosts = posts.slice(postsAfter);
-        const laterSink = sink.requests.slice(sinkAfter);
+        const laterSink = sink.received.slice(sinkAfter);
         expect(
           laterPosts.filter((post) => hasItem(post.body, 'event')),
           `errors kept coming after 60:error\n${diagnose()}`,
         ).toEqual([]);
-        expect(laterSink.filter((request) => hasItem(request.body, 'event'))).toEqual([]);
+        expect(laterSink.filter((request) => hasItem(request.raw, 'event'))).toEqual([]);
         expect(laterPosts.map((post) => post.status)).toEqual(laterPosts.map(() => 200));
       }
       expect(pageErrors).toEqual([]);
@@ -501,7 +505,7 @@ function describeTunnel(name: string, start: (dsn: string) => Promise<Target>): 
       );
       console.log(
         `${name}: 429 passed through (${limited.length} POST answered 429, x-sentry-rate-limits ${limited[0]?.responseHeaders?.['x-sentry-rate-limits']}, retry-after ${limited[0]?.responseHeaders?.['retry-after']}, ` +
-          `access-control-expose-headers ${limited[0]?.responseHeaders?.['access-control-expose-headers'] ?? '(none)'}); then 3 errors, 1 transaction and a replay flush gave ${posts.length - postsAfter} tunnel POSTs [${later.join(', ')}] and ${sink.requests.length - sinkAfter} upstream requests`,
+          `access-control-expose-headers ${limited[0]?.responseHeaders?.['access-control-expose-headers'] ?? '(none)'}); then 3 errors, 1 transaction and a replay flush gave ${posts.length - postsAfter} tunnel POSTs [${later.join(', ')}] and ${sink.received.length - sinkAfter} upstream requests`,
       );
     });
   });

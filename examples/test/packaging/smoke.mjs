@@ -39,18 +39,13 @@ function listen(server) {
   );
 }
 
-// The upstream the relays forward to: counts deliveries and accepts them.
-let delivered = 0;
-const upstream = createServer((req, res) => {
-  req.resume().on('end', () => {
-    delivered++;
-    res.writeHead(202, { 'content-type': 'application/json' }).end('{}');
-  });
-});
+// The upstream the relays forward to, from the packed @postern/conformance: records deliveries, answers 202.
+const { startUpstream } = await import('@postern/conformance');
+const upstream = await startUpstream();
 const options = {
   projectToken: 'srv-smoke-token',
   allowedOrigins: [ORIGIN],
-  endpoint: `http://127.0.0.1:${await listen(upstream)}/v1/events`,
+  endpoint: `${upstream.url}/v1/events`,
 };
 
 const request = (url) =>
@@ -128,7 +123,7 @@ const mounts = {
 };
 
 for (const [name, mount] of Object.entries(mounts)) {
-  const before = delivered;
+  const before = upstream.received.length;
   const response = await mount();
   const cjsExports = Object.keys(require(`@postern/${name}`)).sort();
   console.log(
@@ -136,9 +131,9 @@ for (const [name, mount] of Object.entries(mounts)) {
       name,
       status: response.status,
       body: await response.json(),
-      delivered: delivered - before,
+      delivered: upstream.received.length - before,
       cjsExports,
     }),
   );
 }
-upstream.close();
+await upstream.close();

@@ -1,3 +1,11 @@
+import type { UpstreamAnswer } from '@postern/conformance';
+
+/** What Sentry answers an envelope: 200 `{"id":…}`; `startUpstream({ reply: SENTRY_REPLY })` answers so. */
+export const SENTRY_REPLY: UpstreamAnswer = {
+  status: 200,
+  body: '{"id":"00000000000000000000000000000000"}',
+};
+
 /** One item of a Sentry envelope: its header, and its payload as the exact bytes it occupies. */
 export interface EnvelopeItem {
   header: Record<string, unknown> & { type?: string; length?: number };

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { sampleEvent } from '@postern/conformance';
 import { freePort, ORIGIN, sleep, startServer, TOKEN, waitForPort } from './helpers.js';
 
-/** Helpers of abuse.test.ts: a relay child process to measure, raw sockets, a recording upstream. */
+/** Helpers of abuse.test.ts: a relay child process to measure, raw sockets, bombs and envelopes. */
 
 const MB = 1024 * 1024;
 
@@ -55,35 +55,6 @@ export async function waitFor(
     await sleep(everyMs);
   }
   return true;
-}
-
-/** An upstream that records every request it gets (headers and body) and answers 202. */
-export interface RecordingUpstream {
-  readonly url: string;
-  readonly requests: Array<{ headers: IncomingHttpHeaders; body: string }>;
-  close(): Promise<void>;
-}
-
-export async function recordingUpstream(): Promise<RecordingUpstream> {
-  const requests: RecordingUpstream['requests'] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(202, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/v1/events`,
-    requests,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 /** `postern serve` as a child process, with what a test needs to attack and measure it. */
@@ -400,41 +371,6 @@ export async function sampleRss<T>(
   } finally {
     clearInterval(timer);
   }
-}
-
-/** A Sentry stand-in that keeps only the first line (the envelope header) and size of what it receives, so 20 MiB bodies do not pile up here; answers 200. */
-export interface CountingUpstream {
-  readonly host: string;
-  readonly requests: Array<{ path: string; bytes: number; head: string }>;
-  close(): Promise<void>;
-}
-
-export async function countingUpstream(): Promise<CountingUpstream> {
-  const requests: CountingUpstream['requests'] = [];
-  const server = createServer((req, res) => {
-    let bytes = 0;
-    let head = '';
-    req.on('data', (chunk: Buffer) => {
-      if (head.length < 4096 && !head.includes('\n'))
-        head += chunk.subarray(0, 4096).toString('latin1');
-      bytes += chunk.length;
-    });
-    req.on('end', () => {
-      requests.push({ path: req.url ?? '', bytes, head: head.split('\n')[0] ?? '' });
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end('{"id":"0123456789abcdef0123456789abcdef"}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 /**

@@ -2,12 +2,10 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   abuseConfig,
-  countingUpstream,
   gzipBomb,
   openFilesLimit,
   parseResponse,
   rawConnectMany,
-  recordingUpstream,
   sampleRss,
   send,
   sendValid,
@@ -17,13 +15,17 @@ import {
   tunnelBomb,
   validEnvelope,
   type Answer,
-  type CountingUpstream,
   type RawConnection,
-  type RecordingUpstream,
   type Relay,
 } from './abuse-helpers.js';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { sampleEvent } from '@postern/conformance';
+import {
+  type ReceivedRequest,
+  type RecordingUpstream,
+  sampleEvent,
+  startUpstream,
+} from '@postern/conformance';
+import { SENTRY_REPLY } from '../../node/test/tunnel-helpers.js';
 import { ORIGIN } from './helpers.js';
 
 /**
@@ -56,10 +58,10 @@ let proxy: Relay;
 let origins: Relay;
 
 beforeAll(async () => {
-  upstream = await recordingUpstream();
+  upstream = await startUpstream();
   [timeouts, bomb, flood, proxy, origins] = await Promise.all([
     startRelay(
-      abuseConfig(upstream.url, {
+      abuseConfig(endpoint(), {
         allowedOrigins: [ORIGIN],
         headersTimeoutMs: HEADERS_TIMEOUT_MS,
         requestTimeoutMs: REQUEST_TIMEOUT_MS,
@@ -67,23 +69,23 @@ beforeAll(async () => {
       }),
     ),
     startRelay(
-      abuseConfig(upstream.url, {
+      abuseConfig(endpoint(), {
         allowedOrigins: [ORIGIN],
         maxBodyBytes: BOMB_MAX_BODY_BYTES,
         tunnel: { dsns: [tunnelDsn()], maxEnvelopeBytes: TUNNEL_MAX_ENVELOPE_BYTES },
       }),
     ),
     startRelay(
-      abuseConfig(upstream.url, {
+      abuseConfig(endpoint(), {
         allowedOrigins: [ORIGIN],
         headersTimeoutMs: 20_000,
         requestTimeoutMs: 30_000,
       }),
     ),
     startRelay(
-      abuseConfig(upstream.url, { rateLimit: { limit: PROXY_RATE_LIMIT, windowMs: 60_000 } }),
+      abuseConfig(endpoint(), { rateLimit: { limit: PROXY_RATE_LIMIT, windowMs: 60_000 } }),
     ),
-    startRelay(abuseConfig(upstream.url, { allowedOrigins: [ORIGIN] })),
+    startRelay(abuseConfig(endpoint(), { allowedOrigins: [ORIGIN] })),
   ]);
 });
 
@@ -96,13 +98,23 @@ afterAll(async () => {
   await upstream?.close();
 });
 
+/** The relays' endpoint: the recording upstream, which answers 202. */
+function endpoint(): string {
+  return `${upstream.url}/v1/events`;
+}
+
 /** The tunnel's DSN names the recording upstream, so an envelope that got through would show up there. */
 function tunnelDsn(): string {
-  return `http://0123456789abcdef@${new URL(upstream.url).host}/42`;
+  return upstream.dsn('42', '0123456789abcdef');
 }
 
 function delivered(id: string): boolean {
-  return upstream.requests.some((request) => request.body.includes(id));
+  return upstream.received.some((request) => request.body.includes(id));
+}
+
+/** The first line of an envelope the upstream received: its header, which names its event_id. */
+function envelopeHeader(request: ReceivedRequest): string {
+  return request.raw.toString('latin1').split('\n')[0] ?? '';
 }
 
 /** The relay is alive, under the memory bound, and still answers a valid batch with 202 and forwards it. */
@@ -399,7 +411,7 @@ describe('gzip bomb on the Sentry tunnel', () => {
       level: 9,
     });
     const tunnelUrl = bomb.url.replace('/debugbundle/browser', '/postern/tunnel');
-    const before = upstream.requests.length;
+    const before = upstream.received.length;
     const cpuBefore = bomb.cpu();
     const { result: answers, maxRssMb } = await sampleRss(bomb.pid, () =>
       Promise.all(
@@ -422,7 +434,7 @@ describe('gzip bomb on the Sentry tunnel', () => {
       answers.every((answer) => answer.code === 'payload_too_large'),
       answers[0]?.body,
     ).toBe(true);
-    expect(upstream.requests.length, 'nothing of a bomb went upstream').toBe(before);
+    expect(upstream.received.length, 'nothing of a bomb went upstream').toBe(before);
     // Inflating all of it would take seconds of CPU; stopping at 1 MiB each takes a fraction of one.
     expect(cpu, 'CPU seconds the relay spent on the bombs').toBeLessThan(3);
     await expectStillServing(
@@ -445,17 +457,19 @@ describe('decompression amplification on the Sentry tunnel (defaults: 20 MiB env
    */
   const AMPLIFICATION_RSS_BOUND_MB = 400;
   const MAX_ENVELOPE_BYTES = 20 * 1024 * 1024;
-  let sentry: CountingUpstream;
+  let sentry: RecordingUpstream;
   let relay: Relay;
   let tunnelUrl: string;
   let dsn: string;
 
   beforeAll(async () => {
-    sentry = await countingUpstream();
-    dsn = `http://0123456789abcdef@${sentry.host}/42`;
+    // Sentry's answer. Only the head of each body is kept (its size is still counted), so that
+    // 20 MiB bodies do not pile up here.
+    sentry = await startUpstream({ reply: SENTRY_REPLY, keepBytes: 4096 });
+    dsn = sentry.dsn('42', '0123456789abcdef');
     // Only keys the tunnel had before the budget: the same relay runs (and this test fails) on the code without it.
     relay = await startRelay(
-      abuseConfig(upstream.url, { allowedOrigins: [ORIGIN], tunnel: { dsns: [dsn] } }),
+      abuseConfig(endpoint(), { allowedOrigins: [ORIGIN], tunnel: { dsns: [dsn] } }),
     );
     tunnelUrl = relay.url.replace('/debugbundle/browser', '/postern/tunnel');
   });
@@ -528,7 +542,7 @@ describe('decompression amplification on the Sentry tunnel (defaults: 20 MiB env
     ).toBeGreaterThan(20);
     expect(modest.ratio).toBeLessThan(100);
     const before = relay.memory();
-    const forwardedBefore = sentry.requests.length;
+    const forwardedBefore = sentry.received.length;
     const legit: Array<Answer & { id: string; at: number }> = [];
     let attackDone = 0;
     const { result: bombs, maxRssMb } = await sampleRss(relay.pid, async () => {
@@ -564,8 +578,10 @@ describe('decompression amplification on the Sentry tunnel (defaults: 20 MiB env
       return answers;
     });
     const after = relay.memory();
-    const forwarded = sentry.requests.slice(forwardedBefore);
-    const bombsForwarded = forwarded.filter((request) => request.bytes >= MAX_ENVELOPE_BYTES - 1);
+    const forwarded = sentry.received.slice(forwardedBefore);
+    const bombsForwarded = forwarded.filter(
+      (request) => request.bodyBytes >= MAX_ENVELOPE_BYTES - 1,
+    );
     console.log(
       `abuse: tunnel amplification, two clients: 24 bombs of ${(modest.body.length / 1024).toFixed(0)} KB (ratio ${modest.ratio.toFixed(0)}) and 8 of ${(classic.body.length / 1024).toFixed(0)} KB (ratio ${classic.ratio.toFixed(0)}), each inflating to 20 MiB: ${tally(bombs)}; ` +
         `${bombsForwarded.length} forwarded (${((bombsForwarded.length * MAX_ENVELOPE_BYTES) / 1024 / 1024).toFixed(0)} MiB upstream); ${legit.length} valid envelopes from a third client meanwhile: ${tally(legit)}; ` +
@@ -606,7 +622,7 @@ describe('decompression amplification on the Sentry tunnel (defaults: 20 MiB env
     ).toBe(true);
     for (const answer of legit)
       expect(
-        forwarded.some((request) => request.head.includes(answer.id)),
+        forwarded.some((request) => envelopeHeader(request).includes(answer.id)),
         'the valid envelope reached the upstream',
       ).toBe(true);
   });
@@ -811,7 +827,7 @@ describe('spoofed proxy headers without a trusted proxy', () => {
     );
     expect(other.status, other.body).toBe(202);
 
-    const forwarded = upstream.requests.filter((request) =>
+    const forwarded = upstream.received.filter((request) =>
       answers.some((answer) => request.body.includes(answer.id)),
     );
     expect(
@@ -971,7 +987,7 @@ describe('inputs built to be expensive (issue 15 review)', () => {
   let costly: Relay;
   beforeAll(async () => {
     costly = await startRelay(
-      abuseConfig(upstream.url, {
+      abuseConfig(endpoint(), {
         allowedOrigins: [ORIGIN],
         tunnel: {
           dsns: [tunnelDsn()],

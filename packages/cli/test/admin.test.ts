@@ -1,8 +1,14 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  type RecordingUpstream,
+  startUpstream,
+  type UpstreamAnswer,
+  type UpstreamOptions,
+} from '@postern/conformance';
 import { ERROR_CODES } from '@postern/core';
 import type { SpoolStats } from '@postern/core/spool';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,33 +32,19 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-/** A loopback HTTP server answering with `handler`; records every request it gets. */
-async function httpServer(
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-): Promise<{ url: string; requests: IncomingMessage[]; server: Server }> {
-  const requests: IncomingMessage[] = [];
-  const server = createServer((req, res) => {
-    requests.push(req);
-    req.resume();
-    handler(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => {
-    server.closeAllConnections();
-    return new Promise((resolve) => server.close(resolve));
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, server };
+/** A recording upstream on loopback (`startUpstream`), closed after the test. */
+async function upstream(options?: UpstreamOptions): Promise<RecordingUpstream> {
+  const started = await startUpstream(options);
+  cleanups.push(() => started.close());
+  return started;
 }
 
-/** A server that must never be reached, and one that redirects to it. */
-async function redirectTrap(): Promise<{
-  redirecting: string;
-  trap: { url: string; requests: IncomingMessage[] };
-}> {
-  const trap = await httpServer((_req, res) => res.writeHead(200).end('{}'));
-  const redirect = await httpServer((_req, res) =>
-    res.writeHead(302, { location: `${trap.url}/steal` }).end(),
-  );
+/** A server that must never be reached, and an upstream that redirects to it. */
+async function redirectTrap(): Promise<{ redirecting: string; trap: RecordingUpstream }> {
+  const trap = await upstream({ reply: { status: 200, body: '{}' } });
+  const redirect = await upstream({
+    reply: { status: 302, headers: { location: `${trap.url}/steal` }, body: '' },
+  });
   return { redirecting: `${redirect.url}/v1/events`, trap };
 }
 
@@ -168,8 +160,10 @@ describe('the admin listener', () => {
   });
 
   it('refuses to start, naming adminPort, when the admin port is taken', async () => {
-    const taken = await httpServer((_req, res) => res.end());
-    const port = Number(new URL(taken.url).port);
+    const taken = createServer((_req, res) => res.end());
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => taken.close(resolve)));
+    const { port } = taken.address() as AddressInfo;
     const config = await loadConfig({
       env: {},
       text: JSON.stringify({
@@ -338,7 +332,7 @@ describe('/readyz', () => {
     const answer = await fetch(`${direct.admin}/readyz`);
     expect(answer.status).toBe(503);
     expect(await answer.json()).toEqual({ ready: false, checks: { upstream: 'redirected' } });
-    expect(trap.requests).toHaveLength(0);
+    expect(trap.received).toHaveLength(0);
     expect(direct.lines).toContainEqual(
       expect.objectContaining({
         msg: 'readiness: upstream redirected',
@@ -359,16 +353,17 @@ describe('/readyz', () => {
       ready: true,
       checks: { spool: 'ok', upstream: 'redirected' },
     });
-    expect(trap.requests).toHaveLength(0);
+    expect(trap.received).toHaveLength(0);
   });
 });
 
 describe('the tunnel metric', () => {
   it('labels answers with codes from the engine catalogue only, whatever error bodies the upstream sends', async () => {
     const STATUSES = [400, 401, 403, 413, 429, 500, 502, 503];
-    let answered = 0;
-    const sentry = await httpServer((_req, res) => {
-      const status = STATUSES[answered++ % STATUSES.length] as number;
+    const SENT = 200;
+    const sentry = await upstream();
+    const answers = Array.from({ length: SENT }, (_, index): UpstreamAnswer => {
+      const status = STATUSES[index % STATUSES.length] as number;
       const random = Math.random().toString(36).slice(2);
       // Error bodies that look like codes (Sentry's own shape, and the relay's), each one different.
       const bodies = [
@@ -377,20 +372,19 @@ describe('the tunnel metric', () => {
         `error: ${random}`,
         `<html>${random}</html>`,
       ];
-      res
-        .writeHead(status, {
-          'content-type': 'application/json',
-          ...(status === 429 ? { 'retry-after': '1' } : {}),
-        })
-        .end(bodies[answered % bodies.length]);
+      return {
+        status,
+        headers: status === 429 ? { 'retry-after': '1' } : {},
+        body: bodies[(index + 1) % bodies.length] as string,
+      };
     });
-    const dsn = `http://public@${new URL(sentry.url).host}/42`;
+    for (const answer of answers) sentry.answerNext(answer);
+    const dsn = sentry.dsn('42');
     const { admin, base, lines } = await start({
       projectMode: 'local-only',
       localEventsDir: await tempDir(),
       tunnel: { dsns: [dsn], rateLimitPerMinute: 100_000 },
     });
-    const SENT = 200;
     for (let i = 0; i < SENT; i++) {
       const answer = await fetch(`${base}/postern/tunnel`, {
         method: 'POST',
@@ -399,7 +393,9 @@ describe('the tunnel metric', () => {
       });
       await answer.arrayBuffer();
     }
-    expect(answered).toBe(SENT);
+    expect(sentry.received.map((request) => request.answered)).toEqual(
+      answers.map((answer) => answer.status),
+    );
     const allowed = new Set([...Object.keys(ERROR_CODES), 'none']);
     const metrics = await (await fetch(`${admin}/metrics`)).text();
     const series = [
@@ -460,21 +456,23 @@ describe('postern doctor', () => {
       verdict: 'fail',
       detail: expect.stringContaining(`a redirect (302 to ${trap.url}/steal)`),
     });
-    expect(trap.requests, 'the redirect target was never contacted').toHaveLength(0);
+    expect(trap.received, 'the redirect target was never contacted').toHaveLength(0);
   });
 
   it('reports a token check answered with a redirect, without sending the token on', async () => {
-    const trap = await httpServer((_req, res) => res.writeHead(200).end('{}'));
-    // HEAD is answered, the POST is redirected (307 keeps the method and the body).
-    const upstream = await httpServer((req, res) =>
-      req.method === 'HEAD'
-        ? res.writeHead(405).end()
-        : res.writeHead(307, { location: `${trap.url}/v1/events` }).end(),
-    );
+    const trap = await upstream({ reply: { status: 200, body: '{}' } });
+    // The probe's HEAD is answered, the token check's POST is redirected (307 keeps the method and the body).
+    const redirecting = await upstream();
+    redirecting.answerNext({ status: 405, body: '' });
+    redirecting.answerNext({
+      status: 307,
+      headers: { location: `${trap.url}/v1/events` },
+      body: '',
+    });
     const load = () =>
       loadConfig({
         env: {},
-        text: JSON.stringify({ projectToken: TOKEN, endpoint: `${upstream.url}/v1/events` }),
+        text: JSON.stringify({ projectToken: TOKEN, endpoint: `${redirecting.url}/v1/events` }),
       });
     const { out, checks } = capture();
     expect(await doctor({ load }, out)).toBe(1);
@@ -482,7 +480,8 @@ describe('postern doctor', () => {
       verdict: 'fail',
       detail: `an empty batch was answered with a redirect (307 to ${trap.url}/v1/events), which is not followed`,
     });
-    expect(trap.requests).toHaveLength(0);
+    expect(redirecting.received.map((request) => request.method)).toEqual(['HEAD', 'POST']);
+    expect(trap.received).toHaveLength(0);
   });
 
   it("asks a running server's admin listener whether it is ready", async () => {

@@ -1,10 +1,9 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { startUpstream } from '@postern/conformance';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import {
@@ -315,14 +314,11 @@ describe('postern clean, replay and send-test', () => {
 
 describe('graceful shutdown', () => {
   it('on SIGTERM answers the request in flight (its slow upstream included) before exiting 0', async () => {
-    const slow = createServer((req, res) => {
-      req.resume().on('end', () => setTimeout(() => res.writeHead(202).end('{}'), 800));
-    });
-    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const slow = await startUpstream({ reply: { status: 202, delayMs: 800, body: '{}' } });
     const port = await freePort();
     const relay = startServer(port, {
       projectToken: TOKEN,
-      endpoint: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/v1/events`,
+      endpoint: `${slow.url}/v1/events`,
       allowedOrigins: [ORIGIN],
       logLevel: 'silent',
     });
@@ -332,9 +328,9 @@ describe('graceful shutdown', () => {
     relay.child.kill('SIGTERM');
     const answered = await inFlight;
     const code = await relay.exited;
-    slow.closeAllConnections();
-    slow.close();
+    await slow.close();
     expect(answered?.status).toBe(202);
     expect(code).toBe(0);
+    expect(slow.received.map((request) => request.answered)).toEqual([202]);
   });
 });

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, sampleEvent, waitForPort } from '@postern/conformance';
+import {
+  freePort,
+  type ReceivedRequest,
+  type RecordingUpstream,
+  sampleEvent,
+  startUpstream,
+  waitForPort,
+} from '@postern/conformance';
 
 export { freePort, waitForPort };
 
@@ -16,7 +22,8 @@ export const sleep = (ms: number): Promise<void> =>
 
 /**
  * A real loopback upstream on a fixed port that can go down (stop listening: connections are refused)
- * and come back; it records every event_id it answered 2xx for, duplicates included.
+ * and come back: `startUpstream` from @postern/conformance on that port while it is up. It lists every
+ * event_id of the batches it received (answered 202), duplicates included.
  */
 export interface LoopbackUpstream {
   readonly url: string;
@@ -33,37 +40,43 @@ export interface LoopbackUpstream {
 export async function loopbackUpstream(port: number, delayMs = 0): Promise<LoopbackUpstream> {
   const received: string[] = [];
   const leaks: string[] = [];
-  const inProgress = new Map<string, number>();
+  /** When each request arrived, by its batch's key; it is answered `delayMs` later, so in progress until then. */
+  const arrivals = new Map<string, number[]>();
   let maxOverlap = 0;
-  let listening = false;
-  const handler = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      if (req.headers.authorization !== `Bearer ${TOKEN}` || req.headers.cookie !== undefined)
-        leaks.push(JSON.stringify(req.headers));
-      let events: Array<{ event_id: string }>;
+  let current: RecordingUpstream | undefined;
+  let seen = 0;
+
+  /** Takes in what the running upstream received since the last call, stamped with the time it is read. */
+  const take = (upstream: RecordingUpstream): void => {
+    const now = performance.now();
+    for (; seen < upstream.received.length; seen++) {
+      const { headers, body } = upstream.received[seen] as ReceivedRequest;
+      if (headers.authorization !== `Bearer ${TOKEN}` || headers.cookie !== undefined)
+        leaks.push(JSON.stringify(headers));
+      let events: Array<{ event_id: string }> | undefined;
       try {
-        events = (
-          JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-            events: Array<{ event_id: string }>;
-          }
-        ).events;
+        events = (JSON.parse(body) as { events?: Array<{ event_id: string }> }).events;
       } catch {
-        res.writeHead(400).end();
-        return;
+        continue; // not a batch (a HEAD probe): no events
       }
+      if (!Array.isArray(events)) continue;
       const key = events[0]?.event_id ?? '';
-      inProgress.set(key, (inProgress.get(key) ?? 0) + 1);
-      maxOverlap = Math.max(maxOverlap, inProgress.get(key) ?? 0);
-      setTimeout(() => {
-        inProgress.set(key, (inProgress.get(key) ?? 1) - 1);
-        for (const event of events) received.push(event.event_id);
-        res.writeHead(202, { 'content-type': 'application/json' }).end('{}');
-      }, delayMs);
-    });
-  });
-  const upstream: LoopbackUpstream = {
+      const times = (arrivals.get(key) ?? []).filter((at) => now - at < delayMs);
+      times.push(now);
+      arrivals.set(key, times);
+      maxOverlap = Math.max(maxOverlap, times.length);
+      for (const event of events) received.push(event.event_id);
+    }
+  };
+  /** Wakes on every request the upstream records, so the arrival times are those of the requests. */
+  const watch = async (upstream: RecordingUpstream): Promise<void> => {
+    while (current === upstream) {
+      await upstream.waitFor(seen, 1, 500);
+      if (current === upstream) take(upstream);
+    }
+  };
+
+  return {
     url: `http://127.0.0.1:${port}/v1/events`,
     received,
     leaks,
@@ -71,23 +84,19 @@ export async function loopbackUpstream(port: number, delayMs = 0): Promise<Loopb
       return maxOverlap;
     },
     async up() {
-      await new Promise<void>((resolve, reject) => {
-        handler.once('error', reject);
-        handler.listen(port, '127.0.0.1', () => {
-          handler.off('error', reject);
-          listening = true;
-          resolve();
-        });
-      });
+      if (current) throw new Error(`the upstream on port ${port} is already up`);
+      current = await startUpstream({ port, reply: { status: 202, delayMs, body: '{}' } });
+      seen = 0;
+      void watch(current);
     },
     async down() {
-      if (!listening) return;
-      handler.closeAllConnections();
-      await new Promise<void>((resolve) => handler.close(() => resolve()));
-      listening = false;
+      if (!current) return;
+      const upstream = current;
+      take(upstream);
+      current = undefined;
+      await upstream.close();
     },
   };
-  return upstream;
 }
 
 /**

@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { type RecordingUpstream, startUpstream } from '@postern/conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type LoadOptions } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createRelayServer, type RelayServer } from '../src/server.js';
-import { ORIGIN, startSink, type Sink } from '../../node/test/tunnel-helpers.js';
+import { ORIGIN, SENTRY_REPLY } from '../../node/test/tunnel-helpers.js';
 
 async function problemsOf(options: LoadOptions): Promise<string[]> {
   try {
@@ -69,14 +70,14 @@ describe('tunnel: dropItems, allowItems, eventFilters, serverContext', () => {
 
 describe('postern serve counts the items its tunnel removes', () => {
   let server: RelayServer | undefined;
-  let sink: Sink | undefined;
+  let sink: RecordingUpstream | undefined;
   afterEach(async () => {
     await server?.close();
     await sink?.close();
   });
 
   it('in /metrics by reason, and in the request log line', async () => {
-    sink = await startSink();
+    sink = await startUpstream({ reply: SENTRY_REPLY });
     const tunnel = {
       dsns: [sink.dsn('42')],
       dropItems: ['client_report'],
@@ -122,7 +123,7 @@ describe('postern serve counts the items its tunnel removes', () => {
       `${head}${item('event', '{"message":"Payment failed"}')}${item('client_report', '{}')}`,
     );
     expect(forwarded.status).toBe(200);
-    expect(sink.received.map((request) => request.body.toString())).toEqual([
+    expect(sink.received.map((request) => request.body)).toEqual([
       `${head}${item('event', '{"message":"Payment failed"}')}`,
     ]);
 

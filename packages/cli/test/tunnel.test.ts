@@ -1,9 +1,10 @@
 import type { AddressInfo } from 'node:net';
+import { type RecordingUpstream, startUpstream } from '@postern/conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type LoadOptions } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createRelayServer, type RelayServer } from '../src/server.js';
-import { envelope, ORIGIN, startSink, type Sink } from '../../node/test/tunnel-helpers.js';
+import { envelope, ORIGIN, SENTRY_REPLY } from '../../node/test/tunnel-helpers.js';
 
 async function problemsOf(options: LoadOptions): Promise<string[]> {
   try {
@@ -108,14 +109,14 @@ describe('the tunnel: key', () => {
 
 describe('postern serve with a tunnel', () => {
   let server: RelayServer | undefined;
-  let sink: Sink | undefined;
+  let sink: RecordingUpstream | undefined;
   afterEach(async () => {
     await server?.close();
     await sink?.close();
   });
 
   it('serves the tunnel beside the relay, counts answers and mirror copies in /metrics', async () => {
-    sink = await startSink();
+    sink = await startUpstream({ reply: SENTRY_REPLY });
     const tunnel = { dsns: [{ dsn: sink.dsn('42'), forwardTo: [sink.dsn('42'), sink.dsn('43')] }] };
     const config = await loadConfig({
       env: {},
@@ -143,9 +144,9 @@ describe('postern serve with a tunnel', () => {
     expect(accepted.status).toBe(200);
     expect((await post(envelope(sink.dsn('99')))).status).toBe(403);
     await server.tunnel?.close(); // waits for the mirror copy
-    const primary = sink.received.find((request) => request.url.startsWith('/api/42/'));
-    expect(primary?.body.equals(valid)).toBe(true);
-    expect(sink.received.some((request) => request.url.startsWith('/api/43/'))).toBe(true);
+    const primary = sink.received.find((request) => request.path.startsWith('/api/42/'));
+    expect(primary?.raw.equals(valid)).toBe(true);
+    expect(sink.received.some((request) => request.path.startsWith('/api/43/'))).toBe(true);
 
     expect((await fetch(`${base}/metrics`)).status, 'metrics are not on the public port').toBe(404);
     const metrics = await (
@@ -169,7 +170,7 @@ describe('postern serve with a tunnel', () => {
   });
 
   it('serves the managed path of each DSN with managedPaths, and not the fixed path with path: false', async () => {
-    sink = await startSink();
+    sink = await startUpstream({ reply: SENTRY_REPLY });
     const dsn = sink.dsn('42');
     const config = await loadConfig({
       env: {},
@@ -195,6 +196,6 @@ describe('postern serve with a tunnel', () => {
     expect((await post(managed)).status).toBe(200);
     expect((await post(`${managed}/`)).status).toBe(200);
     expect((await post('/postern/tunnel')).status).toBe(404);
-    expect(sink.received.filter((request) => request.url.startsWith('/api/42/'))).toHaveLength(2);
+    expect(sink.received.filter((request) => request.path.startsWith('/api/42/'))).toHaveLength(2);
   });
 });

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { type RecordingUpstream, startUpstream } from '@postern/conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorker, startWorkerd, type RunningWorker } from '../../../examples/workerd.mjs';
 
@@ -71,35 +70,20 @@ describe('the main entry in a Worker bundle', () => {
   });
 
   describe('under workerd', () => {
-    let upstream: Server;
-    const received: { path: string; authorization: string | undefined; body: string }[] = [];
+    let upstream: RecordingUpstream;
     let worker: RunningWorker;
     let base: string;
     const stderr = (): string => worker.stderr();
 
     beforeAll(async () => {
-      upstream = createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (chunk: Buffer) => chunks.push(chunk));
-        req.on('end', () => {
-          received.push({
-            path: req.url ?? '',
-            authorization: req.headers.authorization,
-            body: Buffer.concat(chunks).toString('utf8'),
-          });
-          res.writeHead(202, { 'content-type': 'application/json' }).end('{"accepted":1}');
-        });
-      });
-      await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-      worker = await startWorkerd(code, {
-        UPSTREAM: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
-      });
+      upstream = await startUpstream({ reply: { status: 202, body: '{"accepted":1}' } });
+      worker = await startWorkerd(code, { UPSTREAM: upstream.url });
       base = worker.base;
     }, 30_000);
 
     afterAll(async () => {
       await worker?.stop();
-      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+      await upstream?.close();
     });
 
     it('relays a batch of DebugBundle events upstream with the server-side token', async () => {
@@ -111,18 +95,19 @@ describe('the main entry in a Worker bundle', () => {
       });
       expect(answer.status, stderr()).toBe(202);
       expect(answer.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+      const { received } = upstream;
       expect(received, stderr()).toHaveLength(1);
       expect(received[0]?.path).toBe('/v1/events');
-      expect(received[0]?.authorization).toBe('Bearer srv-token');
+      expect(received[0]?.headers.authorization).toBe('Bearer srv-token');
       const sent = JSON.parse(body).batch as { event_id: string }[];
       const forwarded = JSON.parse(received[0]?.body ?? '{}').events as { event_id: string }[];
       expect(forwarded.map((event) => event.event_id)).toEqual(sent.map((event) => event.event_id));
     });
 
     it("tunnels a gzip-encoded Sentry envelope, decoded with the runtime's DecompressionStream", async () => {
-      const dsn = `http://public@127.0.0.1:${(upstream.address() as AddressInfo).port}/42`;
+      const dsn = upstream.dsn('42');
       const text = `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","dsn":"${dsn}"}\n{"type":"event","length":2}\n{}\n`;
-      const before = received.length;
+      const before = upstream.received.length;
       const answer = await fetch(`${base}/postern/tunnel`, {
         method: 'POST',
         headers: {
@@ -133,9 +118,9 @@ describe('the main entry in a Worker bundle', () => {
         body: gzipSync(text),
       });
       expect(answer.status, stderr()).toBe(202);
-      expect(received.slice(before).map((request) => [request.path, request.body])).toEqual([
-        ['/api/42/envelope/?sentry_version=7&sentry_key=public', text],
-      ]);
+      expect(
+        upstream.received.slice(before).map((request) => [request.path, request.body]),
+      ).toEqual([['/api/42/envelope/?sentry_version=7&sentry_key=public', text]]);
     });
 
     it('refuses durable delivery at construction, where there is no filesystem, naming the option', async () => {
@@ -157,7 +142,7 @@ describe('the main entry in a Worker bundle', () => {
       expect(await answer.json()).toMatchObject({
         errors: [{ index: 0, reason: 'event_invalid' }],
       });
-      expect(received.filter((request) => request.path === '/v1/events')).toHaveLength(1);
+      expect(upstream.received.filter((request) => request.path === '/v1/events')).toHaveLength(1);
     });
   });
 });

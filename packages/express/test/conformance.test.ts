@@ -1,6 +1,14 @@
 import { createServer } from 'node:http';
 import express from 'express';
-import { loadContract, renderConsole, runConformance, serverTarget } from '@postern/conformance';
+import request from 'supertest';
+import {
+  loadContract,
+  renderConsole,
+  runConformance,
+  sampleEvent,
+  serverTarget,
+  startUpstream,
+} from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
 import {
   posternRelay,
@@ -95,12 +103,45 @@ describe('@postern/express against the Relay Contract', () => {
       posternRelay({ projectToken: 'srv-token', allowedOrigins: ['https://app.example'] }),
     );
     app.get('/debugbundle/browser/status', (_req, res) => res.json({ app: true }));
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    const { port } = server.address() as { port: number };
-    const response = await fetch(`http://127.0.0.1:${port}/debugbundle/browser/status`);
-    server.close();
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ app: true });
+    await request(app).get('/debugbundle/browser/status').expect(200, { app: true });
+  });
+
+  it('answers a preflight and a batch on its mount path, and refuses another origin, through the app', async () => {
+    const upstream = await startUpstream();
+    try {
+      const app = express();
+      app.use(
+        '/debugbundle/browser',
+        posternRelay({
+          projectToken: 'srv-token',
+          allowedOrigins: ['https://app.example'],
+          endpoint: `${upstream.url}/v1/events`,
+        }),
+      );
+      await request(app)
+        .options('/debugbundle/browser')
+        .set('origin', 'https://app.example')
+        .set('access-control-request-method', 'POST')
+        .expect(204)
+        .expect('access-control-allow-origin', 'https://app.example');
+      const batch = { batch: [sampleEvent('frontend_exception')] };
+      const accepted = await request(app)
+        .post('/debugbundle/browser')
+        .set('origin', 'https://app.example')
+        .send(batch)
+        .expect(202);
+      expect(accepted.body).toMatchObject({ accepted: 1 });
+      expect(upstream.received).toHaveLength(1);
+      expect(upstream.received[0]?.headers.authorization).toBe('Bearer srv-token');
+      await request(app)
+        .post('/debugbundle/browser')
+        .set('origin', 'https://evil.example')
+        .send(batch)
+        .expect(403)
+        .expect((response) => expect(response.body.error).toBe('origin_not_allowed'));
+      expect(upstream.received).toHaveLength(1);
+    } finally {
+      await upstream.close();
+    }
   });
 });

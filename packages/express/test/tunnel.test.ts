@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { type RecordingUpstream, startUpstream } from '@postern/conformance';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { posternTunnel } from '../src/index.js';
@@ -9,11 +10,10 @@ import {
   expectTunnel,
   listen,
   ORIGIN,
+  SENTRY_REPLY,
   sdkTunnelPath,
-  startSink,
   tunnelOptionsFor,
   twoProjectOptionsFor,
-  type Sink,
 } from '../../node/test/tunnel-helpers.js';
 
 async function withApp(app: express.Express, run: (base: string) => Promise<void>): Promise<void> {
@@ -28,27 +28,26 @@ async function withApp(app: express.Express, run: (base: string) => Promise<void
 }
 
 describe('posternTunnel (Express)', () => {
-  let sink: Sink | undefined;
+  let sink: RecordingUpstream | undefined;
   afterEach(async () => sink?.close());
 
   it('forwards a valid envelope byte for byte and refuses an unknown DSN, mounted before the body parsers', async () => {
-    sink = await startSink();
+    sink = await startUpstream({ reply: SENTRY_REPLY });
     const app = express();
     app.use('/postern/tunnel', posternTunnel(tunnelOptionsFor(sink)));
     app.use(express.json());
-    await withApp(app, (base) => expectTunnel(`${base}/postern/tunnel`, sink as Sink));
+    await withApp(app, (base) => expectTunnel(`${base}/postern/tunnel`, sink as RecordingUpstream));
   });
 
   it('at the app root, answers its fixed and managed paths and leaves every other request to the app', async () => {
-    sink = await startSink();
+    sink = await startUpstream({ reply: SENTRY_REPLY });
     const app = express();
     app.use(posternTunnel({ ...tunnelOptionsFor(sink), managedPaths: true }));
     app.use(express.json());
     app.post('/app-route', (req, res) => res.json({ got: req.body }));
     await withApp(app, async (base) => {
-      await expectManagedTunnel(base, sink as Sink);
-      sink!.received.length = 0;
-      await expectTunnel(`${base}/postern/tunnel`, sink as Sink);
+      await expectManagedTunnel(base, sink as RecordingUpstream);
+      await expectTunnel(`${base}/postern/tunnel`, sink as RecordingUpstream);
       const own = await fetch(`${base}/app-route`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -59,16 +58,16 @@ describe('posternTunnel (Express)', () => {
   });
 
   it('keeps a managed path to its DSN on an app route, which Express matches in any case', async () => {
-    sink = await startSink();
+    sink = await startUpstream({ reply: SENTRY_REPLY });
     const app = express();
     app.all(sdkTunnelPath(sink.dsn('42')), posternTunnel(twoProjectOptionsFor(sink)));
     await withApp(app, (base) =>
-      expectBoundUnderSpelling(base, sink as Sink, (path) => path.toUpperCase()),
+      expectBoundUnderSpelling(base, sink as RecordingUpstream, (path) => path.toUpperCase()),
     );
   });
 
   it('does not serve its mount path for every DSN when it serves managed paths', async () => {
-    sink = await startSink();
+    sink = await startUpstream({ reply: SENTRY_REPLY });
     const app = express();
     app.use(
       '/monitoring',
@@ -86,15 +85,15 @@ describe('posternTunnel (Express)', () => {
   });
 
   it('forwards the Buffer express.raw() read, byte for byte', async () => {
-    sink = await startSink();
+    sink = await startUpstream({ reply: SENTRY_REPLY });
     const app = express();
     app.use(express.raw({ type: '*/*' }));
     app.all('/postern/tunnel', posternTunnel(tunnelOptionsFor(sink)));
-    await withApp(app, (base) => expectTunnel(`${base}/postern/tunnel`, sink as Sink));
+    await withApp(app, (base) => expectTunnel(`${base}/postern/tunnel`, sink as RecordingUpstream));
   });
 
   it('hands a body a parser turned into an object to next(error): an envelope cannot be rebuilt from it', async () => {
-    sink = await startSink();
+    sink = await startUpstream({ reply: SENTRY_REPLY });
     const app = express();
     app.use(express.json({ type: '*/*' }));
     app.use('/postern/tunnel', posternTunnel(tunnelOptionsFor(sink)));

@@ -1,4 +1,5 @@
 import Fastify from 'fastify';
+import { type RecordingUpstream, startUpstream } from '@postern/conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { posternRelay, posternTunnel } from '../src/index.js';
 import {
@@ -6,18 +7,17 @@ import {
   expectManagedTunnel,
   expectTunnel,
   ORIGIN,
-  startSink,
+  SENTRY_REPLY,
   tunnelOptionsFor,
   twoProjectOptionsFor,
-  type Sink,
 } from '../../node/test/tunnel-helpers.js';
 
 describe('posternTunnel (Fastify)', () => {
-  let sink: Sink | undefined;
+  let sink: RecordingUpstream | undefined;
   afterEach(async () => sink?.close());
 
   it('forwards a valid envelope byte for byte and refuses an unknown DSN, beside the relay', async () => {
-    sink = await startSink();
+    sink = await startUpstream({ reply: SENTRY_REPLY });
     const app = Fastify();
     await app.register(posternRelay, { projectToken: 'srv-token', allowedOrigins: [ORIGIN] });
     await app.register(posternTunnel, tunnelOptionsFor(sink));
@@ -31,7 +31,7 @@ describe('posternTunnel (Fastify)', () => {
 
   it('registers the managed paths, each with a trailing slash, also when the router already ignores trailing slashes', async () => {
     for (const options of [{}, { routerOptions: { ignoreTrailingSlash: true } }]) {
-      sink = await startSink();
+      sink = await startUpstream({ reply: SENTRY_REPLY });
       const app = Fastify(options);
       await app.register(posternTunnel, { ...tunnelOptionsFor(sink), managedPaths: true });
       const address = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -56,7 +56,7 @@ describe('posternTunnel (Fastify)', () => {
       [{}, '/prefix', (path) => `/prefix${path}`],
     ];
     for (const [options, prefix, spell] of spellings) {
-      sink = await startSink();
+      sink = await startUpstream({ reply: SENTRY_REPLY });
       const app = Fastify(options);
       await app.register(posternTunnel, {
         ...twoProjectOptionsFor(sink),
@@ -74,7 +74,7 @@ describe('posternTunnel (Fastify)', () => {
   });
 
   it("is not cut by Fastify's bodyLimit: a 2 MiB envelope reaches the engine, whose own cap applies", async () => {
-    sink = await startSink();
+    sink = await startUpstream({ reply: SENTRY_REPLY });
     const app = Fastify({ bodyLimit: 1024 });
     await app.register(posternTunnel, {
       ...tunnelOptionsFor(sink),
@@ -91,7 +91,7 @@ describe('posternTunnel (Fastify)', () => {
       payload: body,
     });
     expect(accepted.statusCode).toBe(200);
-    expect(sink.received[0]?.body.toString()).toBe(body);
+    expect(sink.received[0]?.body).toBe(body);
     const tooLarge = await app.inject({
       method: 'POST',
       url: '/sentry',

@@ -2,22 +2,22 @@ import { serve, type ServerType } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
+import { type RecordingUpstream, startUpstream } from '@postern/conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { posternTunnel } from '../src/index.js';
 import {
   expectManagedTunnel,
   expectTunnel,
-  startSink,
+  SENTRY_REPLY,
   tunnelOptionsFor,
-  type Sink,
 } from '../../node/test/tunnel-helpers.js';
 
 describe('posternTunnel (Hono)', () => {
-  let sink: Sink | undefined;
+  let sink: RecordingUpstream | undefined;
   afterEach(async () => sink?.close());
 
   it('forwards a valid envelope byte for byte and refuses an unknown DSN', async () => {
-    sink = await startSink();
+    sink = await startUpstream({ reply: SENTRY_REPLY });
     const app = new Hono();
     app.all('/postern/tunnel', posternTunnel({ ...tunnelOptionsFor(sink), getConnInfo }));
     const server = await new Promise<ServerType>((resolve) => {
@@ -36,7 +36,7 @@ describe('posternTunnel (Hono)', () => {
   });
 
   it('as middleware, answers its fixed and managed paths and passes every other request on; on a route of its own, the route decides', async () => {
-    sink = await startSink();
+    sink = await startUpstream({ reply: SENTRY_REPLY });
     const app = new Hono();
     app.use(posternTunnel({ ...tunnelOptionsFor(sink), managedPaths: true, getConnInfo }));
     app.all('/custom', posternTunnel({ ...tunnelOptionsFor(sink), getConnInfo }));
@@ -49,9 +49,7 @@ describe('posternTunnel (Hono)', () => {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
       await expectManagedTunnel(base, sink);
-      sink.received.length = 0;
       await expectTunnel(`${base}/postern/tunnel`, sink);
-      sink.received.length = 0;
       await expectTunnel(`${base}/custom`, sink);
       expect(await (await fetch(`${base}/hello`)).text()).toBe('the app itself');
     } finally {

@@ -6,6 +6,7 @@ import {
   runConformance,
   sampleEvent,
   serverTarget,
+  startUpstream,
 } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
 import {
@@ -18,7 +19,7 @@ import {
 import {
   expectManagedTunnel,
   expectTunnel,
-  startSink,
+  SENTRY_REPLY,
   tunnelOptionsFor,
 } from '../../node/test/tunnel-helpers.js';
 
@@ -116,7 +117,7 @@ describe('@postern/next against the Relay Contract', () => {
   });
 
   it('posternTunnel forwards a valid envelope byte for byte and refuses an unknown DSN', async () => {
-    const sink = await startSink();
+    const sink = await startUpstream({ reply: SENTRY_REPLY });
     const server = routeServer(
       posternTunnel({ ...tunnelOptionsFor(sink), peerAddress: '127.0.0.1' }),
       '/postern/tunnel',
@@ -134,7 +135,7 @@ describe('@postern/next against the Relay Contract', () => {
   });
 
   it("with managedPaths, in a dynamic segment, answers only the tunnel's own paths and 404s the rest", async () => {
-    const sink = await startSink();
+    const sink = await startUpstream({ reply: SENTRY_REPLY });
     const handlers = posternTunnel({
       ...tunnelOptionsFor(sink),
       managedPaths: true,

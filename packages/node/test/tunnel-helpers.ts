@@ -1,40 +1,19 @@
-// Shared by every adapter's tunnel test: a loopback stand-in for Sentry, an envelope with binary bytes in
-// it, and the two checks each adapter must pass on a real listening server.
-import { createServer, type Server } from 'node:http';
+// Shared by every adapter's tunnel test: Sentry's answer for a recording upstream (`startUpstream` from
+// @postern/conformance) standing in for Sentry, an envelope with binary bytes in it, and the two checks each
+// adapter must pass on a real listening server.
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ReceivedRequest, RecordingUpstream, UpstreamAnswer } from '@postern/conformance';
 import { getTunnelPath } from '@sentry/core';
 import { expect } from 'vitest';
 
 export const ORIGIN = 'https://app.example';
 
-export interface Sink {
-  /** A DSN naming this sink, for project `projectId`. */
-  dsn(projectId: string): string;
-  received: { url: string; body: Buffer }[];
-  close(): Promise<void>;
-}
-
-/** Answers every POST 200 `{"id":…}`, as Sentry does, and records what came. */
-export async function startSink(): Promise<Sink> {
-  const received: Sink['received'] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      received.push({ url: req.url ?? '', body: Buffer.concat(chunks) });
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end('{"id":"0123456789abcdef0123456789abcdef"}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    dsn: (projectId) => `http://public@127.0.0.1:${port}/${projectId}`,
-    received,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+/** What Sentry answers an envelope: 200 `{"id":…}`; `startUpstream({ reply: SENTRY_REPLY })` answers so. */
+export const SENTRY_REPLY: UpstreamAnswer = {
+  status: 200,
+  body: '{"id":"0123456789abcdef0123456789abcdef"}',
+};
 
 /** An envelope for `dsn` with an attachment whose bytes are not UTF-8, so any re-encoding on the way shows. */
 export function envelope(dsn: string): Buffer {
@@ -59,28 +38,39 @@ function post(url: string, body: Buffer): Promise<Response> {
   });
 }
 
+/** What `sink` received from the call of this function on (a test may check several servers with one sink). */
+function receivedSince(sink: RecordingUpstream): () => readonly ReceivedRequest[] {
+  const from = sink.received.length;
+  return () => sink.received.slice(from);
+}
+
 /**
- * What every adapter's tunnel must do at `url` (allowing only project 42 of `sink`): forward a valid
- * envelope byte for byte and pass Sentry's answer back; refuse an envelope for another project with 403.
+ * What every adapter's tunnel must do at `url` (allowing only project 42 of `sink`, which answers
+ * `SENTRY_REPLY`): forward a valid envelope byte for byte and pass Sentry's answer back; refuse an envelope
+ * for another project with 403.
  */
-export async function expectTunnel(url: string, sink: Sink): Promise<void> {
+export async function expectTunnel(url: string, sink: RecordingUpstream): Promise<void> {
+  const received = receivedSince(sink);
   const valid = envelope(sink.dsn('42'));
   const accepted = await post(url, valid);
   expect(accepted.status).toBe(200);
   expect(await accepted.json()).toEqual({ id: '0123456789abcdef0123456789abcdef' });
   expect(accepted.headers.get('access-control-allow-origin')).toBe(ORIGIN);
-  expect(sink.received).toHaveLength(1);
-  expect(sink.received[0]?.url).toMatch(/^\/api\/42\/envelope\/\?/);
-  expect(sink.received[0]?.body.equals(valid)).toBe(true);
+  expect(received()).toHaveLength(1);
+  expect(received()[0]?.path).toMatch(/^\/api\/42\/envelope\/\?/);
+  expect(received()[0]?.raw.equals(valid)).toBe(true);
 
   const refused = await post(url, envelope(sink.dsn('43')));
   expect(refused.status).toBe(403);
   expect(await refused.json()).toMatchObject({ error: 'dsn_not_allowed' });
-  expect(sink.received).toHaveLength(1);
+  expect(received()).toHaveLength(1);
 }
 
 /** The tunnel options the tests mount: project 42 of the sink, from the test origin. */
-export function tunnelOptionsFor(sink: Sink): { dsns: string[]; allowedOrigins: string[] } {
+export function tunnelOptionsFor(sink: RecordingUpstream): {
+  dsns: string[];
+  allowedOrigins: string[];
+} {
   return { dsns: [sink.dsn('42')], allowedOrigins: [ORIGIN] };
 }
 
@@ -104,20 +94,21 @@ export function sdkTunnelPath(dsn: string): string {
  */
 export async function expectManagedTunnel(
   base: string,
-  sink: Sink,
+  sink: RecordingUpstream,
   elsewhere = 404,
 ): Promise<void> {
+  const received = receivedSince(sink);
   const dsn = sink.dsn('42');
   const path = sdkTunnelPath(dsn);
   for (const target of [path, `${path}/`])
     expect((await post(`${base}${target}`, envelope(dsn))).status, target).toBe(200);
-  expect(sink.received.map((request) => request.url.split('?')[0])).toEqual([
+  expect(received().map((request) => request.path.split('?')[0])).toEqual([
     '/api/42/envelope/',
     '/api/42/envelope/',
   ]);
   const other = sink.dsn('43');
   expect((await post(`${base}${sdkTunnelPath(other)}`, envelope(other))).status).toBe(elsewhere);
-  expect(sink.received).toHaveLength(2);
+  expect(received()).toHaveLength(2);
 }
 
 /**
@@ -127,21 +118,22 @@ export async function expectManagedTunnel(
  */
 export async function expectBoundUnderSpelling(
   base: string,
-  sink: Sink,
+  sink: RecordingUpstream,
   spell: (path: string) => string,
 ): Promise<void> {
+  const received = receivedSince(sink);
   const own = sink.dsn('42');
   const target = spell(sdkTunnelPath(own));
   const refused = await post(`${base}${target}`, envelope(sink.dsn('43')));
   expect(refused.status, target).toBe(403);
   expect(await refused.json()).toMatchObject({ error: 'dsn_not_allowed' });
-  expect(sink.received).toHaveLength(0);
+  expect(received()).toHaveLength(0);
   expect((await post(`${base}${target}`, envelope(own))).status, target).toBe(200);
-  expect(sink.received.map((request) => request.url.split('?')[0])).toEqual(['/api/42/envelope/']);
+  expect(received().map((request) => request.path.split('?')[0])).toEqual(['/api/42/envelope/']);
 }
 
 /** Tunnel options for projects 42 and 43 of the sink with managed paths, from the test origin. */
-export function twoProjectOptionsFor(sink: Sink): {
+export function twoProjectOptionsFor(sink: RecordingUpstream): {
   dsns: string[];
   allowedOrigins: string[];
   managedPaths: true;

@@ -1,14 +1,15 @@
 import { createServer } from 'node:http';
+import { type RecordingUpstream, startUpstream } from '@postern/conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { posternRelay, posternTunnel } from '../src/index.js';
-import { expectTunnel, listen, startSink, tunnelOptionsFor, type Sink } from './tunnel-helpers.js';
+import { expectTunnel, listen, SENTRY_REPLY, tunnelOptionsFor } from './tunnel-helpers.js';
 
 describe('posternTunnel', () => {
-  let sink: Sink | undefined;
+  let sink: RecordingUpstream | undefined;
   afterEach(async () => sink?.close());
 
   it('forwards a valid envelope byte for byte and refuses an unknown DSN, chained in front of the relay', async () => {
-    sink = await startSink();
+    sink = await startUpstream({ reply: SENTRY_REPLY });
     const relay = posternRelay({
       projectToken: 'srv-token',
       allowedOrigins: ['https://app.example'],

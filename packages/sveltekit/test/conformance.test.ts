@@ -1,7 +1,13 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Handle, RequestEvent, RequestHandler } from '@sveltejs/kit';
 import { getRequest, setResponse } from '@sveltejs/kit/node';
-import { loadContract, renderConsole, runConformance, serverTarget } from '@postern/conformance';
+import {
+  loadContract,
+  renderConsole,
+  runConformance,
+  serverTarget,
+  startUpstream,
+} from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
 import {
   posternRelayHandle,
@@ -15,7 +21,7 @@ import {
   expectManagedTunnel,
   expectTunnel,
   listen,
-  startSink,
+  SENTRY_REPLY,
   tunnelOptionsFor,
 } from '../../node/test/tunnel-helpers.js';
 
@@ -131,7 +137,7 @@ describe('@postern/sveltekit against the Relay Contract', () => {
   });
 
   it("with managedPaths, the hook answers the tunnel's own paths and resolves the rest; the fallback 404s the rest", async () => {
-    const sink = await startSink();
+    const sink = await startUpstream({ reply: SENTRY_REPLY });
     const options = { ...tunnelOptionsFor(sink), managedPaths: true };
     const fallback = posternTunnel(options);
     const handle = posternTunnelHandle(options);
@@ -152,7 +158,6 @@ describe('@postern/sveltekit against the Relay Contract', () => {
     ];
     try {
       for (const server of servers) {
-        sink.received.length = 0;
         await expectManagedTunnel(await listen(server), sink);
       }
       expect(resolved).toHaveLength(1);
@@ -163,7 +168,7 @@ describe('@postern/sveltekit against the Relay Contract', () => {
   });
 
   it('posternTunnel and posternTunnelHandle forward a valid envelope byte for byte and refuse an unknown DSN', async () => {
-    const sink = await startSink();
+    const sink = await startUpstream({ reply: SENTRY_REPLY });
     const fallback = posternTunnel(tunnelOptionsFor(sink));
     const handle = posternTunnelHandle(tunnelOptionsFor(sink));
     const servers = [
@@ -172,7 +177,6 @@ describe('@postern/sveltekit against the Relay Contract', () => {
     ];
     try {
       for (const server of servers) {
-        sink.received.length = 0;
         await expectTunnel(`${await listen(server)}/postern/tunnel`, sink);
       }
     } finally {

@@ -10,6 +10,8 @@ export interface ReceivedRequest extends CapturedUpstreamRequest {
   rawHeaders: string[];
   /** The status the upstream answered with. */
   answered: number;
+  /** When the request's body ended here (`performance.now()`), before any scripted `delayMs`. */
+  receivedAt: number;
 }
 
 /** An answer of the upstream: a fixture's `upstreamReply`, and a body if the default does not do. */
@@ -99,6 +101,7 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Reco
           body: raw.toString('utf8'),
           bodyBytes: total,
           answered: status,
+          receivedAt: performance.now(),
         });
         for (const wake of waiters) wake();
         if (answer?.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));

@@ -36,63 +36,71 @@ export interface LoopbackUpstream {
   down(): Promise<void>;
 }
 
+/** The event ids of a batch the relay forwarded; none for anything else (a HEAD probe). */
+function idsOf(request: ReceivedRequest): string[] {
+  try {
+    const { events } = JSON.parse(request.body) as { events?: Array<{ event_id: string }> };
+    return Array.isArray(events) ? events.map((event) => event.event_id) : [];
+  } catch {
+    return [];
+  }
+}
+
 /** `delayMs`: how long each answer takes, so overlapping deliveries of one batch would be seen. */
 export async function loopbackUpstream(port: number, delayMs = 0): Promise<LoopbackUpstream> {
-  const received: string[] = [];
-  const leaks: string[] = [];
-  /** When each request arrived, by its batch's key; it is answered `delayMs` later, so in progress until then. */
-  const arrivals = new Map<string, number[]>();
-  let maxOverlap = 0;
+  /** Every run of the upstream so far (one per `up()`), the current one last. */
+  const runs: RecordingUpstream[] = [];
   let current: RecordingUpstream | undefined;
-  let seen = 0;
-
-  /** Takes in what the running upstream received since the last call, stamped with the time it is read. */
-  const take = (upstream: RecordingUpstream): void => {
-    const now = performance.now();
-    for (; seen < upstream.received.length; seen++) {
-      const { headers, body } = upstream.received[seen] as ReceivedRequest;
-      if (headers.authorization !== `Bearer ${TOKEN}` || headers.cookie !== undefined)
-        leaks.push(JSON.stringify(headers));
-      let events: Array<{ event_id: string }> | undefined;
-      try {
-        events = (JSON.parse(body) as { events?: Array<{ event_id: string }> }).events;
-      } catch {
-        continue; // not a batch (a HEAD probe): no events
+  /** What each request carried, read once: the requests of every run in order, and their batches' ids. */
+  const seen: Array<{ request: ReceivedRequest; ids: string[] }> = [];
+  const counted = new Map<RecordingUpstream, number>();
+  const requests = (): typeof seen => {
+    for (const run of runs)
+      for (let at = counted.get(run) ?? 0; at < run.received.length; at++) {
+        const request = run.received[at] as ReceivedRequest;
+        seen.push({ request, ids: idsOf(request) });
+        counted.set(run, at + 1);
       }
-      if (!Array.isArray(events)) continue;
-      const key = events[0]?.event_id ?? '';
-      const times = (arrivals.get(key) ?? []).filter((at) => now - at < delayMs);
-      times.push(now);
-      arrivals.set(key, times);
-      maxOverlap = Math.max(maxOverlap, times.length);
-      for (const event of events) received.push(event.event_id);
-    }
-  };
-  /** Wakes on every request the upstream records, so the arrival times are those of the requests. */
-  const watch = async (upstream: RecordingUpstream): Promise<void> => {
-    while (current === upstream) {
-      await upstream.waitFor(seen, 1, 500);
-      if (current === upstream) take(upstream);
-    }
+    return seen;
   };
 
   return {
     url: `http://127.0.0.1:${port}/v1/events`,
-    received,
-    leaks,
+    get received() {
+      return requests().flatMap(({ ids }) => ids);
+    },
+    get leaks() {
+      return requests()
+        .map(({ request }) => request)
+        .filter(
+          ({ headers }) =>
+            headers.authorization !== `Bearer ${TOKEN}` || headers.cookie !== undefined,
+        )
+        .map(({ headers }) => JSON.stringify(headers));
+    },
+    // Each request is answered `delayMs` after it arrived, so two copies of a batch that arrived less
+    // than `delayMs` apart were in progress at once.
     get maxOverlap() {
-      return maxOverlap;
+      const arrivals = new Map<string, number[]>();
+      let most = 0;
+      for (const { request, ids } of requests()) {
+        const key = ids[0];
+        if (key === undefined) continue;
+        const open = (arrivals.get(key) ?? []).filter((at) => request.receivedAt - at < delayMs);
+        open.push(request.receivedAt);
+        arrivals.set(key, open);
+        most = Math.max(most, open.length);
+      }
+      return most;
     },
     async up() {
       if (current) throw new Error(`the upstream on port ${port} is already up`);
       current = await startUpstream({ port, reply: { status: 202, delayMs, body: '{}' } });
-      seen = 0;
-      void watch(current);
+      runs.push(current);
     },
     async down() {
       if (!current) return;
       const upstream = current;
-      take(upstream);
       current = undefined;
       await upstream.close();
     },

@@ -29,6 +29,8 @@ Options:
   --profile <name>   run only the cases of this profile
   --protocol <p>     run only the cases of a protocol your relay speaks: browser, sentry-tunnel; repeatable
   --strict           SHOULD-level failures fail the run
+  --concurrency <n>  profiles run at once, each on its own relay start and upstream (default 4; 1 to run
+                     them one after another, e.g. for a relay that holds a shared resource)
   --reports <dir>    where to write JSON, JUnit, Markdown, HTML and the badge (default: ./reports)
   --contract <dir>   a contract directory other than the one shipped with this package
   --contract-version <v>
@@ -51,6 +53,7 @@ async function main(): Promise<number> {
       profile: { type: 'string' },
       protocol: { type: 'string', multiple: true },
       strict: { type: 'boolean', default: false },
+      concurrency: { type: 'string' },
       reports: { type: 'string', default: 'reports' },
       contract: { type: 'string' },
       'contract-version': { type: 'string' },
@@ -112,12 +115,20 @@ async function main(): Promise<number> {
     );
     return 2;
   }
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+    process.stderr.write(
+      `--concurrency ${values.concurrency}: give a whole number of at least 1\n`,
+    );
+    return 2;
+  }
   const result = await runConformance({
     targets: [target],
     grep: values.grep,
     profile: values.profile,
     ...(values.protocol ? { protocols: values.protocol as Protocol[] } : {}),
     strict: values.strict,
+    ...(concurrency === undefined ? {} : { concurrency }),
     sinkPort: values['sink-port'] ? Number(values['sink-port']) : undefined,
     contractDir: values.contract ? resolve(values.contract) : undefined,
     onProgress: createProgressPrinter(),

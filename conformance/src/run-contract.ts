@@ -42,9 +42,15 @@ export interface ContractConfigOptions {
  * cases: the profile's options, with `endpoint` (or the DSNs) pointing at `upstream`.
  *
  * @example
+ * import express from 'express';
+ * import { posternRelay, type ExpressRelayOptions } from '@postern/express';
+ * import { contractConfig, startUpstream } from '@postern/conformance';
+ *
  * const upstream = await startUpstream();
  * const config = await contractConfig({ upstream });
- * const app = createApp({ relayOptions: config.options });
+ * // The profile's options are JSON as the contract states them; the adapter's type names them.
+ * const options = config.options as unknown as ExpressRelayOptions;
+ * const app = express().use('/debugbundle/browser', posternRelay(options));
  */
 export async function contractConfig(options: ContractConfigOptions): Promise<ContractConfig> {
   const protocol = options.protocol ?? 'browser';
@@ -93,8 +99,16 @@ export interface RunContractOptions {
  * apply: the protocol's other cases are reported as skipped, each naming the profile it needs.
  *
  * @example
- * const result = await runContract(app, config);
- * assertContract(result);
+ * import express from 'express';
+ * import { posternRelay, type ExpressRelayOptions } from '@postern/express';
+ * import { assertContract, contractConfig, runContract, startUpstream } from '@postern/conformance';
+ *
+ * const upstream = await startUpstream();
+ * const config = await contractConfig({ upstream });
+ * const options = config.options as unknown as ExpressRelayOptions;
+ * const app = express().use('/debugbundle/browser', posternRelay(options));
+ * assertContract(await runContract(app, config));
+ * await upstream.close();
  */
 export async function runContract(
   app: ContractApp,
@@ -132,7 +146,14 @@ export async function runContract(
  * it as `runContract` does: the whole contract, for an app whose factory takes the relay's options.
  *
  * @example
- * await runConformance({ targets: [appTarget('my app', (options) => createApp({ relayOptions: options }))] });
+ * import express from 'express';
+ * import { posternRelay, type ExpressRelayOptions } from '@postern/express';
+ * import { appTarget, assertContract, runConformance } from '@postern/conformance';
+ *
+ * const app = appTarget('my app', (options) =>
+ *   express().use('/debugbundle/browser', posternRelay(options as unknown as ExpressRelayOptions)),
+ * );
+ * assertContract(await runConformance({ targets: [app], protocols: ['browser'] }));
  */
 export function appTarget(
   name: string,

@@ -19,6 +19,9 @@ import type {
 import { startUpstream, type RecordingUpstream } from './upstream.js';
 import { VERSION } from './version.js';
 
+/** Profiles run at once by default: enough to overlap their waits, few enough for two cores. */
+const DEFAULT_CONCURRENCY = 4;
+
 export type ProgressEvent =
   | { type: 'begin'; total: number; relays: string[] }
   | { type: 'case'; result: CaseResult; done: number; total: number };
@@ -35,8 +38,13 @@ export interface RunOptions {
   protocols?: readonly Protocol[];
   /** SHOULD-level failures fail the run too. */
   strict?: boolean;
-  /** A fixed port for the upstream sink, for relays configured by hand (`urlTarget`). */
+  /** A fixed port for the upstream sink, for relays configured by hand (`urlTarget`); profiles then run one at a time. */
   sinkPort?: number;
+  /**
+   * How many profiles run at once against each target, each on its own relay start and its own upstream
+   * (default 4); 1 with `upstream` or `sinkPort`, whose one upstream would mix the profiles' requests.
+   */
+  concurrency?: number;
   /** The upstream every target forwards to, instead of one the runner starts per target; left open. */
   upstream?: RecordingUpstream;
   /** What `{{unreachable}}` and `{{run}}` stand for, when a relay was configured before the run (`contractConfig`). */
@@ -100,89 +108,122 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     relays: options.targets.map((target) => target.name),
   });
   const results: CaseResult[] = [];
+  let done = 0;
   const byProfile = new Map<string, FixtureCase[]>();
   for (const testCase of cases)
     byProfile.set(testCase.profile, [...(byProfile.get(testCase.profile) ?? []), testCase]);
 
   // One value per run: relays that remember event ids (R-DELIVER-7) see this run's events as new.
   const run = options.placeholders?.run ?? randomBytes(4).toString('hex');
+  // Profiles share nothing but the upstream, so each runs on its own relay start and, unless the caller
+  // gives one upstream for all, its own upstream, several at once: most of a profile's time is waiting
+  // (rate-limit windows, timeouts, redelivery backoff), not work.
+  const sharedSink = options.upstream !== undefined || options.sinkPort !== undefined;
+  const concurrency = sharedSink ? 1 : Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
+
   for (const target of options.targets) {
-    const sink =
+    const fixedSink =
       options.upstream ??
-      (await startUpstream(options.sinkPort === undefined ? {} : { port: options.sinkPort }));
-    try {
-      for (const [profileName, profileCases] of byProfile) {
-        const record = (
-          testCase: FixtureCase,
-          outcome: Outcome,
-          fields: Pick<CaseResult, 'durationMs' | 'failures' | 'exchanges' | 'reason'>,
-        ): void => {
-          const result: CaseResult = {
-            relay: target.name,
-            id: testCase.id,
-            group: groupOf(testCase.requirements[0] as string),
-            requirements: testCase.requirements,
-            level: levelOf(testCase, contract),
-            description: testCase.description,
-            profile: profileName,
-            outcome,
-            ...fields,
-          };
-          results.push(result);
-          options.onProgress?.({ type: 'case', result, done: results.length, total });
+      (options.sinkPort === undefined
+        ? undefined
+        : await startUpstream({ port: options.sinkPort }));
+
+    const runProfile = async (
+      profileName: string,
+      profileCases: FixtureCase[],
+    ): Promise<CaseResult[]> => {
+      const profileResults: CaseResult[] = [];
+      const record = (
+        testCase: FixtureCase,
+        outcome: Outcome,
+        fields: Pick<CaseResult, 'durationMs' | 'failures' | 'exchanges' | 'reason'>,
+      ): void => {
+        const result: CaseResult = {
+          relay: target.name,
+          id: testCase.id,
+          group: groupOf(testCase.requirements[0] as string),
+          requirements: testCase.requirements,
+          level: levelOf(testCase, contract),
+          description: testCase.description,
+          profile: profileName,
+          outcome,
+          ...fields,
         };
-        const applicable: FixtureCase[] = [];
-        for (const testCase of profileCases) {
-          const reason = notApplicableReason(target, testCase);
-          if (reason === undefined) applicable.push(testCase);
-          else
-            record(testCase, 'skipped', {
-              reason: `does not apply to ${target.name}: ${reason}`,
-              durationMs: 0,
-              failures: [],
-              exchanges: [],
-            });
-        }
-        if (applicable.length === 0) continue;
-        const profile = contract.profiles.get(profileName) as Profile;
-        let relay: RunningRelay | undefined;
-        let startError: string | undefined;
+        profileResults.push(result);
+        done += 1;
+        options.onProgress?.({ type: 'case', result, done, total });
+      };
+      const applicable: FixtureCase[] = [];
+      for (const testCase of profileCases) {
+        const reason = notApplicableReason(target, testCase);
+        if (reason === undefined) applicable.push(testCase);
+        else
+          record(testCase, 'skipped', {
+            reason: `does not apply to ${target.name}: ${reason}`,
+            durationMs: 0,
+            failures: [],
+            exchanges: [],
+          });
+      }
+      if (applicable.length === 0) return profileResults;
+      const sink = fixedSink ?? (await startUpstream());
+      const profile = contract.profiles.get(profileName) as Profile;
+      let relay: RunningRelay | undefined;
+      let startError: string | undefined;
+      let tempDir: string | undefined;
+      try {
         const places: Placeholders = {
-          upstream: new URL(sink.url).host,
+          upstream: sink.host,
           unreachable: options.placeholders?.unreachable ?? `127.0.0.1:${await freePort()}`,
           run,
         };
-        const { config, tempDir } = await relayConfig(profile, sink.url, places);
+        const made = await relayConfig(profile, sink.url, places);
+        tempDir = made.tempDir;
         try {
-          relay = await target.start(config);
+          relay = await target.start(made.config);
         } catch (error) {
           startError = `the relay did not start for profile "${profileName}": ${error instanceof Error ? error.message : String(error)}`;
         }
-        try {
-          for (const testCase of applicable) {
-            const began = Date.now();
-            const level = levelOf(testCase, contract);
-            const outcome = relay
-              ? await runCase(testCase, relay.url, sink, contract.schemas, places, level)
-              : {
-                  failures: [{ step: 0, level, message: startError ?? 'not started' }],
-                  exchanges: [],
-                };
-            const failed = outcome.failures.some((failure) => failure.level === 'MUST');
-            const warned = outcome.failures.length > 0;
-            record(
-              testCase,
-              failed || (warned && options.strict) ? 'failed' : warned ? 'warned' : 'passed',
-              { durationMs: Date.now() - began, ...outcome },
-            );
-          }
-        } finally {
-          await relay?.close();
-          if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
+        for (const testCase of applicable) {
+          const began = Date.now();
+          const level = levelOf(testCase, contract);
+          const outcome = relay
+            ? await runCase(testCase, relay.url, sink, contract.schemas, places, level)
+            : {
+                failures: [{ step: 0, level, message: startError ?? 'not started' }],
+                exchanges: [],
+              };
+          const failed = outcome.failures.some((failure) => failure.level === 'MUST');
+          const warned = outcome.failures.length > 0;
+          record(
+            testCase,
+            failed || (warned && options.strict) ? 'failed' : warned ? 'warned' : 'passed',
+            { durationMs: Date.now() - began, ...outcome },
+          );
         }
+      } finally {
+        await relay?.close();
+        if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
+        if (sink !== fixedSink) await sink.close();
       }
+      return profileResults;
+    };
+
+    try {
+      // Results keep the contract's order (profile by profile) whatever order the profiles finish in.
+      const profiles = [...byProfile];
+      const finished: CaseResult[][] = new Array(profiles.length);
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        for (let at = next++; at < profiles.length; at = next++) {
+          const [name, profileCases] = profiles[at] as [string, FixtureCase[]];
+          finished[at] = await runProfile(name, profileCases);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, profiles.length) }, worker));
+      for (const profileResults of finished) results.push(...profileResults);
     } finally {
-      if (sink !== options.upstream) await sink.close();
+      if (fixedSink !== undefined && fixedSink !== options.upstream) await fixedSink.close();
     }
   }
 

@@ -138,6 +138,8 @@ function payloadOf(type: BrowserEventType, at: string): Record<string, unknown> 
  * `overrides` replace top-level keys (a whole `payload`, say). For tests, benchmarks and examples.
  *
  * @example
+ * import { sampleEvent } from '@postern/conformance';
+ *
  * const body = JSON.stringify({ batch: [sampleEvent('frontend_exception'), sampleEvent('request_event')] });
  */
 export function sampleEvent(

@@ -1,7 +1,11 @@
-import { listen, optionsFromEnv } from '../options.mjs';
+import { listen, optionsFromEnv, withBothRoutes } from '../options.mjs';
 import { createFetch } from './app.mjs';
 
-Bun.serve({ port: listen.port, hostname: listen.host, fetch: createFetch(optionsFromEnv()) });
+Bun.serve({
+  port: listen.port,
+  hostname: listen.host,
+  fetch: createFetch(withBothRoutes(optionsFromEnv())),
+});
 console.log(
   `Bun relay on http://${listen.host}:${listen.port} (/debugbundle/browser, /postern/tunnel)`,
 );

@@ -1,4 +1,4 @@
-import { listen, optionsFromEnv } from '../options.mjs';
+import { listen, optionsFromEnv, withBothRoutes } from '../options.mjs';
 import { createHandler } from './app.mjs';
 
 Deno.serve(
@@ -10,5 +10,5 @@ Deno.serve(
         `Deno relay on http://${listen.host}:${listen.port} (/debugbundle/browser, /postern/tunnel)`,
       ),
   },
-  createHandler(optionsFromEnv()),
+  createHandler(withBothRoutes(optionsFromEnv())),
 );

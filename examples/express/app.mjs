@@ -1,13 +1,24 @@
+// #region readme
 import express from 'express';
 import { posternRelay, posternTunnel } from '@postern/express';
+// #endregion
+import { withBothRoutes } from '../options.mjs';
 
-export function createApp({ relayOptions, tunnelOptions }) {
+/**
+ * The app, with the relay and the Sentry tunnel mounted ahead of its own body parsers and routes. The
+ * conformance runner builds it once per profile with the options of one protocol; the other route gets
+ * placeholder options that no case reaches (`withBothRoutes` in ../options.mjs).
+ */
+export function createApp(options) {
+  const { relayOptions, tunnelOptions } = withBothRoutes(options);
+  // #region readme
   const app = express();
-  if (relayOptions) app.use('/debugbundle/browser', posternRelay(relayOptions));
+  app.use('/debugbundle/browser', posternRelay(relayOptions));
   // At the app root the tunnel answers its own paths: /postern/tunnel, and with managedPaths the path
   // Sentry.init({ dsn, tunnel: true }) derives from each DSN. Every other request goes on to the app.
-  if (tunnelOptions) app.use(posternTunnel(tunnelOptions));
-  app.use(express.json());
+  app.use(posternTunnel(tunnelOptions));
+  app.use(express.json()); // the app's own body parsers come after both
+  // #endregion
   app.get('/', (_req, res) => res.send('the app itself'));
   return app;
 }

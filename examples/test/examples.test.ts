@@ -9,27 +9,30 @@ import {
 } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLES, RUNTIMES, exampleTargets, runtimeTargets } from '../targets.mjs';
-import { snippetAfterMarker } from './snippets.js';
+import { exampleSnippet, snippetAfterMarker } from './snippets.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * The files each example mounts its relay and its Sentry tunnel in, which its package README must show
- * verbatim. Where one file mounts both, one snippet shows both.
+ * What each example mounts its relay and its Sentry tunnel with, which its package README must show verbatim:
+ * a file (`path`), or the region of it a user copies (`path#region`, between `// #region` and
+ * `// #endregion`). Where one snippet mounts both, it shows both.
  */
 const MOUNT_FILES: Record<string, string[]> = {
-  node: ['examples/node/app.mjs'],
-  express: ['examples/express/app.mjs'],
-  fastify: ['examples/fastify/app.mjs'],
-  hono: ['examples/hono/app.mjs'],
+  node: ['examples/node/app.mjs#readme'],
+  express: ['examples/express/app.mjs#readme'],
+  fastify: ['examples/fastify/app.mjs#readme'],
+  hono: ['examples/hono/app.mjs#readme'],
   next: [
     'examples/next/app/debugbundle/browser/route.ts',
+    'examples/next/lib/postern.ts#readme',
     'examples/next/app/postern/tunnel/route.ts',
     'examples/next/app/[tunnel]/route.ts',
     'examples/next/app/monitoring/[tunnel]/route.ts',
   ],
   sveltekit: [
     'examples/sveltekit/src/routes/debugbundle/browser/+server.ts',
+    'examples/sveltekit/src/lib/server/postern.ts#readme',
     'examples/sveltekit/src/hooks.server.ts',
   ],
 };
@@ -54,10 +57,10 @@ describe('examples', () => {
     async (name) => {
       const readme = await readFile(join(root, 'packages', name, 'README.md'), 'utf8');
       const snippets: string[] = [];
-      for (const path of MOUNT_FILES[name] as string[]) {
-        const source = await readFile(join(root, path), 'utf8');
-        const snippet = snippetAfterMarker(readme, path);
-        expect(snippet, `packages/${name}/README.md has no snippet marked for ${path}`).toBe(
+      for (const spec of MOUNT_FILES[name] as string[]) {
+        const source = await exampleSnippet(root, spec);
+        const snippet = snippetAfterMarker(readme, spec);
+        expect(snippet, `packages/${name}/README.md has no snippet marked for ${spec}`).toBe(
           source,
         );
         snippets.push(source);
@@ -84,7 +87,7 @@ describe('examples', () => {
     ['examples/next-edge/app/debugbundle/browser/route.ts', 'next'],
   ])('the README shows exactly the code %s runs (@postern/%s)', async (path, name) => {
     const readme = await readFile(join(root, 'packages', name, 'README.md'), 'utf8');
-    expect(snippetAfterMarker(readme, path)).toBe(await readFile(join(root, path), 'utf8'));
+    expect(snippetAfterMarker(readme, path)).toBe(await exampleSnippet(root, path));
   });
 
   // Next.js and SvelteKit run their production builds (`turbo run build` makes them before the tests).

@@ -3,11 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { type RecordingUpstream, startUpstream } from '@postern/conformance';
 import { getTunnelPath } from '@sentry/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVercelEdge, type RunningEdgeFunction } from '../edge-runtime.mjs';
 import { bundleWorker } from '../workerd.mjs';
-import { startSink, type Sink } from './sentry/sink.js';
+import { SENTRY_REPLY } from './sentry/envelope.js';
 import { snippetAfterMarker } from './snippets.js';
 
 // The Vercel Edge Function example (examples/vercel-edge/api/relay.js), bundled and run in edge-runtime,
@@ -18,20 +19,19 @@ const FUNCTION = 'examples/vercel-edge/api/relay.js';
 const ORIGIN = 'https://app.example';
 
 describe('the Vercel Edge Function example', () => {
-  let upstream: Sink;
+  let upstream: RecordingUpstream;
   let edge: RunningEdgeFunction;
   let dsn: string;
 
   beforeAll(async () => {
-    upstream = await startSink();
-    const host = `127.0.0.1:${upstream.port}`;
-    dsn = `http://public@${host}/42`;
+    upstream = await startUpstream({ reply: SENTRY_REPLY });
+    dsn = upstream.dsn('42');
     const code = await bundleWorker(join(root, FUNCTION), {}, 'iife');
     edge = await startVercelEdge(code, {
       ALLOWED_ORIGINS: ORIGIN,
       SENTRY_DSN: dsn,
       DEBUGBUNDLE_PROJECT_TOKEN: 'srv-token',
-      DEBUGBUNDLE_ENDPOINT: `http://${host}/v1/events`,
+      DEBUGBUNDLE_ENDPOINT: `${upstream.url}/v1/events`,
     });
   }, 30_000);
 
@@ -60,23 +60,23 @@ describe('the Vercel Edge Function example', () => {
     });
     expect(answer.status).toBe(202);
     expect(
-      upstream.requests.map((request) => [request.url, request.headers.authorization]),
+      upstream.received.map((request) => [request.path, request.headers.authorization]),
     ).toEqual([['/v1/events', 'Bearer srv-token']]);
   });
 
   it('tunnels an envelope on the path Sentry.init({ dsn, tunnel: true }) posts to, refuses gzip with 415 (no DecompressionStream), and 404s other paths', async () => {
     const envelope = `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","dsn":"${dsn}"}\n{"type":"event","length":2}\n{}\n`;
     const path = getTunnelPath(dsn) as string;
-    const before = upstream.requests.length;
+    const before = upstream.received.length;
     const answer = await fetch(`${edge.base}${path}`, {
       method: 'POST',
       headers: { origin: ORIGIN, 'content-type': 'application/x-sentry-envelope' },
       body: envelope,
     });
     expect(answer.status).toBe(200);
-    expect(
-      upstream.requests.slice(before).map((request) => [request.url, request.body.toString()]),
-    ).toEqual([['/api/42/envelope/?sentry_version=7&sentry_key=public', envelope]]);
+    expect(upstream.received.slice(before).map((request) => [request.path, request.body])).toEqual([
+      ['/api/42/envelope/?sentry_version=7&sentry_key=public', envelope],
+    ]);
     const gzip = await fetch(`${edge.base}${path}`, {
       method: 'POST',
       headers: {
@@ -90,6 +90,6 @@ describe('the Vercel Edge Function example', () => {
     expect((await fetch(`${edge.base}/elsewhere`, { method: 'POST', body: envelope })).status).toBe(
       404,
     );
-    expect(upstream.requests).toHaveLength(before + 1);
+    expect(upstream.received).toHaveLength(before + 1);
   });
 });

@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type RecordingUpstream, startUpstream } from '@postern/conformance';
 import { getTunnelPath } from '@sentry/core';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorker, startWorkerd, type RunningWorker } from '../workerd.mjs';
-import { startSink, type Sink } from './sentry/sink.js';
+import { SENTRY_REPLY } from './sentry/envelope.js';
 import { snippetAfterMarker } from './snippets.js';
 
 // The Cloudflare Worker examples (core's Web handler in examples/worker, Hono in examples/hono-worker),
@@ -21,22 +22,21 @@ const WORKERS = [
 ];
 
 describe.each(WORKERS)('the Cloudflare Worker example $WORKER', ({ WORKER, README }) => {
-  let upstream: Sink;
+  let upstream: RecordingUpstream;
   let worker: RunningWorker;
   let dsn: string;
   let code: string;
   let bindings: Record<string, string>;
 
   beforeAll(async () => {
-    upstream = await startSink();
-    const host = `127.0.0.1:${upstream.port}`;
-    dsn = `http://public@${host}/42`;
+    upstream = await startUpstream({ reply: SENTRY_REPLY });
+    dsn = upstream.dsn('42');
     code = await bundleWorker(join(root, WORKER));
     bindings = {
       ALLOWED_ORIGINS: ORIGIN,
       SENTRY_DSN: dsn,
       DEBUGBUNDLE_PROJECT_TOKEN: 'srv-token',
-      DEBUGBUNDLE_ENDPOINT: `http://${host}/v1/events`,
+      DEBUGBUNDLE_ENDPOINT: `${upstream.url}/v1/events`,
     };
     worker = await startWorkerd(code, bindings);
   }, 30_000);
@@ -70,14 +70,14 @@ describe.each(WORKERS)('the Cloudflare Worker example $WORKER', ({ WORKER, READM
     });
     expect(answer.status, worker.stderr()).toBe(202);
     expect(
-      upstream.requests.map((request) => [request.url, request.headers.authorization]),
+      upstream.received.map((request) => [request.path, request.headers.authorization]),
     ).toEqual([['/v1/events', 'Bearer srv-token']]);
   });
 
   it('tunnels an envelope sent by Sentry.init({ dsn, tunnel: true }) to its DSN, and 404s other paths', async () => {
     const envelope = `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","dsn":"${dsn}"}\n{"type":"event","length":2}\n{}\n`;
     const path = getTunnelPath(dsn) as string;
-    const before = upstream.requests.length;
+    const before = upstream.received.length;
     const answer = await fetch(`${worker.base}${path}`, {
       method: 'POST',
       headers: {
@@ -88,22 +88,22 @@ describe.each(WORKERS)('the Cloudflare Worker example $WORKER', ({ WORKER, READM
       body: envelope,
     });
     expect(answer.status, worker.stderr()).toBe(200);
-    const forwarded = upstream.requests.slice(before);
-    expect(forwarded.map((request) => request.url)).toEqual([
+    const forwarded = upstream.received.slice(before);
+    expect(forwarded.map((request) => request.path)).toEqual([
       '/api/42/envelope/?sentry_version=7&sentry_key=public',
     ]);
-    expect(forwarded[0]?.body.toString()).toBe(envelope);
+    expect(forwarded[0]?.body).toBe(envelope);
     expect(
       (await fetch(`${worker.base}/elsewhere`, { method: 'POST', body: envelope })).status,
     ).toBe(404);
-    expect(upstream.requests).toHaveLength(before + 1);
+    expect(upstream.received).toHaveLength(before + 1);
   });
 
   // Miniflare is what `wrangler dev` runs the Worker in; it refuses a bundle holding an import() it cannot resolve.
   it('runs under Miniflare as wrangler dev runs it', async () => {
     const miniflare = new Miniflare({ modules: true, script: code, bindings });
     try {
-      const before = upstream.requests.length;
+      const before = upstream.received.length;
       const fixture = JSON.parse(
         await readFile(join(root, 'conformance', 'fixtures', 'browser', '02-route.json'), 'utf8'),
       );
@@ -121,7 +121,9 @@ describe.each(WORKERS)('the Cloudflare Worker example $WORKER', ({ WORKER, READM
         body,
       });
       expect(answer.status).toBe(202);
-      expect(upstream.requests.slice(before).map((request) => request.url)).toEqual(['/v1/events']);
+      expect(upstream.received.slice(before).map((request) => request.path)).toEqual([
+        '/v1/events',
+      ]);
     } finally {
       await miniflare.dispose();
     }

@@ -1,9 +1,6 @@
-import type { Handle } from '@sveltejs/kit';
 import { posternTunnelHandle } from '@postern/sveltekit';
-import { tunnelOptions } from '$lib/server/relay-options.js';
+import { tunnelOptions } from '$lib/server/postern';
 
 // The tunnel answers its own paths before any route: /postern/tunnel, and with managedPaths the path
 // Sentry.init({ dsn, tunnel: true }) derives from each DSN. Every other request goes on to the app.
-export const handle: Handle = tunnelOptions
-  ? posternTunnelHandle(tunnelOptions)
-  : ({ event, resolve }) => resolve(event);
+export const handle = posternTunnelHandle(tunnelOptions);

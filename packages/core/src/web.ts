@@ -60,11 +60,11 @@ export async function answerWebRequest(
  *
  * @example
  * // A Cloudflare Worker (module syntax)
- * import { cloudflareClientAddress, createBrowserRelay, createWebHandler } from '@postern/core';
+ * import { cloudflareClientAddress, createBrowserRelay, createWebHandler, type WebHandler } from '@postern/core';
  *
- * let fetchHandler;
+ * let fetchHandler: WebHandler | undefined;
  * export default {
- *   fetch(request, env) {
+ *   fetch(request: Request, env: { DEBUGBUNDLE_PROJECT_TOKEN: string }): Promise<Response> {
  *     fetchHandler ??= createWebHandler(createBrowserRelay({ projectToken: env.DEBUGBUNDLE_PROJECT_TOKEN }), { clientAddress: cloudflareClientAddress });
  *     return fetchHandler(request);
  *   },

@@ -38,7 +38,7 @@ const DENIED_RETRY_MS = 1000;
  * (ioredis: `enableOfflineQueue: false`, `maxRetriesPerRequest: 0`), so requests are not held up.
  *
  * @example
- * import Redis from 'ioredis';
+ * import { Redis } from 'ioredis';
  * import { createRedisStore } from '@postern/redis';
  *
  * const client = new Redis(process.env.REDIS_URL!, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });

@@ -69,11 +69,16 @@ const MAX_LISTED_REJECTIONS = 256;
  * Compiles the options once and returns the relay every adapter drives.
  *
  * @example
+ * import { createBrowserRelay, type RelayRequest, type RelayResponse } from '@postern/core';
+ *
  * const relay = createBrowserRelay({
  *   projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!,
  *   allowedOrigins: ['https://app.example.com'],
  * });
- * const response = await relay.handle(request);
+ * // An adapter hands over each request on the relay's path, and writes the answer back.
+ * export function answer(request: RelayRequest): Promise<RelayResponse> {
+ *   return relay.handle(request);
+ * }
  */
 export function createBrowserRelay(options: BrowserRelayOptions): BrowserRelay {
   const settings = resolveDeliverySettings(options);

@@ -14,7 +14,12 @@ export interface MemoryDedupStoreOptions {
  * made a first version cost ~100 µs per request once 100 000 ids had come and gone).
  *
  * @example
- * createBrowserRelay({ projectToken, dedupStore: createMemoryDedupStore({ maxEvents: 20_000 }) });
+ * import { createBrowserRelay, createMemoryDedupStore } from '@postern/core';
+ *
+ * const relay = createBrowserRelay({
+ *   projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!,
+ *   dedupStore: createMemoryDedupStore({ maxEvents: 20_000 }),
+ * });
  */
 export function createMemoryDedupStore(options: MemoryDedupStoreOptions = {}): DedupStore {
   const maxEvents = options.maxEvents ?? 100_000;

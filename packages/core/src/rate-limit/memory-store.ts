@@ -59,7 +59,12 @@ export interface MemoryStoreProbe {
  * that is being refused. Clients whose window has emptied are swept a few per call from the lists' heads.
  *
  * @example
- * createBrowserRelay({ projectToken, rateLimitStore: createMemoryStore({ maxKeys: 10_000 }) });
+ * import { createBrowserRelay, createMemoryStore } from '@postern/core';
+ *
+ * const relay = createBrowserRelay({
+ *   projectToken: process.env.DEBUGBUNDLE_PROJECT_TOKEN!,
+ *   rateLimitStore: createMemoryStore({ maxKeys: 10_000 }),
+ * });
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): RateLimitStore {
   return buildMemoryStore(options);

@@ -114,8 +114,13 @@ export interface Tunnel extends Engine {
  * `Retry-After`, `X-Sentry-Rate-Limits`) back so the SDK backs off as it would talking to Sentry.
  *
  * @example
+ * import { createTunnel, type RelayRequest, type RelayResponse } from '@postern/core';
+ *
  * const tunnel = createTunnel({ dsns: [process.env.SENTRY_DSN!] });
- * const response = await tunnel.handle(request);
+ * // An adapter hands over each request on the tunnel's paths, and writes the answer back.
+ * export function answer(request: RelayRequest): Promise<RelayResponse> {
+ *   return tunnel.handle(request);
+ * }
  */
 export function createTunnel(options: TunnelOptions): Tunnel {
   const routes = compileRoutes(options?.dsns);

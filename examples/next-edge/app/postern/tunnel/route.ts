@@ -1,6 +1,10 @@
 import { posternTunnel } from '@postern/next';
-import { tunnelOptions } from '../../../relay-options.mjs';
+import { tunnelOptions } from '../../../lib/postern';
 
 export const runtime = 'edge';
 
-export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = posternTunnel(tunnelOptions);
+// For Sentry.init({ dsn, tunnel: '/postern/tunnel' }); `peerAddress` as for the relay.
+export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = posternTunnel({
+  ...tunnelOptions,
+  peerAddress: '127.0.0.1',
+});

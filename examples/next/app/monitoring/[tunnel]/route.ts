@@ -1,9 +1,10 @@
 import { posternTunnel } from '@postern/next';
-import { tunnelOptions } from '../../../relay-options.mjs';
+import { tunnelOptions } from '../../../lib/postern';
 
 // The same under a base path, for Sentry.init({ dsn, tunnel: { basePath: '/monitoring' } }) with
 // basePath: '/monitoring' in the tunnel's options: /monitoring/<a hash of the DSN>.
 export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = posternTunnel({
   ...tunnelOptions,
   managedPaths: true,
+  peerAddress: '127.0.0.1',
 });

@@ -1,4 +1,4 @@
 import { posternRelay } from '@postern/sveltekit';
-import { relayOptions } from '$lib/server/relay-options.js';
+import { relayOptions } from '$lib/server/postern';
 
 export const fallback = posternRelay(relayOptions);

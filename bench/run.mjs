@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { workerBundleSize } from './worker-bundle.mjs';
 import { freshBatch } from './batches.mjs';
+import { benchDsn, errorEnvelope, replayEnvelope, TUNNEL_PATH } from './envelopes.mjs';
 import { renderChart } from './chart.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -117,10 +118,10 @@ function sampleRss(pid) {
  * called for every request whose headers are added to the object's. `amount` sends that many requests
  * instead of loading for `seconds`.
  */
-function load(port, headers, body, seconds, amount) {
+function load(port, headers, body, seconds, amount, path = PATH) {
   const perRequestHeaders = typeof headers === 'function' ? headers : undefined;
   const options = {
-    url: `http://127.0.0.1:${port}${PATH}`,
+    url: `http://127.0.0.1:${port}${path}`,
     method: 'POST',
     headers: perRequestHeaders ? validHeaders : headers,
     connections: CONNECTIONS,
@@ -156,14 +157,28 @@ async function measureTogether(variants) {
     for (const [index, variant] of variants.entries())
       if (variant.prime) await variant.prime(servers[index].port);
     for (const [index, variant] of variants.entries())
-      await load(servers[index].port, variant.headers, variant.body, WARMUP);
+      await load(
+        servers[index].port,
+        variant.headers,
+        variant.body,
+        WARMUP,
+        undefined,
+        variant.path,
+      );
     const runs = variants.map(() => []);
     const samplers = servers.map((server) => sampleRss(server.pid));
     const cpu = variants.map(() => []);
     for (let run = 0; run < RUNS; run++) {
       for (const [index, variant] of variants.entries()) {
         const before = cpuSeconds(servers[index].pid);
-        const result = await load(servers[index].port, variant.headers, variant.body, DURATION);
+        const result = await load(
+          servers[index].port,
+          variant.headers,
+          variant.body,
+          DURATION,
+          undefined,
+          variant.path,
+        );
         runs[index].push(result);
         cpu[index].push(
           ((cpuSeconds(servers[index].pid) - before) * 1e6) / Math.max(1, result.requests.total),
@@ -327,8 +342,36 @@ rows.push(
     ),
     variant('rate limited (429)', 'refusal', 'node.mjs', { UPSTREAM, VARIANT: 'relay-429' }),
     variant('too large (413)', 'refusal', 'node.mjs', { UPSTREAM, VARIANT: 'relay-413' }),
+    variant('empty 204 (bare node:http)', 'refusal', 'node.mjs', {
+      UPSTREAM,
+      VARIANT: 'empty-204',
+    }),
   ])),
 );
+// The Sentry tunnel against the peer an app would pick instead: Sentry's own handleTunnelRequest on the
+// same node:http server, the same envelopes, the same upstream.
+const DSN = benchDsn(UPSTREAM);
+const tunnelHeaders = { origin: 'https://app.example', 'content-type': 'text/plain;charset=UTF-8' };
+for (const [kind, make] of [
+  ['error event', errorEnvelope],
+  ['200 KB replay segment', replayEnvelope],
+]) {
+  rows.push(
+    ...(await measureTogether(
+      ['postern', 'sentry'].map((side) => ({
+        ...variant(
+          `${side === 'postern' ? 'Postern tunnel' : 'Sentry handleTunnelRequest'} (${kind})`,
+          'tunnel',
+          'tunnel.mjs',
+          { UPSTREAM, VARIANT: side },
+          tunnelHeaders,
+          () => make(DSN),
+        ),
+        path: TUNNEL_PATH,
+      })),
+    )),
+  );
+}
 // What remembering delivered ids costs: the same relay with and without dedup, on fresh ids (its memory
 // store full at 100 000 ids after the warm-up), and the retry path, where every event was delivered before.
 rows.push(
@@ -424,6 +467,26 @@ const targets = [
       target: `${name} ≥ 3× cheaper than the forward path (server CPU per request; req/s ratio ${rpsRatio.toFixed(2)}×)`,
       value: `${ratio.toFixed(2)}×`,
       met: ratio >= 3,
+    };
+  }),
+  // The floor Node's own HTTP handling sets: a refusal should cost little more than answering at all.
+  ...['origin refused (403)', 'rate limited (429)', 'too large (413)'].map((name) => {
+    const floor = byName['empty 204 (bare node:http)'].cpuUsPerRequest;
+    const ratio = byName[name].cpuUsPerRequest / floor;
+    return {
+      target: `${name} within 1.3× of an empty 204 from bare node:http (server CPU ${byName[name].cpuUsPerRequest} vs ${floor} µs per request)`,
+      value: `${ratio.toFixed(2)}×`,
+      met: ratio <= 1.3,
+    };
+  }),
+  ...['error event', '200 KB replay segment'].map((kind) => {
+    const postern = byName[`Postern tunnel (${kind})`];
+    const sentry = byName[`Sentry handleTunnelRequest (${kind})`];
+    const ratio = postern.rps / sentry.rps;
+    return {
+      target: `Postern tunnel ≥ 1.0× Sentry's handleTunnelRequest, ${kind} (req/s; server CPU ${postern.cpuUsPerRequest} vs ${sentry.cpuUsPerRequest} µs per request)`,
+      value: `${ratio.toFixed(2)}×`,
+      met: ratio >= 1,
     };
   }),
   (() => {

@@ -51,6 +51,8 @@ const STAGES = [
     (f) => /node\/src\/index\.ts$|core\/src\/(respond|request)\.ts$/.test(f.source),
   ],
   ['engine (the rest of core)', (f) => /core\/src\//.test(f.source)],
+  // The bare route's own code (read, JSON.parse, JSON.stringify inlined into it), so both sides compare.
+  ['bare route (read, parse, serialise)', (f) => /bench\/servers\//.test(f.source)],
 ];
 const NODE = 'Node (HTTP server, sockets, streams)';
 const GC = 'garbage collection';
@@ -175,7 +177,7 @@ const fmt = (us) => (us === undefined || us < 0.05 ? '–' : us.toFixed(1));
 const lines = [
   `# Cost budget per stage of the forward path (${new Date().toISOString().slice(0, 10)})`,
   '',
-  `The node:http relay (\`@postern/node\`) and the bare undici route (parse, forward with undici's \`request\`), each under ${SECONDS} s of load (${CONNECTIONS} connections, realistic 4.5 KB batches with fresh event ids) with V8's sampling profiler on (200 µs interval). Each sample is charged to the stage of the innermost frame that belongs to one: Postern's frames through source maps to \`packages/*/src\`, \`JSON.parse\`/\`JSON.stringify\` by name, undici's frames as transport; a sample with none of those above it is Node's own HTTP work. Main-thread time per request, so profiler overhead inflates both sides alike. Reproduce: \`node bench/stage-budget.mjs\` after \`npm run build\`.`,
+  `The node:http relay (\`@postern/node\`) and the bare undici route (parse, forward with undici's \`request\`), each under ${SECONDS} s of load (${CONNECTIONS} connections, realistic 4.5 KB batches with fresh event ids) with V8's sampling profiler on (200 µs interval). Each sample is charged to the stage of the innermost frame that belongs to one: Postern's frames through source maps to \`packages/*/src\`, \`JSON.parse\` by name, the bare route's own code apart, undici's frames as transport; a sample with none of those above it is Node's own HTTP work. Main-thread time per request, so profiler overhead inflates both sides alike. Reproduce: \`node bench/stage-budget.mjs\` after \`npm run build\`.`,
   '',
   `| stage | relay µs/req | bare µs/req | relay share |`,
   '|---|---:|---:|---:|',

@@ -9,8 +9,12 @@ async function bare(req, res) {
   res.writeHead(status < 300 ? 202 : 502, { 'content-type': 'application/json' }).end('{}');
 }
 
-createServer(variant.startsWith('bare') ? bare : posternRelay(relayOptions)).listen(
-  port,
-  '127.0.0.1',
-  listening,
-);
+/** The floor Node's own HTTP handling sets: an empty 204, the body left unread (as a refusal leaves it). */
+function empty(_req, res) {
+  res.writeHead(204).end();
+}
+
+const handler =
+  variant === 'empty-204' ? empty : variant.startsWith('bare') ? bare : posternRelay(relayOptions);
+
+createServer(handler).listen(port, '127.0.0.1', listening);

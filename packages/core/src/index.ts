@@ -1,5 +1,5 @@
 export type { Engine } from './engine.js';
-export { createBrowserRelay, type BrowserRelay } from './browser/relay.js';
+export { createBrowserRelay, createRelay, type BrowserRelay } from './browser/relay.js';
 export type {
   DropReason,
   RelayBody,
@@ -14,6 +14,7 @@ export type {
   RateLimitOptions,
   RelayLogger,
   BrowserRelayOptions,
+  RelayOptions,
   SharedOptions,
   SpoolEvent,
 } from './options.js';

@@ -134,6 +134,12 @@ export interface BrowserRelayOptions extends SharedOptions {
   scrub?: ScrubOptions;
 }
 
+/**
+ * The name `BrowserRelayOptions` had before 0.2.
+ * @deprecated Use `BrowserRelayOptions`; this alias goes in the next minor release.
+ */
+export type RelayOptions = BrowserRelayOptions;
+
 export const DEFAULTS = {
   endpoint: 'https://api.debugbundle.com/v1/events',
   path: '/debugbundle/browser',

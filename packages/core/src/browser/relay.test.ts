@@ -3,7 +3,7 @@ import { sampleEvent } from '@postern/conformance';
 import { describe, expect, it } from 'vitest';
 import type { EventContext, RelayLogger, BrowserRelayOptions } from '../options.js';
 import type { RateLimitStore } from '../rate-limit/store.js';
-import { createBrowserRelay } from './relay.js';
+import { createBrowserRelay, createRelay } from './relay.js';
 import type { RelayBody, RelayRequest, RelayResponse } from '../request.js';
 import { VERSION } from '../version.js';
 
@@ -983,5 +983,11 @@ describe('bounded answers', () => {
     expect(body.rejected).toBe(1000);
     expect(body.errors).toHaveLength(256);
     expect((response.body as string).length).toBeLessThan(20 * junk.length);
+  });
+});
+
+describe('the 0.1 name', () => {
+  it('createRelay is createBrowserRelay, kept as a deprecated alias for one minor release', () => {
+    expect(createRelay).toBe(createBrowserRelay);
   });
 });

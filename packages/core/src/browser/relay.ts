@@ -275,3 +275,9 @@ export function createBrowserRelay(options: BrowserRelayOptions): BrowserRelay {
     },
   };
 }
+
+/**
+ * The name `createBrowserRelay` had before 0.2.
+ * @deprecated Use `createBrowserRelay`; this alias goes in the next minor release.
+ */
+export const createRelay: typeof createBrowserRelay = createBrowserRelay;

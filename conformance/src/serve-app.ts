@@ -75,11 +75,14 @@ function fetchListener(app: FetchApp): NodeListener {
       headers[name] = name === 'set-cookie' ? response.headers.getSetCookie() : value;
     });
     res.writeHead(response.status, headers);
-    if (response.body === null) res.end();
-    else {
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>)
-        res.write(chunk);
+    try {
+      if (response.body !== null)
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>)
+          res.write(chunk);
       res.end();
+    } catch (error) {
+      res.destroy(error as Error); // the handler's body failed midway: the client sees the cut
+      return;
     }
     // Whatever the handler did not read is thrown away, and the connection stays usable.
     if (!req.complete) req.resume();

@@ -40,15 +40,22 @@ export interface RelayTarget {
   notApplicable?: Readonly<Record<string, string>>;
 }
 
-/** A port free on loopback right now. */
+/** Ports this process handed out: profiles start at once, and the kernel may offer a port again once it is closed. */
+const handedOut = new Set<number>();
+
+/** A port free on loopback right now, and not handed out by this function before. */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string')
-    throw new Error('could not find a free port');
-  return address.port;
+  for (;;) {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (address === null || typeof address === 'string')
+      throw new Error('could not find a free port');
+    if (handedOut.has(address.port)) continue;
+    handedOut.add(address.port);
+    return address.port;
+  }
 }
 
 /** Resolves once something accepts connections on 127.0.0.1:`port`; `exited` reports a process that died first. */

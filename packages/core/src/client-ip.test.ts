@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import {
   canonicalAddress,
@@ -103,16 +104,63 @@ describe('canonicalAddress', () => {
     ['2001:DB8:0:0:0:0:0:1', '2001:db8::1'],
     ['[::1]', '::1'],
     [' 203.0.113.9 ', '203.0.113.9'],
+    ['0.0.0.0', '0.0.0.0'],
+    ['255.255.255.255', '255.255.255.255'],
+    ['::ffff:203.0.113.9', '203.0.113.9'],
+    ['::ffff:0:203.0.113.9', '::ffff:0:cb00:7109'],
   ])('%j → %s', (input, expected) => {
     expect(canonicalAddress(input)).toBe(expected);
   });
 
-  it.each([undefined, '', 'unknown', '1.2.3.4:5678', '_hidden', '300.1.1.1'])(
-    '%j is not an address',
-    (input) => {
-      expect(canonicalAddress(input)).toBeUndefined();
-    },
-  );
+  it.each([
+    undefined,
+    '',
+    'unknown',
+    '1.2.3.4:5678',
+    '_hidden',
+    '300.1.1.1',
+    '256.0.0.1',
+    '010.0.0.1',
+    '1.2.3',
+    '1.2.3.4.5',
+    '::ffff:256.0.0.1',
+  ])('%j is not an address', (input) => {
+    expect(canonicalAddress(input)).toBeUndefined();
+  });
+});
+
+describe('canonicalAddress without parsing', () => {
+  it('answers every dotted quad and its IPv4-mapped form as the parse does', () => {
+    const parsed = (address: string): string | undefined =>
+      ipaddr.IPv4.isValidFourPartDecimal(address) ? ipaddr.process(address).toString() : undefined;
+    const parts = [
+      '0',
+      '1',
+      '9',
+      '10',
+      '99',
+      '100',
+      '199',
+      '200',
+      '249',
+      '250',
+      '255',
+      '256',
+      '00',
+      '01',
+      '010',
+    ];
+    for (const a of parts)
+      for (const b of ['0', '255', '07']) {
+        const quad = `${a}.${b}.${a}.1`;
+        expect(canonicalAddress(quad), quad).toBe(parsed(quad));
+        expect(canonicalAddress(`::ffff:${quad}`), `::ffff:${quad}`).toBe(
+          ipaddr.IPv6.isValid(`::ffff:${quad}`)
+            ? ipaddr.process(`::ffff:${quad}`).toString()
+            : undefined,
+        );
+      }
+  });
 });
 
 describe('resolveClientAddress', () => {

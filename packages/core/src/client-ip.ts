@@ -54,9 +54,18 @@ export function compileTrustProxy(trust: TrustProxy | undefined): TrustRule {
   };
 }
 
+/** A dotted quad already in the form `canonicalAddress` returns: no leading zeros, each part at most 255. */
+const CANONICAL_IPV4 =
+  /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 /** An address in its canonical form (IPv4-mapped IPv6 unwrapped), or undefined if it is not an IP address. */
 export function canonicalAddress(address: string | undefined): string | undefined {
   if (address === undefined) return undefined;
+  // What a socket reports for an IPv4 peer, as such or IPv4-mapped, is answered without parsing: it runs
+  // on every request (bench/results/stage-budget.md), and the parse would return the same text.
+  if (CANONICAL_IPV4.test(address)) return address;
+  if (address.startsWith('::ffff:') && CANONICAL_IPV4.test(address.slice(7)))
+    return address.slice(7);
   const bare = address.trim().replace(/^\[(.*)\]$/, '$1');
   // Only dotted-quad IPv4: ipaddr.js also reads "2130706433" or "0x7f.1" as addresses, which no proxy writes.
   const valid = bare.includes(':')

@@ -100,7 +100,16 @@ export function resolveClientAddress(
   forwardedFor: string | undefined,
   trusts: TrustRule,
 ): string {
-  let current = canonicalAddress(socketAddress);
+  return clientAddressFromPeer(canonicalAddress(socketAddress), forwardedFor, trusts);
+}
+
+/** `resolveClientAddress` for a peer already in canonical form (`canonicalAddress`), for callers that hold one. */
+export function clientAddressFromPeer(
+  peer: string | undefined,
+  forwardedFor: string | undefined,
+  trusts: TrustRule,
+): string {
+  let current = peer;
   if (current === undefined) return 'unknown';
   if (forwardedFor === undefined || forwardedFor === '') return current;
   const hops = forwardedFor.split(',');

@@ -2,7 +2,7 @@ import {
   canonicalAddress,
   compileTrustProxy,
   rateLimitKey,
-  resolveClientAddress,
+  clientAddressFromPeer,
   type TrustProxy,
 } from './client-ip.js';
 import { compileAllowedOrigins, isSameOrigin, requestOrigin } from './origin.js';
@@ -93,8 +93,7 @@ export function compileGate(options: GateOptions): (request: RelayRequest) => Pr
       return { admitted: false, response: errorResponse('method_not_allowed', headers) };
     }
 
-    const socketAddress = request.clientAddress;
-    const peer = canonicalAddress(socketAddress);
+    const peer = canonicalAddress(request.clientAddress);
     const origin = checkOrigin(request, peer !== undefined && trusts(peer, 0));
     if (!origin.ok) return { admitted: false, response: errorResponse(origin.code, headers) };
     // The origin as serialised after the check, never the raw header; none for an origin taken from Referer.
@@ -108,7 +107,7 @@ export function compileGate(options: GateOptions): (request: RelayRequest) => Pr
     }
     headers['access-control-expose-headers'] = options.exposedHeaders;
 
-    const client = resolveClientAddress(socketAddress, request.header('x-forwarded-for'), trusts);
+    const client = clientAddressFromPeer(peer, request.header('x-forwarded-for'), trusts);
     const decision = await store.hit(keyPrefix + rateLimitKey(client), limit, windowMs);
     const resetSeconds = Math.max(1, Math.ceil(decision.resetMs / 1000));
     headers['ratelimit-limit'] = String(limit);

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# What `npm test` needs beyond npm (its `pretest` step): Debian's chromium and redis-server, and python3 for
-# the reference relay. Installs what is missing when it can (root, with apt-get); otherwise says in one line
-# what to install and stops, so a fresh machine never gets half a test run.
+# What `npm test` needs beyond npm (its `pretest` step): Debian's chromium, redis-server and nginx (the fleet
+# test's load balancer), and python3 for the reference relay. Installs what is missing when it can (root,
+# with apt-get); otherwise says in one line what to install and stops, so a fresh machine never gets half a
+# test run.
 set -uo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v nginx >/dev/null 2>&1 || missing+=(nginx)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,225 +1,37 @@
 // `npm run bench`: every adapter's relay route against the same framework's bare route, the refusal paths
 // against the forward path, and memory under slow clients and oversized bodies. Ratios, never absolute
 // targets: both sides of a ratio are measured in the same run on the same machine.
-import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { connect, createServer as createNetServer } from 'node:net';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { workerBundleSize } from './worker-bundle.mjs';
-import { freshBatch } from './batches.mjs';
 import { benchDsn, errorEnvelope, replayEnvelope, TUNNEL_PATH } from './envelopes.mjs';
 import { renderChart } from './chart.mjs';
+import {
+  ADAPTERS,
+  CONNECTIONS,
+  DURATION,
+  hasCommand,
+  hasTaskset,
+  load,
+  measureTogether,
+  PATH,
+  pinLoadGenerator,
+  retriedBatch,
+  RUNS,
+  sampleRss,
+  startBenchUpstream,
+  startServer,
+  validHeaders,
+  variant,
+  WARMUP,
+} from './measure.mjs';
+import { deliveryTargets, deliveryVariants, startBenchRedis } from './spool-variants.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const DURATION = Number(process.env.BENCH_DURATION ?? 5);
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
-const ADAPTERS = (process.env.BENCH_ADAPTERS ?? 'node,express,fastify').split(',');
-const PATH = '/debugbundle/browser';
-const hasTaskset = (() => {
-  try {
-    execFileSync('taskset', ['-c', '0', 'true']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-// The load generator (this process) stays on core 1 with the upstream, so the server has core 0 to itself.
-if (hasTaskset)
-  execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
-
-function hasCommand(name) {
-  try {
-    execFileSync('sh', ['-c', `command -v ${name}`]);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const batch = freshBatch;
-/** The same batch every time: what a relay sees when an SDK keeps re-sending it. */
-const retriedBatch = freshBatch();
-const validHeaders = { origin: 'https://app.example', 'content-type': 'application/json' };
-
-/** A port free right now, from the kernel: a fixed range would collide with the load's own ephemeral ports. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** A server on its own core (core 0), the load generator and upstream on the other. */
-async function startServer(script, env) {
-  const port = await freePort();
-  const args = [join(here, 'servers', script)];
-  const options = {
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    detached: true,
-  };
-  const child = hasTaskset
-    ? spawn('taskset', ['-c', '0', process.execPath, ...args], options)
-    : spawn(process.execPath, args, options);
-  await new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk) => chunk.toString().includes('listening') && resolve());
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-  // The whole process group: a server may have children of its own (nginx).
-  return {
-    port,
-    pid: child.pid,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', resolve);
-        process.kill(-child.pid, 'SIGKILL');
-      }),
-  };
-}
-
-/** CPU seconds (user + system) a process has used, from /proc: the server's own cost, whatever the load generator can push. */
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function rssMb(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-}
-
-function sampleRss(pid) {
-  let max = rssMb(pid);
-  const timer = setInterval(() => {
-    try {
-      max = Math.max(max, rssMb(pid));
-    } catch {
-      // the process is gone
-    }
-  }, 100);
-  return () => {
-    clearInterval(timer);
-    return max;
-  };
-}
-
-/**
- * `body` is a string sent as is, or a function called for every request; `headers` an object, or a function
- * called for every request whose headers are added to the object's. `amount` sends that many requests
- * instead of loading for `seconds`.
- */
-function load(port, headers, body, seconds, amount, path = PATH) {
-  const perRequestHeaders = typeof headers === 'function' ? headers : undefined;
-  const options = {
-    url: `http://127.0.0.1:${port}${path}`,
-    method: 'POST',
-    headers: perRequestHeaders ? validHeaders : headers,
-    connections: CONNECTIONS,
-    ...(amount ? { amount } : { duration: seconds }),
-  };
-  if (typeof body === 'function' || perRequestHeaders) {
-    options.requests = [
-      {
-        setupRequest: (request) => ({
-          ...request,
-          ...(perRequestHeaders ? { headers: { ...request.headers, ...perRequestHeaders() } } : {}),
-          ...(typeof body === 'function' ? { body: body() } : {}),
-        }),
-      },
-    ];
-  }
-  if (typeof body !== 'function') options.body = body;
-  return autocannon(options);
-}
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
-
-/**
- * Measures variants that are compared with each other in alternation (A B A B …), each on its own server
- * started before the first run: drift in the machine (thermal, other processes) lands on both sides of a
- * ratio instead of on whichever happened to run second.
- */
-async function measureTogether(variants) {
-  const servers = [];
-  try {
-    for (const variant of variants) servers.push(await startServer(variant.script, variant.env));
-    // A variant may bring its server to a state first (rate-limit clients known), before the warm-up.
-    for (const [index, variant] of variants.entries())
-      if (variant.prime) await variant.prime(servers[index].port);
-    for (const [index, variant] of variants.entries())
-      await load(
-        servers[index].port,
-        variant.headers,
-        variant.body,
-        WARMUP,
-        undefined,
-        variant.path,
-      );
-    const runs = variants.map(() => []);
-    const samplers = servers.map((server) => sampleRss(server.pid));
-    const cpu = variants.map(() => []);
-    for (let run = 0; run < RUNS; run++) {
-      for (const [index, variant] of variants.entries()) {
-        const before = cpuSeconds(servers[index].pid);
-        const result = await load(
-          servers[index].port,
-          variant.headers,
-          variant.body,
-          DURATION,
-          undefined,
-          variant.path,
-        );
-        runs[index].push(result);
-        cpu[index].push(
-          ((cpuSeconds(servers[index].pid) - before) * 1e6) / Math.max(1, result.requests.total),
-        );
-      }
-    }
-    const rss = samplers.map((stop) => stop());
-    return variants.map((variant, index) => {
-      const own = runs[index];
-      const statuses = Object.keys(own[0].statusCodeStats ?? {}).join('/');
-      const row = {
-        name: variant.name,
-        group: variant.group,
-        rps: Math.round(median(own.map((r) => r.requests.average))),
-        rpsRuns: own.map((r) => Math.round(r.requests.average)),
-        // nginx works in its own worker processes, not the wrapper the bench started: no figure for it.
-        cpuUsPerRequest: variant.script === 'nginx.mjs' ? null : Math.round(median(cpu[index])),
-        p50: median(own.map((r) => r.latency.p50)),
-        p99: median(own.map((r) => r.latency.p99)),
-        rssMb: Math.round(rss[index]),
-        statuses,
-        errors: own.reduce((sum, r) => sum + r.errors + r.timeouts, 0),
-      };
-      console.log(
-        `${variant.name.padEnd(24)} ${String(row.rps).padStart(7)} req/s  ${String(row.cpuUsPerRequest ?? 'n/a').padStart(4)} µs CPU/req  p50 ${row.p50} ms  p99 ${row.p99} ms  rss ${row.rssMb} MB  [${statuses}]  runs ${row.rpsRuns.join(' ')}`,
-      );
-      return row;
-    });
-  } finally {
-    for (const server of servers) await server.stop();
-  }
-}
-
-const variant = (name, group, script, env, headers = validHeaders, body = batch) => ({
-  name,
-  group,
-  script,
-  env,
-  headers,
-  body,
-});
+pinLoadGenerator();
 
 /** 1000 clients that send headers announcing a body and then trickle it, one byte a second. */
 async function slowClients(script, env, count = 1000, seconds = 6) {
@@ -285,18 +97,9 @@ async function hugeBodies(script, env, clients = 20, mib = 20) {
   return { rssMb: Math.round(rss), statuses: [...new Set(statuses)].join('/') };
 }
 
-const upstreamPort = await freePort();
-const upstream = hasTaskset
-  ? spawn('taskset', ['-c', '1', process.execPath, join(here, 'servers', 'upstream.mjs')], {
-      env: { ...process.env, PORT: String(upstreamPort) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-  : spawn(process.execPath, [join(here, 'servers', 'upstream.mjs')], {
-      env: { ...process.env, PORT: String(upstreamPort) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-await new Promise((resolve) => upstream.stdout.on('data', resolve));
-const UPSTREAM = `http://127.0.0.1:${upstreamPort}/v1/events`;
+const upstream = await startBenchUpstream();
+const UPSTREAM = upstream.url;
+const redis = await startBenchRedis();
 
 console.log(
   `Postern bench: ${DURATION} s × ${RUNS} runs per variant after ${WARMUP} s warm-up, ${CONNECTIONS} connections, ${hasTaskset ? 'server on core 0, load and upstream on core 1' : 'no taskset: unpinned'}, Node ${process.version}\n`,
@@ -425,9 +228,12 @@ rows.push(
     },
   ])),
 );
+// Durable delivery: direct forwarding against the file spool and the Redis Streams spool.
+rows.push(...(await measureTogether(deliveryVariants(UPSTREAM, redis))));
+await redis.stop();
 const slowRss = await slowClients('node.mjs', { UPSTREAM, VARIANT: 'relay' });
 const huge = await hugeBodies('node.mjs', { UPSTREAM, VARIANT: 'relay' });
-upstream.kill('SIGKILL');
+upstream.stop();
 
 const bundle = await workerBundleSize();
 const byName = Object.fromEntries(rows.map((row) => [row.name, row]));
@@ -508,6 +314,7 @@ const targets = [
       met: ratio <= 2,
     };
   })(),
+  ...deliveryTargets(byName),
   {
     target: `@postern/core as a Worker bundle, both engines (esbuild, minified: ${(bundle.minifiedBytes / 1024).toFixed(1)} KiB), gzip (reported)`,
     value: `${(bundle.gzipBytes / 1024).toFixed(1)} KiB`,

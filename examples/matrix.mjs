@@ -8,11 +8,16 @@ import {
   runConformance,
   writeReports,
 } from '@postern/conformance';
-import { exampleTargets, runtimeTargets, standaloneTarget } from './targets.mjs';
+import {
+  exampleTargets,
+  runtimeTargets,
+  standaloneRedisTarget,
+  standaloneTarget,
+} from './targets.mjs';
 
 const reports = resolve('reports');
 const result = await runConformance({
-  targets: [...exampleTargets(), ...runtimeTargets(), standaloneTarget()],
+  targets: [...exampleTargets(), ...runtimeTargets(), standaloneTarget(), standaloneRedisTarget()],
   onProgress: createProgressPrinter(),
 });
 const written = await writeReports(result, reports);

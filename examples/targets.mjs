@@ -1,11 +1,12 @@
 // The examples as conformance targets: each is started as its own process per profile, exactly as a
 // relay in another language would be (black-box mode). Next.js and SvelteKit run their production builds
 // (`npm run build` in their folder, which `turbo run build` does and caches), never a dev server.
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { commandTarget } from '@postern/conformance';
+import { commandTarget, freePort, waitForPort } from '@postern/conformance';
 import { startVercelEdge } from './edge-runtime.mjs';
 import { bundleWorker, startCloudflareEdge, startWorkerd } from './workerd.mjs';
 
@@ -88,6 +89,59 @@ export function standaloneTarget() {
   return {
     name: 'standalone',
     start: (config) => (config.protocol === 'sentry-tunnel' ? tunnel : browser).start(config),
+  };
+}
+
+/**
+ * `postern serve` with its spool in Redis (`spoolRedis`), for the durable-delivery cases (SPEC section 16):
+ * each profile gets a redis-server of its own on loopback, as it would a fresh spool directory, and the
+ * profile whose spool directory cannot be created gets a Redis URL nothing listens on instead. Every other
+ * case is the same server as `standalone`, run there.
+ */
+export function standaloneRedisTarget() {
+  const bin = join(here, '..', 'packages', 'cli', 'bin', 'postern.mjs');
+  const serve = `"${process.execPath}" "${bin}" serve --host "$HOST" --port "$PORT"`;
+  return {
+    name: 'standalone-redis',
+    notApplicable: {
+      '/^(?!browser\\/16\\/)/':
+        'this row runs the durable-delivery cases (section 16) on the Redis spool; the rest run on standalone',
+    },
+    async start(config) {
+      const port = await freePort();
+      const redis =
+        config.profile === 'spool-unwritable'
+          ? undefined
+          : spawn(
+              'redis-server',
+              ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+              {
+                stdio: 'ignore',
+              },
+            );
+      const stopRedis = () => redis?.exitCode === null && redis.kill('SIGKILL');
+      try {
+        if (redis)
+          await waitForPort(port, 10_000, () =>
+            redis.exitCode === null ? undefined : 'redis-server exited',
+          );
+        const running = await commandTarget({
+          name: 'standalone-redis',
+          command: `${serve} --config-env POSTERN_PROFILE`,
+          env: { POSTERN_LOG_LEVEL: 'warn', POSTERN_SPOOL_REDIS: `redis://127.0.0.1:${port}` },
+        }).start(config);
+        return {
+          url: running.url,
+          async close() {
+            await running.close();
+            stopRedis();
+          },
+        };
+      } catch (error) {
+        stopRedis();
+        throw error;
+      }
+    },
   };
 }
 

@@ -18,6 +18,42 @@ export const relayOptions = {
   ...(variant === 'relay-clients' ? { trustProxy: true, maxBodyBytes: 100 } : {}),
 };
 
+/** The delivery of the spool variants: the file spool in SPOOL_DIR, or the Redis spool (and dedup) at REDIS_URL. */
+export async function spoolOptions() {
+  // Far above what a run stores, so no variant is cut short by spool_full.
+  const maxBytes = 8 * 1024 ** 3;
+  if (variant === 'relay-file-spool')
+    return { durableWrite: true, spoolDir: process.env.SPOOL_DIR, maxSpoolBytes: maxBytes };
+  if (variant !== 'relay-redis-spool') return {};
+  const [{ createDirectDelivery, VERSION }, { undiciTransport }, redis, { Redis }] =
+    await Promise.all([
+      import('@postern/core'),
+      import('@postern/node'),
+      import('@postern/redis'),
+      import('ioredis'),
+    ]);
+  const client = new Redis(process.env.REDIS_URL, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+  });
+  await new Promise((resolve) => client.once('ready', resolve));
+  const forward = createDirectDelivery({
+    endpoint: upstream,
+    projectToken: relayOptions.projectToken,
+    timeoutMs: 10_000,
+    transport: undiciTransport(),
+    userAgent: `postern/${VERSION}`,
+  });
+  const delivery = redis.createRedisSpoolDelivery({
+    client,
+    forward,
+    upstreamTimeoutMs: 10_000,
+    maxBytes,
+  });
+  await delivery.ready();
+  return { delivery, dedupStore: redis.createRedisDedupStore({ client }) };
+}
+
 const bareHeaders = { authorization: 'Bearer bench-token', 'content-type': 'application/json' };
 
 /**

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { posternRelay } from '@postern/node';
-import { forwardBare, listening, port, relayOptions, variant } from './common.mjs';
+import { forwardBare, listening, port, relayOptions, spoolOptions, variant } from './common.mjs';
 
 async function bare(req, res) {
   const chunks = [];
@@ -15,6 +15,10 @@ function empty(_req, res) {
 }
 
 const handler =
-  variant === 'empty-204' ? empty : variant.startsWith('bare') ? bare : posternRelay(relayOptions);
+  variant === 'empty-204'
+    ? empty
+    : variant.startsWith('bare')
+      ? bare
+      : posternRelay({ ...relayOptions, ...(await spoolOptions()) });
 
 createServer(handler).listen(port, '127.0.0.1', listening);

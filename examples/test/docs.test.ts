@@ -14,7 +14,13 @@ import {
   TUNNEL_DEFAULTS,
 } from '@postern/core';
 import { withNodeTransport } from '@postern/node';
-import { createRedisDedupStore, createRedisStore, type RedisScriptClient } from '@postern/redis';
+import { claimLeaseMs } from '@postern/core/spool';
+import {
+  createRedisDedupStore,
+  createRedisStore,
+  REDIS_SPOOL_DEFAULTS,
+  type RedisScriptClient,
+} from '@postern/redis';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exampleMarkers, exampleSnippet, regionsOf, snippetAfterMarker } from './snippets.js';
@@ -222,6 +228,7 @@ const OPTION_TYPES: Record<string, [module: string, type: string]> = {
   'core tunnel': ['@postern/core', 'TunnelOptions'],
   'redis store': ['@postern/redis', 'RedisStoreOptions'],
   'redis dedup': ['@postern/redis', 'RedisDedupStoreOptions'],
+  'redis spool': ['@postern/redis', 'RedisSpoolOptions'],
   browser: ['@postern/browser', 'InitOptions'],
   'node relay': ['@postern/node', 'NodeRelayOptions'],
   'node tunnel': ['@postern/node', 'NodeTunnelOptions'],
@@ -381,6 +388,8 @@ const TABLE_TYPES: Record<string, string> = {
   'packages/cli/README.md # Health, readiness and metrics': 'cli',
   'packages/redis/README.md # Rate-limit store': 'redis store',
   'packages/redis/README.md # Dedup store': 'redis dedup',
+  'packages/redis/README.md # A spool the fleet shares (Redis Streams)': 'redis spool',
+  'packages/cli/README.md # Delivery': 'cli',
   'packages/browser/README.md # Options': 'browser',
   ...Object.fromEntries(
     ['node', 'express', 'fastify', 'hono', 'next', 'sveltekit'].flatMap((name) => [
@@ -526,6 +535,10 @@ async function runtimeDefaults(): Promise<Record<string, Defaults>> {
   // The standalone server: what `loadConfig` makes of a configuration that sets nothing it need not.
   const config = await loadConfig({ text: 'projectMode: local-only', env: {} });
   const withAdmin = await loadConfig({ text: 'projectMode: local-only\nadminPort: 9464', env: {} });
+  const withRedis = await loadConfig({
+    text: 'projectToken: t\ndurableWrite: true\nspoolRedis: redis://127.0.0.1:6379',
+    env: {},
+  });
   const cli: Defaults = {
     values: new Map<string, unknown>([
       ['host', config.host],
@@ -538,6 +551,7 @@ async function runtimeDefaults(): Promise<Record<string, Defaults>> {
       ['undeliveredRetentionDays', config.undeliveredRetentionDays],
       ['adminPort', config.admin?.port],
       ['adminHost', withAdmin.admin?.host],
+      ['spoolRedisPrefix', withRedis.spoolRedis?.prefix],
     ]),
     requiredAtRun: new Set(),
   };
@@ -556,6 +570,10 @@ async function runtimeDefaults(): Promise<Record<string, Defaults>> {
     },
     'redis dedup': {
       values: new Map([['prefix', (dedup.keys[0] as string).replace(/[0-9a-f-]{36}$/, '')]]),
+      requiredAtRun: new Set(),
+    },
+    'redis spool': {
+      values: new Map<string, unknown>(Object.entries(REDIS_SPOOL_DEFAULTS)),
       requiredAtRun: new Set(),
     },
   };
@@ -606,6 +624,11 @@ const WORDED_DEFAULTS: Record<string, { why: string; check?: (defaults: Defaults
   },
   'service: not forced': { why: 'unset: events keep their own' },
   'environment: not forced': { why: 'unset: events keep their own' },
+  'leaseMs: `upstreamTimeoutMs` + 5000': {
+    why: 'unset: claimLeaseMs(upstreamTimeoutMs), the file spool’s lease too',
+    check: () => expect(claimLeaseMs(10_000)).toBe(15_000),
+  },
+  'consumer: host, pid, random': { why: 'unset: the host name, the pid and six random hex digits' },
   'adminPort: off': {
     why: 'no admin listener unless adminPort is set',
     check: (defaults) => expect(defaults.values.get('adminPort')).toBeUndefined(),

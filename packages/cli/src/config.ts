@@ -35,6 +35,11 @@ export interface ServeConfig {
   undeliveredRetentionDays: number;
   /** The relay options, with `spoolDir` and `localEventsDir` made absolute. */
   relay: BrowserRelayOptions & { spoolDir: string; localEventsDir: string };
+  /**
+   * Durable mode: the spool is a Redis stream the whole fleet shares (`spoolRedis`), instead of `spoolDir`;
+   * `prefix` names its keys (`spoolRedisPrefix`, default `postern:spool:`).
+   */
+  spoolRedis?: { url: string; prefix: string };
   /** The Sentry envelope tunnel served beside the relay, when `tunnel:` is set; `allowedOrigins` and `trustProxy` default to the top-level ones. */
   tunnel?: TunnelOptions;
   /** Where the configuration came from, for messages. */
@@ -53,6 +58,7 @@ export class ConfigError extends Error {
 type Kind =
   | 'string'
   | 'url'
+  | 'redisUrl'
   | 'path'
   | 'integer'
   | 'boolean'
@@ -76,6 +82,9 @@ interface KeySpec {
  * loopback. `postern init` writes both keys with these values.
  */
 export const ADMIN_DEFAULTS = { host: '127.0.0.1', port: 9464 } as const;
+
+/** The Redis spool's key prefix unless `spoolRedisPrefix` says otherwise. */
+export const SPOOL_REDIS_PREFIX = 'postern:spool:';
 
 /** Every key postern.yaml may hold; an environment override is POSTERN_ plus the key in SCREAMING_SNAKE_CASE. */
 export const KEYS: Record<string, KeySpec> = {
@@ -109,6 +118,8 @@ export const KEYS: Record<string, KeySpec> = {
   durableWrite: { kind: 'boolean', example: 'true' },
   spoolDir: { kind: 'path', example: DEFAULTS.spoolDir },
   localEventsDir: { kind: 'path', example: DEFAULTS.localEventsDir },
+  spoolRedis: { kind: 'redisUrl', example: 'redis://127.0.0.1:6379' },
+  spoolRedisPrefix: { kind: 'string', example: SPOOL_REDIS_PREFIX },
   maxSpoolBytes: { kind: 'integer', example: String(DEFAULTS.maxSpoolBytes), min: 1 },
   retryBaseMs: { kind: 'integer', example: String(DEFAULTS.retryBaseMs), min: 1 },
   retryMaxMs: { kind: 'integer', example: String(DEFAULTS.retryMaxMs), min: 1 },
@@ -185,6 +196,15 @@ function check(
         return undefined;
       } catch {
         return bad('must be an http(s) URL');
+      }
+    case 'redisUrl':
+      if (typeof value !== 'string' || !/^rediss?:\/\/[^\s]+$/.test(value))
+        return bad('must be a redis:// or rediss:// URL');
+      try {
+        new URL(value);
+        return undefined;
+      } catch {
+        return bad('must be a redis:// or rediss:// URL');
       }
     case 'integer':
       if (typeof value !== 'number' || !Number.isInteger(value))
@@ -361,6 +381,16 @@ export async function loadConfig(options: LoadOptions = {}): Promise<ServeConfig
       `adminPort: must differ from port (${String(values.adminPort)}): health and metrics are kept off the public listener. Fix: set adminPort: ${ADMIN_DEFAULTS.port}.`,
     );
   }
+  if (values.spoolRedis !== undefined && values.durableWrite !== true) {
+    problems.push(
+      `spoolRedis: is set but durableWrite is not true, so nothing is spooled. Fix: set durableWrite: true, or remove spoolRedis.`,
+    );
+  }
+  if (values.spoolRedisPrefix !== undefined && values.spoolRedis === undefined) {
+    problems.push(
+      `spoolRedisPrefix: is set but spoolRedis is not. Fix: set spoolRedis: redis://127.0.0.1:6379, or remove spoolRedisPrefix.`,
+    );
+  }
   const tunnel =
     values.tunnel === undefined
       ? undefined
@@ -401,6 +431,8 @@ export async function loadConfig(options: LoadOptions = {}): Promise<ServeConfig
     deliveredRetentionHours,
     undeliveredRetentionDays,
     tunnel: _tunnel,
+    spoolRedis,
+    spoolRedisPrefix,
     ...relay
   } = values;
   return {
@@ -427,6 +459,14 @@ export async function loadConfig(options: LoadOptions = {}): Promise<ServeConfig
         (relay.localEventsDir as string | undefined) ?? DEFAULTS.localEventsDir,
       ),
     },
+    ...(spoolRedis === undefined
+      ? {}
+      : {
+          spoolRedis: {
+            url: spoolRedis as string,
+            prefix: (spoolRedisPrefix as string | undefined) ?? SPOOL_REDIS_PREFIX,
+          },
+        }),
     ...(tunnel ? { tunnel } : {}),
     source,
   };

@@ -1,24 +1,132 @@
+import { access, constants } from 'node:fs/promises';
 import {
   createDirectDelivery,
   DEFAULTS,
   resolveDeliverySettings,
   VERSION,
+  type DedupStore,
   type Delivery,
   type RelayLogger,
   type SpoolEvent,
 } from '@postern/core';
+import {
+  createLocalDelivery,
+  createSpoolDelivery,
+  type PruneResult,
+  type RetentionPolicy,
+  type SpoolDelivery,
+  type SpoolStats,
+} from '@postern/core/spool';
 import { undiciTransport } from '@postern/node';
-import { createLocalDelivery, createSpoolDelivery, type SpoolDelivery } from '@postern/core/spool';
+import {
+  createRedisDedupStore,
+  createRedisSpoolDelivery,
+  type RedisSpoolConsumer,
+} from '@postern/redis';
+import { Redis } from 'ioredis';
 import type { ServeConfig } from './config.js';
+
+/** The durable spool as the server reports and cleans it, whichever kind it is. */
+export interface ServerSpool {
+  kind: 'file' | 'redis';
+  /** The directory, or the Redis stream's key, for logs and messages. */
+  where: string;
+  /** Resolves once a batch sent now could be stored: the directory writable, or Redis answering. */
+  ready(): Promise<void>;
+  stats(): Promise<SpoolStats & { consumers?: RedisSpoolConsumer[] }>;
+  prune(policy: RetentionPolicy): Promise<PruneResult>;
+}
 
 export interface ServerDelivery {
   mode: 'direct' | 'durable' | 'local-only';
   /** What the relay hands accepted batches to. */
   delivery: Delivery;
-  /** Durable mode only: the spool, for metrics, readiness, replay and clean. */
-  spool?: SpoolDelivery;
+  /** Durable mode only: the spool, for metrics, readiness and the hourly clean. */
+  spool?: ServerSpool;
+  /** The file spool itself, for `postern replay`. */
+  fileSpool?: SpoolDelivery;
+  /** With the Redis spool: delivered ids on the same Redis, so a retry that reaches another instance is not forwarded twice. */
+  dedupStore?: DedupStore;
   /** Connected modes: one upstream POST, timed. */
   forward?: Delivery;
+  /** Releases what the delivery holds beyond the relay (the Redis connection); after the relay has closed. */
+  dispose(): Promise<void>;
+}
+
+/** How long a first connection to Redis is waited for before the spool reports itself not ready. */
+const REDIS_CONNECT_WAIT_MS = 2000;
+
+function redisSpool(
+  config: ServeConfig & { spoolRedis: { url: string; prefix: string } },
+  forward: Delivery,
+  settings: ReturnType<typeof resolveDeliverySettings>,
+  logger: RelayLogger,
+  spoolEvent: ((event: SpoolEvent) => void) | undefined,
+): ServerDelivery {
+  // Fail fast while Redis is away: a batch is refused 503 at once and the SDK sends it again, rather than
+  // requests piling up behind a queue that Redis may never drain.
+  const client = new Redis(config.spoolRedis.url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+  });
+  client.on('error', () => undefined); // reported by each refused store and by readiness, not per reconnect attempt
+  const upstreamTimeoutMs = config.relay.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs;
+  const spool = createRedisSpoolDelivery({
+    client,
+    forward,
+    upstreamTimeoutMs,
+    prefix: config.spoolRedis.prefix,
+    maxBytes: settings.maxSpoolBytes,
+    retryBaseMs: settings.retryBaseMs,
+    retryMaxMs: settings.retryMaxMs,
+    // The stream's own default unless set: each entry costs Redis round trips, so more are in flight at once.
+    ...(config.relay.redeliveryConcurrency === undefined
+      ? {}
+      : { concurrency: settings.redeliveryConcurrency }),
+    logger,
+    ...(spoolEvent ? { onSpoolEvent: spoolEvent } : {}),
+  });
+  const connected = (): Promise<void> =>
+    client.status === 'ready'
+      ? Promise.resolve()
+      : new Promise((resolve, reject) => {
+          const timer = setTimeout(() => {
+            client.off('ready', done);
+            reject(new Error(`Redis at ${config.spoolRedis.url} did not answer`));
+          }, REDIS_CONNECT_WAIT_MS);
+          const done = (): void => {
+            clearTimeout(timer);
+            resolve();
+          };
+          client.once('ready', done);
+        });
+  return {
+    mode: 'durable',
+    delivery: spool,
+    spool: {
+      kind: 'redis',
+      where: spool.keys.stream,
+      async ready() {
+        await connected();
+        await spool.ready();
+      },
+      stats: () => spool.stats(),
+      prune: (policy) => spool.prune(policy),
+    },
+    ...(config.relay.dedupWindowMs === 0
+      ? {}
+      : {
+          dedupStore: createRedisDedupStore({
+            client,
+            prefix: `${config.spoolRedis.prefix}dedup:`,
+          }),
+        }),
+    forward,
+    async dispose() {
+      client.disconnect();
+    },
+  };
 }
 
 /**
@@ -35,10 +143,12 @@ export function createServerDelivery(
 ): ServerDelivery {
   const relay = config.relay;
   const settings = resolveDeliverySettings(relay);
+  const dispose = async (): Promise<void> => undefined;
   if (settings.mode === 'local-only') {
     return {
       mode: 'local-only',
       delivery: createLocalDelivery({ localEventsDir: settings.localEventsDir, logger }),
+      dispose,
     };
   }
   const direct = createDirectDelivery({
@@ -56,8 +166,16 @@ export function createServerDelivery(
       return outcome;
     },
   };
-  if (settings.mode === 'direct') return { mode: 'direct', delivery: forward, forward };
-  const spool = createSpoolDelivery({
+  if (settings.mode === 'direct') return { mode: 'direct', delivery: forward, forward, dispose };
+  if (config.spoolRedis)
+    return redisSpool(
+      { ...config, spoolRedis: config.spoolRedis },
+      forward,
+      settings,
+      logger,
+      hooks.spoolEvent,
+    );
+  const file = createSpoolDelivery({
     spoolDir: settings.spoolDir,
     maxSpoolBytes: settings.maxSpoolBytes,
     forward,
@@ -68,5 +186,21 @@ export function createServerDelivery(
     logger,
     ...(hooks.spoolEvent ? { onSpoolEvent: hooks.spoolEvent } : {}),
   });
-  return { mode: 'durable', delivery: spool, spool, forward };
+  return {
+    mode: 'durable',
+    delivery: file,
+    spool: {
+      kind: 'file',
+      where: settings.spoolDir,
+      async ready() {
+        await file.ready();
+        await access(settings.spoolDir, constants.W_OK);
+      },
+      stats: () => file.spool.stats(),
+      prune: (policy) => file.spool.prune(policy),
+    },
+    fileSpool: file,
+    forward,
+    dispose,
+  };
 }

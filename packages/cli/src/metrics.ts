@@ -28,6 +28,11 @@ function mirrorTarget(dsn: string): string {
   }
 }
 
+/** What the gauges read: a spool's statistics, with the consumers of a Redis spool (each relay of the fleet). */
+export type GaugedSpoolStats = SpoolStats & {
+  consumers?: readonly { name: string; pending: number; idleMs: number }[];
+};
+
 /** How long one read of the spool directory serves scrapes: at most one read per second, however many scrapers. */
 export const SPOOL_STATS_MAX_AGE_MS = 1000;
 
@@ -38,12 +43,12 @@ export const SPOOL_STATS_MAX_AGE_MS = 1000;
  * after it ends. The gauges are at most that much behind the directory.
  */
 export function cachedSpoolStats(
-  read: () => Promise<SpoolStats>,
+  read: () => Promise<GaugedSpoolStats>,
   maxAgeMs = SPOOL_STATS_MAX_AGE_MS,
   now: () => number = Date.now,
-): () => Promise<SpoolStats> {
-  let last: { at: number; result: Promise<SpoolStats> } | undefined;
-  let reading: Promise<SpoolStats> | undefined;
+): () => Promise<GaugedSpoolStats> {
+  let last: { at: number; result: Promise<GaugedSpoolStats> } | undefined;
+  let reading: Promise<GaugedSpoolStats> | undefined;
   return () => {
     if (reading) return reading;
     if (last && now() - last.at < maxAgeMs) return last.result;
@@ -63,7 +68,7 @@ export function cachedSpoolStats(
  * and for entries other processes wrote), read through `cachedSpoolStats`.
  */
 export function createMetrics(
-  spoolStats?: () => Promise<SpoolStats>,
+  spoolStats?: () => Promise<GaugedSpoolStats>,
   options: { spoolStatsMaxAgeMs?: number } = {},
 ): RelayMetrics {
   const stats = spoolStats ? cachedSpoolStats(spoolStats, options.spoolStatsMaxAgeMs) : undefined;
@@ -159,6 +164,31 @@ export function createMetrics(
         if (!current) return;
         this.set({ kind: 'total' }, current.bytes);
         this.set({ kind: 'undelivered' }, current.undeliveredBytes);
+      },
+    });
+    new Gauge({
+      name: 'postern_spool_oldest_undelivered_age_seconds',
+      help: 'Age of the oldest entry still owed to the upstream; 0 when there is none.',
+      registers,
+      async collect() {
+        const current = await stats().catch(() => undefined);
+        if (!current) return;
+        const oldest = current.oldestUndeliveredAt;
+        this.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
+      },
+    });
+    new Gauge({
+      name: 'postern_spool_consumer_pending',
+      help: 'Redis spool only: entries each relay of the fleet holds (read, not yet acknowledged), by consumer name.',
+      labelNames: ['consumer'],
+      registers,
+      async collect() {
+        const current = await stats().catch(() => undefined);
+        if (!current?.consumers) return;
+        // A consumer that left the group drops out of the scrape rather than reporting its last value forever.
+        this.reset();
+        for (const consumer of current.consumers)
+          this.set({ consumer: consumer.name }, consumer.pending);
       },
     });
   }

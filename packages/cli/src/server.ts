@@ -92,11 +92,16 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
     spoolEvent: (event) => metrics?.spoolEvent(event),
   });
   const spool = delivery.spool;
-  metrics = createMetrics(spool ? () => spool.spool.stats() : undefined);
+  metrics = createMetrics(spool ? () => spool.stats() : undefined);
   const readyMetrics = metrics;
   let relay: Engine;
   try {
-    relay = createBrowserRelay({ ...config.relay, delivery: delivery.delivery, logger: log });
+    relay = createBrowserRelay({
+      ...config.relay,
+      delivery: delivery.delivery,
+      ...(delivery.dedupStore ? { dedupStore: delivery.dedupStore } : {}),
+      logger: log,
+    });
   } catch (error) {
     throw new ConfigError([
       `${config.source}: ${error instanceof Error ? error.message : String(error)}`,
@@ -155,14 +160,13 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
     if (delivery.mode === 'durable' && spool) {
       try {
         await spool.ready();
-        await access(config.relay.spoolDir, constants.W_OK);
         checks.spool = report('spool', 'ok');
       } catch (error) {
         ready = false;
         checks.spool = report(
           'spool',
-          'not writable',
-          `${config.relay.spoolDir}: ${error instanceof Error ? error.message : String(error)}`,
+          spool.kind === 'file' ? 'not writable' : 'unreachable',
+          `${spool.where}: ${error instanceof Error ? error.message : String(error)}`,
         );
       }
     }
@@ -293,7 +297,7 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
 
   const cleaner = spool
     ? setInterval(() => {
-        spool.spool
+        spool
           .prune({
             deliveredMaxAgeMs: config.deliveredRetentionHours * 3600_000,
             undeliveredMaxAgeMs: config.undeliveredRetentionDays * 86_400_000,
@@ -329,16 +333,20 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
           ]);
         }
       }
-      // Start the spool now, so entries an earlier run left are forwarded without waiting for traffic.
-      spool?.ready().catch((error: unknown) =>
-        logger.error(
-          {
-            dir: config.relay.spoolDir,
-            error: error instanceof Error ? error.message : String(error),
-          },
-          'the spool directory is not usable; batches are refused with 503 spool_unavailable until it is',
-        ),
-      );
+      // Start the spool now, so entries an earlier run left are forwarded without waiting for traffic. A
+      // Redis spool is waited for (2 s at most) so the first batches do not meet a connection still opening.
+      if (spool) {
+        const starting = spool.ready();
+        starting.catch((error: unknown) =>
+          logger.error(
+            { spool: spool.where, error: error instanceof Error ? error.message : String(error) },
+            spool.kind === 'file'
+              ? 'the spool directory is not usable; batches are refused with 503 spool_unavailable until it is'
+              : 'the Redis spool cannot be reached; batches are refused with 503 spool_unavailable until it can',
+          ),
+        );
+        if (spool.kind === 'redis') await starting.catch(() => undefined);
+      }
       return bound;
     },
     adminAddress: () => adminBound,
@@ -361,6 +369,7 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
       server.closeAllConnections();
       await Promise.all([closed, adminClosed]);
       await Promise.all([relay.close(), tunnel?.close()]);
+      await delivery.dispose();
     },
   };
 }

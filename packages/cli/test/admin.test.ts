@@ -209,7 +209,7 @@ describe('spool gauges', () => {
       logLevel: 'silent',
     });
     // Every gauge read goes through spool.stats(), one directory listing (readdir and a stat per entry) per call.
-    const spool = server.delivery.spool?.spool;
+    const spool = server.delivery.fileSpool?.spool;
     if (!spool) throw new Error('no spool');
     let scans = 0;
     const stats = spool.stats.bind(spool);

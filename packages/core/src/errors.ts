@@ -73,7 +73,8 @@ export const ERROR_CODES = {
   },
   spool_unavailable: {
     status: 503,
-    message: 'The relay could not store the batch on disk; nothing was accepted.',
+    message:
+      'The relay could not store the batch durably (spool directory or Redis); nothing was accepted.',
   },
   capacity_exceeded: {
     status: 503,

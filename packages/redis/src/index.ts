@@ -5,6 +5,15 @@ import { SLIDING_WINDOW_SCRIPT } from './sliding-window.lua.js';
 
 export type { RedisScriptClient } from './script.js';
 export { createRedisDedupStore, type RedisDedupStoreOptions } from './dedup-store.js';
+export {
+  createRedisSpoolDelivery,
+  REDIS_SPOOL_DEFAULTS,
+  type RedisCommandClient,
+  type RedisSpoolConsumer,
+  type RedisSpoolDelivery,
+  type RedisSpoolOptions,
+  type RedisSpoolStats,
+} from './stream-spool.js';
 
 export interface RedisStoreOptions {
   client: RedisScriptClient;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createTunnel, DEFAULTS, resolveDeliverySettings } from '@postern/core';
 import { openFileSpool } from '@postern/core/spool';
 import { ADMIN_DEFAULTS, ConfigError, type ServeConfig } from '../config.js';
+import { createServerDelivery } from '../deliveries.js';
 import type { Output } from '../output.js';
 import { testBatch } from '../test-event.js';
 import { probeUpstream, REDIRECT_STATUSES } from '../upstream-probe.js';
@@ -88,6 +89,123 @@ async function checkBacklog(config: ServeConfig): Promise<Check> {
       fix: 'the upstream has not taken these for a while: check the upstream checks below, then "postern replay"',
     };
   return { name: 'spool backlog', verdict: 'pass', detail };
+}
+
+/** `INFO persistence` (allowed where CONFIG is not, as on managed Redis) as field → value. */
+function infoFields(text: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) fields[line.slice(0, colon)] = line.slice(colon + 1).trim();
+  }
+  return fields;
+}
+
+/** What an acknowledged batch survives with this Redis's persistence, as the README's table says. */
+async function checkRedisPersistence(url: string): Promise<Check> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  try {
+    await client.connect();
+    const info = infoFields(String(await client.call('INFO', 'persistence')));
+    let fsync: string | undefined;
+    try {
+      fsync = String(((await client.call('CONFIG', 'GET', 'appendfsync')) as string[])[1] ?? '');
+    } catch {
+      fsync = undefined; // CONFIG is often disabled on managed Redis; INFO still says whether AOF is on
+    }
+    if (info.aof_enabled !== '1')
+      return {
+        name: 'spool persistence',
+        verdict: 'warn',
+        detail:
+          'appendonly is off: a batch answered 202 is lost if Redis restarts before its next snapshot',
+        fix: 'run Redis with appendonly yes (and appendfsync always to survive a machine crash); see the README, "A spool the fleet shares"',
+      };
+    if (fsync === 'always')
+      return {
+        name: 'spool persistence',
+        verdict: 'pass',
+        detail:
+          'appendonly yes, appendfsync always: every acknowledged batch is on disk before the 202',
+      };
+    return {
+      name: 'spool persistence',
+      verdict: 'pass',
+      detail: `appendonly yes, appendfsync ${fsync || '(unknown: CONFIG is disabled)'}: a Redis restart loses nothing; a machine crash may lose up to a second of batches`,
+    };
+  } catch (error) {
+    return {
+      name: 'spool persistence',
+      verdict: 'skip',
+      detail: `could not ask Redis: ${errorText(error)}`,
+    };
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function checkRedisSpool(
+  config: ServeConfig & { spoolRedis: { url: string } },
+): Promise<Check[]> {
+  const { spool, dispose } = createServerDelivery(config, {
+    warn: () => undefined,
+    error: () => undefined,
+  });
+  try {
+    await spool?.ready();
+  } catch (error) {
+    await dispose();
+    return [
+      {
+        name: 'spool (Redis)',
+        verdict: 'fail',
+        detail: `${config.spoolRedis.url}: ${errorText(error)}`,
+        fix: 'start Redis, or correct spoolRedis; until it answers every batch is refused 503 spool_unavailable',
+      },
+    ];
+  }
+  try {
+    const stats = await (spool as NonNullable<typeof spool>).stats();
+    const undelivered = stats.pending + stats.inflight;
+    const ageMinutes =
+      stats.oldestUndeliveredAt === undefined
+        ? 0
+        : Math.round((Date.now() - stats.oldestUndeliveredAt) / 60_000);
+    const holders = (stats.consumers ?? []).filter((consumer) => consumer.pending > 0);
+    const detail = `${undelivered} undelivered (oldest ${ageMinutes} min; ${holders.map((one) => `${one.name} holds ${one.pending}`).join(', ') || 'none held'}), ${stats.quarantined} quarantined; ${stats.bytes} of ${config.relay.maxSpoolBytes ?? DEFAULTS.maxSpoolBytes} bytes`;
+    const checks: Check[] = [
+      {
+        name: 'spool (Redis)',
+        verdict: 'pass',
+        detail: `${config.spoolRedis.url} answers, stream ${spool?.where}`,
+      },
+    ];
+    if (stats.quarantined > 0)
+      checks.push({
+        name: 'spool backlog',
+        verdict: 'warn',
+        detail,
+        fix: 'the upstream refused quarantined entries for good (see the log for the status); read them with XRANGE on the quarantine stream, then "postern clean" or XDEL',
+      });
+    else if (undelivered > 0 && ageMinutes >= 10)
+      checks.push({
+        name: 'spool backlog',
+        verdict: 'warn',
+        detail,
+        fix: 'the upstream has not taken these for a while: check the upstream checks below; every running instance retries them',
+      });
+    else checks.push({ name: 'spool backlog', verdict: 'pass', detail });
+    checks.push(await checkRedisPersistence(config.spoolRedis.url));
+    return checks;
+  } finally {
+    await dispose();
+  }
 }
 
 async function checkUpstream(config: ServeConfig): Promise<Check[]> {
@@ -392,12 +510,16 @@ export async function doctor(options: DoctorOptions, out: Output): Promise<numbe
       verdict: 'pass',
       detail:
         mode === 'durable'
-          ? `durable: spool in ${config.relay.spoolDir}`
+          ? config.spoolRedis
+            ? `durable: spool in Redis (${config.spoolRedis.url}, keys ${config.spoolRedis.prefix}*), shared by every instance`
+            : `durable: spool in ${config.relay.spoolDir}`
           : mode === 'direct'
             ? 'direct: no spool (durableWrite: false); an upstream outage is answered 502/504'
             : `local-only: files in ${config.relay.localEventsDir}`,
     });
-    if (mode === 'durable') {
+    if (mode === 'durable' && config.spoolRedis)
+      checks.push(...(await checkRedisSpool({ ...config, spoolRedis: config.spoolRedis })));
+    else if (mode === 'durable') {
       const dir = await checkDirectory('spoolDir', config.relay.spoolDir);
       checks.push(dir);
       if (dir.verdict === 'pass') checks.push(await checkBacklog(config));

@@ -15,6 +15,12 @@ export async function replay(config: ServeConfig, out: Output, tty: boolean): Pr
     out.error('postern replay: projectMode is local-only, so there is no upstream to replay to.');
     return 2;
   }
+  if (config.spoolRedis) {
+    out.error(
+      'postern replay: the spool is in Redis, where every running instance forwards it (after a pause the upstream asked for, one probes first); there is nothing to replay from here. "postern doctor" shows the backlog.',
+    );
+    return 2;
+  }
   const { forward } = createServerDelivery(
     { ...config, relay: { ...config.relay, durableWrite: false } },
     { warn: () => undefined, error: () => undefined },

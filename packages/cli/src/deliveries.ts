@@ -31,8 +31,10 @@ export interface ServerSpool {
   kind: 'file' | 'redis';
   /** The directory, or the Redis stream's key, for logs and messages. */
   where: string;
-  /** Resolves once a batch sent now could be stored: the directory writable, or Redis answering. */
+  /** Starts the spool's worker; resolves once a batch sent now could be stored (the directory writable, or Redis answering). */
   ready(): Promise<void>;
+  /** The same check without starting a worker: for commands that only read or prune the spool. */
+  check(): Promise<void>;
   stats(): Promise<SpoolStats & { consumers?: RedisSpoolConsumer[] }>;
   prune(policy: RetentionPolicy): Promise<PruneResult>;
 }
@@ -87,6 +89,7 @@ function redisSpool(
     logger,
     ...(spoolEvent ? { onSpoolEvent: spoolEvent } : {}),
   });
+  let retrying = false;
   const connected = (): Promise<void> =>
     client.status === 'ready'
       ? Promise.resolve()
@@ -108,8 +111,17 @@ function redisSpool(
       kind: 'redis',
       where: spool.keys.stream,
       async ready() {
+        // A worker that could not start (Redis down at boot) starts once Redis is back, traffic or not.
+        if (!retrying) {
+          retrying = true;
+          client.on('ready', () => void spool.ready().catch(() => undefined));
+        }
         await connected();
         await spool.ready();
+      },
+      async check() {
+        await connected();
+        await spool.ensureGroup();
       },
       stats: () => spool.stats(),
       prune: (policy) => spool.prune(policy),
@@ -124,6 +136,7 @@ function redisSpool(
         }),
     forward,
     async dispose() {
+      await spool.close();
       client.disconnect();
     },
   };
@@ -194,6 +207,10 @@ export function createServerDelivery(
       where: settings.spoolDir,
       async ready() {
         await file.ready();
+        await access(settings.spoolDir, constants.W_OK);
+      },
+      async check() {
+        await file.spool.init();
         await access(settings.spoolDir, constants.W_OK);
       },
       stats: () => file.spool.stats(),

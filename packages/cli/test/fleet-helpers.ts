@@ -11,6 +11,8 @@ export interface Program {
   output(): string;
   /** SIGKILL: no shutdown, no flush beyond what the program already did. */
   kill(): Promise<void>;
+  /** SIGTERM: the program's own fast shutdown (nginx's master then stops its workers, which a SIGKILL would orphan). */
+  stop(): Promise<void>;
 }
 
 function run(command: string, args: string[]): Program {
@@ -27,6 +29,10 @@ function run(command: string, args: string[]): Program {
     output: () => output,
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
     },
   };

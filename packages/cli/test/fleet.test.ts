@@ -20,7 +20,10 @@ const SENDERS = 4;
 const BATCH = 5;
 
 const dirs: string[] = [];
+/** What the test started, stopped even when it fails midway (nginx's workers would outlive the test). */
+const stops: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
+  for (const stop of stops.reverse()) await stop().catch(() => undefined);
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
@@ -32,8 +35,10 @@ describe('a fleet of postern serve sharing a Redis spool, behind nginx', () => {
       dirs.push(redisDir);
       const redisPort = await freePort();
       let redis: Program = await startPersistentRedis(redisPort, redisDir);
+      stops.push(() => redis.kill());
       const upstream = await loopbackUpstream(await freePort());
       await upstream.up();
+      stops.push(() => upstream.down());
       const config = {
         ...relayConfig(upstream.url, join(redisDir, 'unused-spool-dir')),
         spoolRedis: `redis://127.0.0.1:${redisPort}`,
@@ -42,9 +47,13 @@ describe('a fleet of postern serve sharing a Redis spool, behind nginx', () => {
       };
       const ports = await Promise.all(Array.from({ length: RELAYS }, () => freePort()));
       const relays = ports.map((port) => startServer(port, config));
+      stops.push(async () => {
+        for (const relay of relays) if (relay.child.exitCode === null) relay.child.kill('SIGKILL');
+      });
       for (const port of ports) await waitForPort(port);
       const lbPort = await freePort();
       const nginx = await startNginx(lbPort, ports);
+      stops.push(() => nginx.stop());
       const url = `http://127.0.0.1:${lbPort}/debugbundle/browser`;
 
       const accepted = new Set<string>();
@@ -106,16 +115,14 @@ describe('a fleet of postern serve sharing a Redis spool, behind nginx', () => {
         const received = new Set(upstream.received);
         return [...accepted].filter((id) => !received.has(id));
       };
-      while (missing().length > 0 && Date.now() < deadline) {
-        await sleep(1000);
-      }
+      while (missing().length > 0 && Date.now() < deadline) await sleep(200);
       const lost = missing();
       const duplicated = upstream.received.length - new Set(upstream.received).size;
       const outputs = relays.map((relay) => relay.output()).join('\n');
 
       for (const relay of relays) relay.child.kill('SIGTERM');
       const codes = await Promise.all(relays.map((relay) => relay.exited));
-      await nginx.kill();
+      await nginx.stop();
       await redis.kill();
       await upstream.down();
       console.log(

@@ -184,12 +184,26 @@ describe('postern serve with spoolRedis', () => {
       ),
     ).toMatchObject({ verdict: 'warn', detail: expect.stringContaining('appendonly is off') });
 
+    // Doctor and clean read and prune the stream; neither forwards what is in it (no worker starts).
+    const { Redis } = await import('ioredis');
+    const raw = new Redis(plainUrl);
+    cleanups.push(async () => raw.disconnect());
+    const entry = '{"version":1,"events":[{"event_id":"doctor-must-not-send-this"}]}';
+    await raw.call('XADD', 'cli-test:stream', '*', 'batch', entry, 'bytes', entry.length);
+    await doctor({ load: plainLoad }, capture().out);
     const cleaned = capture();
     expect(await clean(await plainLoad(), {}, cleaned.out)).toBe(0);
     expect(cleaned.result()).toMatchObject({
       spool: 'cli-test:stream',
       removed: { undelivered: 0, quarantined: 0 },
     });
+    await sleep(300);
+    expect(
+      sink.received.filter((request) => request.body.includes('doctor-must-not-send-this')),
+      'doctor and clean forwarded nothing from the stream',
+    ).toEqual([]);
+    const [held] = (await raw.call('XPENDING', 'cli-test:stream', 'postern')) as [number];
+    expect(held, 'doctor and clean read nothing from the stream').toBe(0);
     const replayed = capture();
     expect(await replay(await plainLoad(), replayed.out, false)).toBe(2);
     expect(replayed.errors[0]).toContain('the spool is in Redis');

@@ -106,14 +106,45 @@ return {0, limit, room, read}
 `;
 
 /**
- * A transient failure: the fleet pauses for ARGV[1] ms unless it is already paused for longer, and the
- * probe is handed back. KEYS: pause, probe.
+ * A transient failure, counted once per round: the first relay to fail while the fleet is not paused adds
+ * one to the failure count and pauses the fleet at once for ARGV[1] ms (the shortest backoff), so failures
+ * of requests already in flight do not count again. KEYS: failures, pause. ARGV: shortest pause ms, how
+ * long the count lives. Returns the count, and 1 when this call counted.
+ */
+export const FAIL_SCRIPT = `
+if redis.call('PTTL', KEYS[2]) > 0 then
+  return {tonumber(redis.call('GET', KEYS[1]) or '1'), 0}
+end
+local failures = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+return {failures, 1}
+`;
+
+/**
+ * Sets the fleet's pause to ARGV[1] ms unless it is already paused for longer, and hands the probe back if
+ * this consumer held it. KEYS: pause, probe. ARGV: ms, consumer.
  */
 export const PAUSE_SCRIPT = `
 local wait = tonumber(ARGV[1])
 if redis.call('PTTL', KEYS[1]) < wait then redis.call('SET', KEYS[1], '1', 'PX', wait) end
-redis.call('DEL', KEYS[2])
+if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
 return wait
+`;
+
+/** Hands the probe back if this consumer holds it (it had nothing to send, or its probe was answered). KEYS: probe. ARGV: consumer. */
+export const RELEASE_PROBE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+/**
+ * Drops a consumer's name from the group only if it holds nothing: `XGROUP DELCONSUMER` discards what a
+ * consumer holds, so the check and the removal are one step. KEYS: stream. ARGV: group, consumer.
+ */
+export const FORGET_CONSUMER_SCRIPT = `
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return 0 end
+return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
 `;
 
 /**

@@ -20,10 +20,13 @@ import {
 import { defineScript, runScript, type RedisScriptClient } from './script.js';
 import {
   ACK_SCRIPT,
+  FAIL_SCRIPT,
+  FORGET_CONSUMER_SCRIPT,
   PAUSE_SCRIPT,
   PRUNE_SCRIPT,
   QUARANTINE_SCRIPT,
   RECLAIM_SCRIPT,
+  RELEASE_PROBE_SCRIPT,
   STORE_SCRIPT,
   TAKE_SCRIPT,
 } from './stream-spool.lua.js';
@@ -53,13 +56,15 @@ export interface RedisSpoolOptions {
   maxBytes?: number;
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** Entries this relay forwards at once. Default 4. */
+  /** Entries this relay forwards at once. Default 16. */
   concurrency?: number;
   /** How often this relay looks for entries other relays stored, or left behind. Default 1000 ms. */
   pollIntervalMs?: number;
   /**
    * Answer 202 only once this many replicas have the entry (`WAIT`); fewer within `timeoutMs` answers 503
-   * `spool_unavailable` (the entry stays and is delivered; the SDK's retry is a duplicate the dedup store drops).
+   * `spool_unavailable`: the entry stays and is delivered, and the SDK's retry is stored again (a duplicate,
+   * never a loss). `WAIT` holds the client's connection meanwhile, so give the spool a client of its own;
+   * not for Redis Cluster, where `WAIT` would go to any node.
    */
   replicas?: { count: number; timeoutMs: number };
   /**
@@ -90,6 +95,8 @@ export interface RedisSpoolDelivery extends Delivery {
   readonly keys: { stream: string; quarantine: string };
   /** Creates the consumer group if needed and starts this relay's worker; rejects while Redis cannot be reached. */
   ready(): Promise<void>;
+  /** Creates the consumer group if needed, without starting a worker: for tools that only read or prune. */
+  ensureGroup(): Promise<void>;
   stats(): Promise<RedisSpoolStats>;
   /** Removes undelivered and quarantined entries past retention (delivered entries are removed on delivery). */
   prune(policy?: RetentionPolicy, now?: number): Promise<PruneResult>;
@@ -115,6 +122,9 @@ const SCRIPTS = {
   reclaim: defineScript(RECLAIM_SCRIPT),
   take: defineScript(TAKE_SCRIPT),
   pause: defineScript(PAUSE_SCRIPT),
+  fail: defineScript(FAIL_SCRIPT),
+  releaseProbe: defineScript(RELEASE_PROBE_SCRIPT),
+  forgetConsumer: defineScript(FORGET_CONSUMER_SCRIPT),
   prune: defineScript(PRUNE_SCRIPT),
 };
 /** Entries removed by one retention step; prune loops until none is left. */
@@ -138,7 +148,7 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** A stream entry as Redis returns it: [id, [field, value, ...]]; null for an entry deleted meanwhile. */
+/** A stream entry as Redis returns it: [id, [field, value, ...]]; undefined for anything else. */
 function toHeld(entry: unknown): Held | undefined {
   if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !Array.isArray(entry[1]))
     return undefined;
@@ -149,7 +159,8 @@ function toHeld(entry: unknown): Held | undefined {
     if (fields[i] === 'batch') batch = fields[i + 1];
     else if (fields[i] === 'bytes') bytes = Number(fields[i + 1]);
   }
-  return batch === undefined ? undefined : { id: entry[0], batch, bytes, redelivery: true };
+  // No batch field (written by something else): an empty batch, quarantined as unreadable, never skipped forever.
+  return { id: entry[0], batch: batch ?? '', bytes, redelivery: true };
 }
 
 /**
@@ -242,6 +253,7 @@ export function createRedisSpoolDelivery(options: RedisSpoolOptions): RedisSpool
   let pumping: Promise<void> | undefined;
   let again = false;
   let lastTakeover = 0;
+  let takeoverCursor = '0-0';
   let soon = false;
   let starting: Promise<void> | undefined;
   let started = false;
@@ -352,7 +364,17 @@ export function createRedisSpoolDelivery(options: RedisSpoolOptions): RedisSpool
       return 'quarantined';
     }
     const startedAt = Date.now();
-    const outcome = await forward.deliver(events);
+    // The transport's timeout bounds waiting, not a whole slow upload: while this relay is still sending,
+    // it renews its hold, so no other relay takes the entry over and sends it at the same time.
+    const renew = setInterval(
+      () =>
+        void runScript(client, SCRIPTS.reclaim, [keys.stream], [GROUP, consumer, held.id]).catch(
+          () => undefined,
+        ),
+      Math.max(100, Math.floor(leaseMs / 3)),
+    );
+    renew.unref?.();
+    const outcome = await forward.deliver(events).finally(() => clearInterval(renew));
     const durationMs = Date.now() - startedAt;
     if (outcome.ok) {
       onEvent?.({ type: 'attempt', ok: true, durationMs, redelivery });
@@ -377,13 +399,20 @@ export function createRedisSpoolDelivery(options: RedisSpoolOptions): RedisSpool
       await quarantine(held, outcome.detail, outcome.status);
       return 'quarantined';
     }
-    const failures = Number(await client.call('INCR', keys.failures));
-    await client.call('PEXPIRE', keys.failures, FAILURES_TTL_MS);
+    // The fleet pauses at once (the shortest backoff) before this relay works out the full wait.
+    const [failures, counted] = (await runScript(
+      client,
+      SCRIPTS.fail,
+      [keys.failures, keys.pause],
+      [Math.max(1, Math.floor(retryBaseMs / 2)), FAILURES_TTL_MS],
+    )) as [number, number];
+    const retryAfter = retryAfterMs(outcome.retryAfter) ?? 0;
+    // A failure of a request sent before the pause began is not a new round: only its Retry-After counts.
     const wait = Math.max(
-      backoffDelay(failures, retryBaseMs, retryMaxMs),
-      retryAfterMs(outcome.retryAfter) ?? 0,
+      counted ? backoffDelay(failures, retryBaseMs, retryMaxMs) : 0,
+      retryAfter,
     );
-    await runScript(client, SCRIPTS.pause, [keys.pause, keys.probe], [wait]);
+    await runScript(client, SCRIPTS.pause, [keys.pause, keys.probe], [Math.max(1, wait), consumer]);
     logger?.warn('postern: upstream delivery failed; the entry stays in the spool', {
       code: outcome.code,
       retryInMs: wait,
@@ -440,10 +469,12 @@ export function createRedisSpoolDelivery(options: RedisSpoolOptions): RedisSpool
         GROUP,
         consumer,
         leaseMs,
-        '0-0',
+        takeoverCursor,
         'COUNT',
         count - taken.length,
       )) as unknown[];
+      // Each call scans a slice of the pending list; the next goes on from where this one stopped.
+      takeoverCursor = typeof reply[0] === 'string' ? reply[0] : '0-0';
       for (const entry of (reply[1] as unknown[]) ?? []) {
         const held = toHeld(entry);
         if (!held || active.has(held.id)) continue;
@@ -473,6 +504,7 @@ export function createRedisSpoolDelivery(options: RedisSpoolOptions): RedisSpool
   }
 
   async function pumpOnce(): Promise<number> {
+    if (closed) return -1;
     // Retries of its own and entries past their lease are rare; without them the gate reads new entries itself.
     const takeoverDue = Date.now() - lastTakeover >= pollIntervalMs;
     const fast = retry.size === 0 && !takeoverDue;
@@ -485,6 +517,10 @@ export function createRedisSpoolDelivery(options: RedisSpoolOptions): RedisSpool
     if (wait > 0) return wait;
     if (room <= 0) return limit === 0 ? pollIntervalMs : -1;
     const entries = fast ? newEntries(read) : await take(room);
+    // Holding the probe with nothing to send would stall the fleet until it expires: hand it back.
+    if (limit === 1 && entries.length === 0) await releaseProbe();
+    // Shutting down: what was just read stays with this consumer and is taken over after the lease.
+    if (closed) return -1;
     for (const held of entries) {
       const running = attempt(held)
         .catch((error: unknown) => {
@@ -500,12 +536,19 @@ export function createRedisSpoolDelivery(options: RedisSpoolOptions): RedisSpool
         .then((result) => {
           active.delete(held.id);
           if (result === 'retry') retry.set(held.id, { ...held, redelivery: true });
+          // A probe answered for good (quarantined) or not handled: the next may probe.
+          if (result === 'quarantined' || result === 'skipped')
+            void releaseProbe().catch(() => undefined);
           schedule(0);
           return result;
         });
       active.set(held.id, running);
     }
     return pollIntervalMs;
+  }
+
+  function releaseProbe(): Promise<unknown> {
+    return runScript(client, SCRIPTS.releaseProbe, [keys.probe], [consumer]);
   }
 
   /** One pump at a time; a request for another while one runs makes it run again right after. */
@@ -555,6 +598,7 @@ export function createRedisSpoolDelivery(options: RedisSpoolOptions): RedisSpool
     consumer,
     keys: { stream: keys.stream, quarantine: keys.quarantine },
     ready,
+    ensureGroup: createGroup,
     deliver(events) {
       if (closed)
         return Promise.resolve({
@@ -641,7 +685,7 @@ export function createRedisSpoolDelivery(options: RedisSpoolOptions): RedisSpool
         .catch(() => [])) as unknown[];
       for (const consumer of consumers.map(toConsumer))
         if (consumer.pending === 0 && consumer.idleMs > GONE_CONSUMER_IDLE_MS)
-          await client.call('XGROUP', 'DELCONSUMER', keys.stream, GROUP, consumer.name);
+          await runScript(client, SCRIPTS.forgetConsumer, [keys.stream], [GROUP, consumer.name]);
       return result;
     },
     async close() {

@@ -224,6 +224,75 @@ describe('the Redis Streams spool on a real redis-server', () => {
     await delivery.close();
   });
 
+  it('counts a failed round once for the fleet, however many requests were in flight', async () => {
+    const prefix = `round${++prefixes}:`;
+    upstream.setReply({ status: 503, delayMs: 150 });
+    const a = spool({ prefix, consumer: 'a', retryBaseMs: 2000, retryMaxMs: 4000 });
+    const b = spool({ prefix, consumer: 'b', retryBaseMs: 2000, retryMaxMs: 4000 });
+    const from = upstream.received.length;
+    // Eight batches in flight at once on two relays, all refused together.
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).deliver(batch(`round-${i}`))),
+    );
+    await upstream.waitFor(from, 8, 5000);
+    await sleep(300);
+    expect(Number(await client.call('GET', `${prefix}failures`))).toBe(1);
+    // One failure: the pause is the first backoff step (1000-2000 ms), not the cap.
+    const pause = Number(await client.call('PTTL', `${prefix}pause`));
+    expect(pause).toBeGreaterThan(0);
+    expect(pause).toBeLessThanOrEqual(2000);
+    upstream.setReply(undefined);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('hands the probe back when its holder has nothing to send, so the relay that has waits no lease', async () => {
+    const prefix = `probe${++prefixes}:`;
+    // After a failed round (count 1, pause over): only the probe's holder may send.
+    await client.call('SET', `${prefix}failures`, '1');
+    const idle = spool({ prefix, consumer: 'idle', leaseMs: 10_000, pollIntervalMs: 50 });
+    await idle.ready();
+    await sleep(200);
+    const from = upstream.received.length;
+    const busy = spool({ prefix, consumer: 'busy', leaseMs: 10_000 });
+    const started = Date.now();
+    expect(await busy.deliver(batch('probe-1'))).toEqual({ ok: true });
+    await upstream.waitFor(from, 1, 5000);
+    expect(upstream.received.length - from).toBe(1);
+    expect(Date.now() - started).toBeLessThan(3000);
+    await Promise.all([idle.close(), busy.close()]);
+  });
+
+  it('quarantines an entry it cannot read (no batch field) instead of skipping it forever', async () => {
+    const delivery = spool();
+    await delivery.ensureGroup();
+    await client.call('XADD', delivery.keys.stream, '*', 'something', 'else');
+    await delivery.ready();
+    await until(async () => (await delivery.stats()).quarantined === 1);
+    const [[, fields]] = (await client.call('XRANGE', delivery.keys.quarantine, '-', '+')) as [
+      [string, string[]],
+    ];
+    expect(fields).toEqual(expect.arrayContaining(['reason']));
+    expect(fields[fields.indexOf('reason') + 1]).toMatch(/^unreadable entry/);
+    await delivery.close();
+  });
+
+  it('renews its hold while a send outlasts the lease: no other relay sends the entry at the same time', async () => {
+    const prefix = `renew${++prefixes}:`;
+    upstream.setReply({ status: 202, delayMs: 1500 });
+    const from = upstream.received.length;
+    // The holder does not look for takeovers itself (which would renew its own entries too).
+    const slow = spool({ prefix, consumer: 'slow', leaseMs: 600, pollIntervalMs: 60_000 });
+    expect(await slow.deliver(batch('renew-1'))).toEqual({ ok: true });
+    await upstream.waitFor(from, 1, 5000);
+    const other = spool({ prefix, consumer: 'other', leaseMs: 600, pollIntervalMs: 100 });
+    await other.ready();
+    await until(async () => (await slow.stats()).undeliveredBytes === 0, 5000);
+    await sleep(300);
+    expect(upstream.received.length - from).toBe(1);
+    upstream.setReply(undefined);
+    await Promise.all([slow.close(), other.close()]);
+  });
+
   it('README: two instances of the mounted relay share the spool; what one stored, the other delivers once it is killed', async () => {
     const instances: Process[] = [];
     const ports = [await freePort(), await freePort()];

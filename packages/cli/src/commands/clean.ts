@@ -49,7 +49,7 @@ async function cleanRedis(
   });
   try {
     if (!spool) throw new Error('durableWrite is not true');
-    await spool.ready();
+    await spool.check();
     const result = await spool.prune({
       deliveredMaxAgeMs: deliveredHours * 3600_000,
       undeliveredMaxAgeMs: undeliveredDays * 86_400_000,

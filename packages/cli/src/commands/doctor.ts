@@ -158,7 +158,7 @@ async function checkRedisSpool(
     error: () => undefined,
   });
   try {
-    await spool?.ready();
+    await spool?.check();
   } catch (error) {
     await dispose();
     return [

@@ -288,6 +288,9 @@ function upstreamWaitCount(step: FixtureStep): number {
  * Runs every step of one case against a relay URL, recording what was sent, answered and forwarded. A
  * failed check stops the case; a failed `expect.should` is recorded at SHOULD level and the case goes on.
  */
+/** The longest a step's `waitForUpstream` waits. */
+const WAIT_FOR_UPSTREAM_MS = 10_000;
+
 export async function runCase(
   testCase: FixtureCase,
   relayUrl: string,
@@ -304,12 +307,16 @@ export async function runCase(
     step: FixtureStep;
     answer: Promise<SentResponse | Error>;
   }> = [];
+  const caseStart = sink.received.length;
   for (const [index, fixtureStep] of testCase.steps.entries()) {
     const step = fillPlaceholders(
       fixtureStep as unknown as JsonValue,
       places,
     ) as unknown as FixtureStep;
     if (step.delayMs) await new Promise((resolve) => setTimeout(resolve, step.delayMs));
+    // If they never arrive the step is sent anyway; the background steps' own expectations say why.
+    if (step.waitForUpstream)
+      await sink.waitFor(caseStart, step.waitForUpstream, WAIT_FOR_UPSTREAM_MS);
     sink.setReply(step.upstreamReply);
     const from = sink.received.length;
     const request = step.request;

@@ -132,6 +132,12 @@ export interface FixtureStep {
    * headers, body) when the case ends. For requests that must be in flight together.
    */
   background?: boolean;
+  /**
+   * Before sending (after `delayMs`), wait until the upstream has received at least this many requests since
+   * the case began (10 s at most): a step that needs earlier background requests to be in flight at the
+   * upstream waits for that, not for a guessed delay.
+   */
+  waitForUpstream?: number;
   request: FixtureRequest;
   upstreamReply?: UpstreamReply;
   expect: StepExpectation;

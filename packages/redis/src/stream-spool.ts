@@ -8,6 +8,7 @@ import {
   type SpoolEvent,
 } from '@postern/core';
 import {
+  attemptEvent,
   backoffDelay,
   claimLeaseMs,
   RETENTION,
@@ -376,8 +377,8 @@ export function createRedisSpoolDelivery(options: RedisSpoolOptions): RedisSpool
     renew.unref?.();
     const outcome = await forward.deliver(events).finally(() => clearInterval(renew));
     const durationMs = Date.now() - startedAt;
+    onEvent?.(attemptEvent(outcome, durationMs, redelivery));
     if (outcome.ok) {
-      onEvent?.({ type: 'attempt', ok: true, durationMs, redelivery });
       await runScript(
         client,
         SCRIPTS.ack,
@@ -387,14 +388,6 @@ export function createRedisSpoolDelivery(options: RedisSpoolOptions): RedisSpool
       onEvent?.({ type: 'delivered', id: held.id });
       return 'delivered';
     }
-    onEvent?.({
-      type: 'attempt',
-      ok: false,
-      code: outcome.code,
-      durationMs,
-      redelivery,
-      ...(outcome.status === undefined ? {} : { status: outcome.status }),
-    });
     if (outcome.code === 'upstream_rejected') {
       await quarantine(held, outcome.detail, outcome.status);
       return 'quarantined';

@@ -27,5 +27,6 @@ export {
   type RedeliveryOptions,
   type RedeliveryWorker,
 } from './redelivery.js';
+export { attemptEvent } from './attempt.js';
 export { backoffDelay, retryAfterMs } from './backoff.js';
 export { parseEntryName, type EntryName, type EntryState } from './layout.js';

@@ -1,5 +1,6 @@
 import type { Delivery } from '../delivery/delivery.js';
 import type { RelayLogger, SpoolEvent } from '../options.js';
+import { attemptEvent } from './attempt.js';
 import { backoffDelay, retryAfterMs } from './backoff.js';
 import type { FileSpool } from './file-spool.js';
 
@@ -65,21 +66,13 @@ export function createRedeliveryWorker(options: RedeliveryOptions): RedeliveryWo
     const started = Date.now();
     const outcome = await forward.deliver(events);
     const durationMs = Date.now() - started;
+    onEvent?.(attemptEvent(outcome, durationMs, redelivery));
     if (outcome.ok) {
-      onEvent?.({ type: 'attempt', ok: true, durationMs, redelivery });
       failures = 0;
       backoffUntil = 0;
       await claim.delivered();
       return 'delivered';
     }
-    onEvent?.({
-      type: 'attempt',
-      ok: false,
-      code: outcome.code,
-      durationMs,
-      redelivery,
-      ...(outcome.status === undefined ? {} : { status: outcome.status }),
-    });
     if (outcome.code === 'upstream_rejected') {
       await claim.quarantine(outcome.detail, outcome.status);
       return 'quarantined';

@@ -171,6 +171,17 @@ function fromEnv(kind: Kind, text: string): unknown {
   }
 }
 
+/** A string of the scheme `shape` allows that `URL` can parse. */
+function isUrl(value: unknown, shape: RegExp): boolean {
+  if (typeof value !== 'string' || !shape.test(value)) return false;
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Checks one value; returns the problem (the problems, for `tunnel`), naming the key and the fix, or undefined. */
 function check(
   key: string,
@@ -189,23 +200,11 @@ function check(
         ? undefined
         : bad('must be a non-empty string');
     case 'url':
-      if (typeof value !== 'string' || !/^https?:\/\/[^\s]+$/.test(value))
-        return bad('must be an http(s) URL');
-      try {
-        new URL(value);
-        return undefined;
-      } catch {
-        return bad('must be an http(s) URL');
-      }
+      return isUrl(value, /^https?:\/\/[^\s]+$/) ? undefined : bad('must be an http(s) URL');
     case 'redisUrl':
-      if (typeof value !== 'string' || !/^rediss?:\/\/[^\s]+$/.test(value))
-        return bad('must be a redis:// or rediss:// URL');
-      try {
-        new URL(value);
-        return undefined;
-      } catch {
-        return bad('must be a redis:// or rediss:// URL');
-      }
+      return isUrl(value, /^rediss?:\/\/[^\s]+$/)
+        ? undefined
+        : bad('must be a redis:// or rediss:// URL');
     case 'integer':
       if (typeof value !== 'number' || !Number.isInteger(value))
         return bad('must be a whole number');

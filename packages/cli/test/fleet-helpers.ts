@@ -44,38 +44,22 @@ const exitedEarly = (program: Program) => () =>
     : `exited early:\n${program.output()}`;
 
 /**
- * redis-server on `port` with its data in `dir`: AOF on, fsync on every write (`appendfsync always`), the
- * setting under which an acknowledged XADD survives a kill of Redis itself. Started again on the same
- * directory, it replays the AOF.
+ * redis-server on `port`. With `dir`, its data lives there with AOF on and fsync on every write
+ * (`appendfsync always`), the setting under which an acknowledged XADD survives a kill of Redis itself, and
+ * started again on the same directory it replays the AOF. Without, it keeps nothing on disk (no AOF, no
+ * snapshots): what `postern doctor` warns about.
  */
-export async function startPersistentRedis(port: number, dir: string): Promise<Program> {
+export async function startRedis(port: number, dir?: string): Promise<Program> {
+  const persistence =
+    dir === undefined
+      ? ['--appendonly', 'no']
+      : ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always'];
   const redis = run('redis-server', [
     '--port',
     String(port),
     '--bind',
     '127.0.0.1',
-    '--dir',
-    dir,
-    '--appendonly',
-    'yes',
-    '--appendfsync',
-    'always',
-    '--save',
-    '',
-  ]);
-  await waitForPort(port, 10_000, exitedEarly(redis));
-  return redis;
-}
-
-/** redis-server on `port` keeping nothing on disk (no AOF, no snapshots): what `postern doctor` warns about. */
-export async function startVolatileRedis(port: number): Promise<Program> {
-  const redis = run('redis-server', [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--appendonly',
-    'no',
+    ...persistence,
     '--save',
     '',
   ]);

@@ -10,7 +10,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import type { Output } from '../src/output.js';
 import { createRelayServer } from '../src/server.js';
-import { type Program, startPersistentRedis, startVolatileRedis } from './fleet-helpers.js';
+import { type Program, startRedis } from './fleet-helpers.js';
 import { freePort, ORIGIN, sleep, TOKEN } from './helpers.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -21,7 +21,7 @@ afterEach(async () => {
 async function redis(): Promise<{ port: number; program: Program; url: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'postern-redis-spool-'));
   const port = await freePort();
-  const program = await startPersistentRedis(port, dir);
+  const program = await startRedis(port, dir);
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   cleanups.push(() => program.kill());
   return { port, program, url: `redis://127.0.0.1:${port}` };
@@ -171,7 +171,7 @@ describe('postern serve with spoolRedis', () => {
     ).toMatchObject({ verdict: 'fail' });
 
     const nonPersistentPort = await freePort();
-    const plain = await startVolatileRedis(nonPersistentPort);
+    const plain = await startRedis(nonPersistentPort);
     cleanups.push(() => plain.kill());
     const plainUrl = `redis://127.0.0.1:${nonPersistentPort}`;
     const plainLoad = () =>

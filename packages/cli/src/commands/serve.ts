@@ -16,6 +16,12 @@ function adminUrl(address: AddressInfo | undefined): string {
 export async function serve(config: ServeConfig): Promise<number> {
   const logger = createLogger(config.logLevel);
   const relayServer = createRelayServer(config, logger);
+  // Listened for before starting, so a SIGTERM that arrives while the server starts (waiting for Redis, say)
+  // still shuts it down gracefully once it is up, instead of killing it.
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
   const address = await relayServer.listen();
   logger.info(
     {
@@ -38,10 +44,7 @@ export async function serve(config: ServeConfig): Promise<number> {
     },
     'postern relay listening',
   );
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await signalled;
   logger.info({ signal }, 'shutting down: finishing requests in flight and spool writes');
   const again = (): void => process.exit(130);
   process.once('SIGTERM', again);

@@ -56,7 +56,7 @@ export interface ServerDelivery {
 }
 
 /** How long a first connection to Redis is waited for before the spool reports itself not ready. */
-const REDIS_CONNECT_WAIT_MS = 2000;
+const REDIS_CONNECT_WAIT_MS = 5000;
 
 function redisSpool(
   config: ServeConfig & { spoolRedis: { url: string; prefix: string } },

@@ -334,7 +334,7 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
         }
       }
       // Start the spool now, so entries an earlier run left are forwarded without waiting for traffic. A
-      // Redis spool is waited for (2 s at most) so the first batches do not meet a connection still opening.
+      // Redis spool is waited for (5 s at most) so the first batches do not meet a connection still opening.
       if (spool) {
         const starting = spool.ready();
         starting.catch((error: unknown) =>

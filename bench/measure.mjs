@@ -10,7 +10,7 @@ import { freshBatch } from './batches.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const DURATION = Number(process.env.BENCH_DURATION ?? 5);
-export const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+export const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 export const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 export const ADAPTERS = (process.env.BENCH_ADAPTERS ?? 'node,express,fastify').split(',');
@@ -202,6 +202,7 @@ export async function measureTogether(variants) {
         group: variant.group,
         rps: Math.round(median(own.map((r) => r.requests.average))),
         rpsRuns: own.map((r) => Math.round(r.requests.average)),
+        cpuRuns: variant.script === 'nginx.mjs' ? null : cpu[index].map((us) => Math.round(us)),
         // nginx works in its own worker processes, not the wrapper the bench started: no figure for it.
         cpuUsPerRequest: variant.script === 'nginx.mjs' ? null : Math.round(median(cpu[index])),
         p50: median(own.map((r) => r.latency.p50)),
@@ -218,6 +219,29 @@ export async function measureTogether(variants) {
   } finally {
     for (const server of servers) await server.stop();
   }
+}
+
+/**
+ * The ratio of two rows measured together, run by run: run i of one side was measured next to run i of
+ * the other (alternation), so each pair shares the machine's state. `by` is `rps` or `cpu` (server CPU per
+ * request). The median of the pairs is the figure; the lowest and highest pairs are its spread.
+ */
+export function pairedRatio(a, b, by = 'rps') {
+  const runs = (row) => (by === 'rps' ? row.rpsRuns : row.cpuRuns);
+  const pairs = runs(a).map((value, i) => value / runs(b)[i]);
+  const ratio = { median: median(pairs), low: Math.min(...pairs), high: Math.max(...pairs) };
+  return {
+    ...ratio,
+    text: `${ratio.median.toFixed(2)}× (runs ${ratio.low.toFixed(2)}–${ratio.high.toFixed(2)})`,
+  };
+}
+
+/**
+ * A target is met only when every run meets it: the lowest pair for `≥`, the highest for `≤`. A median
+ * that meets it while a run does not is reported as missed.
+ */
+export function judge(ratio, op, bound) {
+  return op === '>=' ? ratio.low >= bound : ratio.high <= bound;
 }
 
 export const variant = (name, group, script, env, headers = validHeaders, body = batch) => ({

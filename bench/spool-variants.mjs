@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, hasTaskset, variant } from './measure.mjs';
+import { freePort, hasTaskset, judge, pairedRatio, variant } from './measure.mjs';
 
 async function redisServer(appendfsync) {
   const port = await freePort();
@@ -105,23 +105,23 @@ export function deliveryVariants(upstream, redis) {
 export function deliveryTargets(byName) {
   const direct = byName['delivery: direct'];
   const row = (name) => byName[`delivery: ${name}`];
-  const ratio = (name) => row(name).rps / direct.rps;
+  const ratio = (name) => pairedRatio(row(name), direct);
   const cpu = (name) =>
     `server CPU ${row(name).cpuUsPerRequest} vs ${direct.cpuUsPerRequest} µs per request`;
   return [
     {
       target: `Redis spool (AOF always) ≥ 0.75× direct delivery (req/s answered 202, counted until the backlog is delivered; ${cpu('Redis spool (AOF always)')})`,
-      value: `${ratio('Redis spool (AOF always)').toFixed(2)}×`,
-      met: ratio('Redis spool (AOF always)') >= 0.75,
+      value: ratio('Redis spool (AOF always)').text,
+      met: judge(ratio('Redis spool (AOF always)'), '>=', 0.75),
     },
     {
       target: `Redis spool (AOF everysec) vs direct delivery (reported; ${cpu('Redis spool (AOF everysec)')})`,
-      value: `${ratio('Redis spool (AOF everysec)').toFixed(2)}×`,
+      value: ratio('Redis spool (AOF everysec)').text,
       met: null,
     },
     {
       target: `file spool vs direct delivery (reported; ${cpu('file spool')})`,
-      value: `${ratio('file spool').toFixed(2)}×`,
+      value: ratio('file spool').text,
       met: null,
     },
   ];

@@ -7,6 +7,7 @@ import {
   DEFAULTS,
   errorResponse,
   type Engine,
+  type RelayResponse,
 } from '@postern/core';
 import { toRelayRequest, withNodeTransport, writeRelayResponse } from '@postern/node';
 import type { Logger } from 'pino';
@@ -201,7 +202,41 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
 
   let inFlight = 0;
   let drained: (() => void) | undefined;
-  /** One request through the relay or the tunnel: answered, counted in metrics by status and code, logged, and tracked for a graceful shutdown. */
+  const logsRequests = logger.isLevelEnabled('info');
+  /** Writes an answer, counts it in metrics by status and code, and logs it. */
+  function answered(
+    route: 'relay' | 'tunnel',
+    req: IncomingMessage,
+    res: ServerResponse,
+    response: RelayResponse,
+    started: number,
+  ): void {
+    writeRelayResponse(req, res, response);
+    if (route === 'relay') readyMetrics.request(response.status, response.summary);
+    else
+      readyMetrics.tunnelRequest(
+        response.status,
+        response.summary?.code ?? 'none',
+        response.summary?.dropped,
+      );
+    if (!logsRequests) return;
+    const { code = 'none', ...items } = response.summary ?? {};
+    logger.info(
+      {
+        method: req.method,
+        status: response.status,
+        code,
+        ...items,
+        durationMs: Date.now() - started,
+      },
+      `${route} request`,
+    );
+  }
+
+  /**
+   * One request through the relay or the tunnel. An answer known at once (a refusal) is written at once;
+   * one that waits for the body or the upstream is tracked for a graceful shutdown.
+   */
   function answer(
     engine: Engine,
     route: 'relay' | 'tunnel',
@@ -209,32 +244,26 @@ export function createRelayServer(config: ServeConfig, logger: Logger): RelaySer
     res: ServerResponse,
   ): void {
     const started = Date.now();
+    const failed = (error: unknown): void => {
+      logger.error(
+        { error: error instanceof Error ? error.message : String(error) },
+        `${route} request failed`,
+      );
+      res.destroy();
+    };
+    const response = engine.answer(toRelayRequest(req));
+    if (!(response instanceof Promise)) {
+      try {
+        answered(route, req, res, response, started);
+      } catch (error) {
+        failed(error);
+      }
+      return;
+    }
     inFlight++;
-    engine
-      .handle(toRelayRequest(req))
-      .then((response) => {
-        writeRelayResponse(req, res, response);
-        const { code = 'none', ...items } = response.summary ?? {};
-        if (route === 'relay') readyMetrics.request(response.status, response.summary);
-        else readyMetrics.tunnelRequest(response.status, code, response.summary?.dropped);
-        logger.info(
-          {
-            method: req.method,
-            status: response.status,
-            code,
-            ...items,
-            durationMs: Date.now() - started,
-          },
-          `${route} request`,
-        );
-      })
-      .catch((error: unknown) => {
-        logger.error(
-          { error: error instanceof Error ? error.message : String(error) },
-          `${route} request failed`,
-        );
-        res.destroy();
-      })
+    response
+      .then((done) => answered(route, req, res, done, started))
+      .catch(failed)
       .finally(() => {
         inFlight--;
         if (inFlight === 0) drained?.();

@@ -7,7 +7,7 @@ import {
 } from './client-ip.js';
 import { compileAllowedOrigins, isSameOrigin, requestOrigin } from './origin.js';
 import { createMemoryStore } from './rate-limit/memory-store.js';
-import type { RateLimitStore } from './rate-limit/store.js';
+import type { RateLimitDecision, RateLimitStore } from './rate-limit/store.js';
 import type { RateLimitOptions } from './options.js';
 import type { RelayRequest, RelayResponse } from './request.js';
 import { errorResponse } from './respond.js';
@@ -50,7 +50,9 @@ export type GateResult =
  * Compiles the shared front of the pipeline once. A request either gets its answer here (405, 403, the
  * preflight's 204, 429) or comes out admitted with its CORS and RateLimit headers already set.
  */
-export function compileGate(options: GateOptions): (request: RelayRequest) => Promise<GateResult> {
+export function compileGate(
+  options: GateOptions,
+): (request: RelayRequest) => GateResult | Promise<GateResult> {
   const allowedOrigins =
     options.allowedOrigins && options.allowedOrigins.length > 0
       ? compileAllowedOrigins(options.allowedOrigins)
@@ -85,7 +87,28 @@ export function compileGate(options: GateOptions): (request: RelayRequest) => Pr
       : { ok: false, code: 'origin_not_allowed' };
   }
 
-  return async (request) => {
+  /** The rate limit's decision applied: the RateLimit headers, then 429 or admitted. */
+  function decide(
+    decision: RateLimitDecision,
+    headers: Record<string, string>,
+    client: string,
+    origin: string,
+  ): GateResult {
+    const resetSeconds = Math.max(1, Math.ceil(decision.resetMs / 1000));
+    headers['ratelimit-limit'] = String(limit);
+    headers['ratelimit-remaining'] = String(decision.remaining);
+    headers['ratelimit-reset'] = String(resetSeconds);
+    if (!decision.allowed) {
+      headers['retry-after'] = String(resetSeconds);
+      if (options.rateLimitedHeaders)
+        Object.assign(headers, options.rateLimitedHeaders(resetSeconds));
+      return { admitted: false, response: errorResponse('rate_limited', headers) };
+    }
+    return { admitted: true, value: { headers, client, origin } };
+  }
+
+  // Synchronous whenever the store answers at once (the memory store): a refusal then costs no promise.
+  return (request) => {
     const headers: Record<string, string> = { vary: 'Origin' };
     const method = request.method.toUpperCase();
     if (method !== 'POST' && method !== 'OPTIONS') {
@@ -108,17 +131,10 @@ export function compileGate(options: GateOptions): (request: RelayRequest) => Pr
     headers['access-control-expose-headers'] = options.exposedHeaders;
 
     const client = clientAddressFromPeer(peer, request.header('x-forwarded-for'), trusts);
-    const decision = await store.hit(keyPrefix + rateLimitKey(client), limit, windowMs);
-    const resetSeconds = Math.max(1, Math.ceil(decision.resetMs / 1000));
-    headers['ratelimit-limit'] = String(limit);
-    headers['ratelimit-remaining'] = String(decision.remaining);
-    headers['ratelimit-reset'] = String(resetSeconds);
-    if (!decision.allowed) {
-      headers['retry-after'] = String(resetSeconds);
-      if (options.rateLimitedHeaders)
-        Object.assign(headers, options.rateLimitedHeaders(resetSeconds));
-      return { admitted: false, response: errorResponse('rate_limited', headers) };
-    }
-    return { admitted: true, value: { headers, client, origin: origin.origin } };
+    const decision = store.hit(keyPrefix + rateLimitKey(client), limit, windowMs);
+    // Any thenable a custom store returns, not only a native promise.
+    return typeof (decision as PromiseLike<RateLimitDecision>).then === 'function'
+      ? Promise.resolve(decision).then((answer) => decide(answer, headers, client, origin.origin))
+      : decide(decision as RateLimitDecision, headers, client, origin.origin);
   };
 }

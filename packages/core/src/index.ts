@@ -1,7 +1,9 @@
 export type { Engine } from './engine.js';
 export { createBrowserRelay, createRelay, type BrowserRelay } from './browser/relay.js';
+export { readBodyCapped, type BodyRead } from './body.js';
 export type {
   DropReason,
+  EventBody,
   RelayBody,
   RelayRequest,
   RelayResponse,

@@ -1,7 +1,22 @@
 import type { ErrorCode, EventErrorCode } from './errors.js';
 
+/**
+ * A Node.js `Readable` as far as core uses it: read through `data` events, which cost a fraction of the
+ * async iterator's promise per chunk on the forward path.
+ */
+export interface EventBody {
+  on(event: 'data', listener: (chunk: Uint8Array | string) => void): unknown;
+  on(event: 'end' | 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (error: unknown) => void): unknown;
+  removeListener(event: string, listener: (...args: never[]) => void): unknown;
+  pause(): unknown;
+  readonly readableEnded?: boolean;
+  readonly destroyed?: boolean;
+}
+
 /** The body of a request as the framework holds it; core reads it once, as bytes, under a cap. */
 export type RelayBody =
+  | EventBody
   | AsyncIterable<Uint8Array | string>
   | ReadableStream<Uint8Array>
   | Uint8Array

@@ -31,22 +31,28 @@ export function errorResponse(
 }
 
 /**
- * The engine's `handle` as adapters see it: it never throws. A failure inside becomes the contract's 500
- * `internal_error` and one log line naming the engine (`relay`, `tunnel`); never the request's contents.
+ * An engine's answer as adapters see it (`Engine.answer`): it never throws and never rejects. A failure
+ * inside becomes the contract's 500 `internal_error` and one log line naming the engine (`relay`,
+ * `tunnel`); never the request's contents. An answer known at once (a refusal by the gate) stays
+ * synchronous.
  */
 export function neverThrows(
-  handle: (request: RelayRequest) => Promise<RelayResponse>,
+  answer: (request: RelayRequest) => RelayResponse | Promise<RelayResponse>,
   logger: RelayLogger | undefined,
   engine: string,
-): (request: RelayRequest) => Promise<RelayResponse> {
-  return async (request) => {
+): (request: RelayRequest) => RelayResponse | Promise<RelayResponse> {
+  const failed = (error: unknown): RelayResponse => {
+    logger?.error(`postern: the ${engine} failed on a request`, {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return errorResponse('internal_error', { vary: 'Origin' });
+  };
+  return (request) => {
     try {
-      return await handle(request);
+      const response = answer(request);
+      return response instanceof Promise ? response.catch(failed) : response;
     } catch (error) {
-      logger?.error(`postern: the ${engine} failed on a request`, {
-        error: error instanceof Error ? error.message : String(error),
-      });
-      return errorResponse('internal_error', { vary: 'Origin' });
+      return failed(error);
     }
   };
 }

@@ -10,19 +10,21 @@ import {
 
 /** An engine that records what it was asked and answers 202 with a header. */
 function recordingEngine(seen: RelayRequest[], readBody = true, path = '/r'): Engine {
+  const answer = (request: RelayRequest) => {
+    seen.push(request);
+    if (readBody) void request.body;
+    return {
+      status: 202,
+      headers: { 'x-answer': 'yes', 'content-type': 'application/json' },
+      body: '{"ok":true}',
+    };
+  };
   return {
     path,
     paths: [path],
     matches: (target) => target === path,
-    async handle(request) {
-      seen.push(request);
-      if (readBody) void request.body;
-      return {
-        status: 202,
-        headers: { 'x-answer': 'yes', 'content-type': 'application/json' },
-        body: '{"ok":true}',
-      };
-    },
+    answer,
+    handle: async (request) => answer(request),
     async close() {},
   };
 }

@@ -63,9 +63,17 @@ function expressHandler(
     } catch (error) {
       return next(error);
     }
-    engine
-      .handle(toRelayRequest(req, body))
-      .then((response) => writeRelayResponse(req, res, response), next);
+    const response = engine.answer(toRelayRequest(req, body));
+    // A refusal is known at once: written without a promise.
+    if (!(response instanceof Promise)) {
+      try {
+        writeRelayResponse(req, res, response);
+      } catch (error) {
+        next(error);
+      }
+      return;
+    }
+    response.then((done) => writeRelayResponse(req, res, done), next);
   };
   return Object.assign(handler, { close: () => engine.close() });
 }

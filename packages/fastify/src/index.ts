@@ -27,7 +27,7 @@ function mount(fastify: FastifyInstance, engine: Engine, routes: readonly string
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
   const answer = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const response = await engine.handle(toRelayRequest(request.raw));
+    const response = await engine.answer(toRelayRequest(request.raw));
     reply.raw.once('finish', () => discardUnreadBody(request.raw));
     return reply
       .code(response.status)

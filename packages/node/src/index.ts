@@ -16,24 +16,38 @@ export type { BrowserRelayOptions, TunnelOptions } from '@postern/core';
 export { undiciTransport, withNodeTransport } from './transport.js';
 
 /**
+ * A class, not an object literal with a getter and closures: one is built per request, and building the
+ * literal's accessor was a measurable cost of every answer, refusals included.
+ */
+class NodeRelayRequest implements RelayRequest {
+  readonly method: string;
+  readonly path: string | undefined;
+  readonly clientAddress: string | undefined;
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly parsed: RelayBody,
+  ) {
+    this.method = req.method ?? 'GET';
+    // Express rewrites `url` under a mount path and keeps the whole target in `originalUrl`.
+    this.path = (req as { originalUrl?: string }).originalUrl ?? req.url;
+    this.clientAddress = req.socket.remoteAddress;
+  }
+  header(name: string): string | undefined {
+    const value = this.req.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+  get body(): RelayBody {
+    return this.parsed !== undefined ? this.parsed : this.req;
+  }
+}
+
+/**
  * The engine's view of a Node request: headers and method read lazily from the request itself, the client
  * address from the socket, and the body as the request stream (read by core under its cap, never destroyed,
  * so an early 413 still reaches the client). `body` replaces the stream when a framework has already read it.
  */
 export function toRelayRequest(req: IncomingMessage, body?: RelayBody): RelayRequest {
-  return {
-    method: req.method ?? 'GET',
-    // Express rewrites `url` under a mount path and keeps the whole target in `originalUrl`.
-    path: (req as { originalUrl?: string }).originalUrl ?? req.url,
-    header(name) {
-      const value = req.headers[name];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
-    clientAddress: req.socket.remoteAddress,
-    get body() {
-      return body !== undefined ? body : req.iterator({ destroyOnReturn: false });
-    },
-  };
+  return new NodeRelayRequest(req, body);
 }
 
 /** Writes the engine's answer, then throws away whatever body the engine chose not to read (memory stays bounded). */
@@ -76,12 +90,18 @@ export function createNodeHandler(engine: Engine): NodeHandler {
       if (next) return next();
       return writeRelayResponse(req, res, errorResponse('not_found', {}));
     }
-    engine
-      .handle(toRelayRequest(req))
-      .then(
-        (response) => writeRelayResponse(req, res, response),
-        next ?? ((error: unknown) => res.destroy(error as Error)),
-      );
+    const failed = next ?? ((error: unknown) => res.destroy(error as Error));
+    const response = engine.answer(toRelayRequest(req));
+    // A refusal is known at once: written without a promise.
+    if (!(response instanceof Promise)) {
+      try {
+        writeRelayResponse(req, res, response);
+      } catch (error) {
+        failed(error);
+      }
+      return;
+    }
+    response.then((done) => writeRelayResponse(req, res, done), failed);
   };
   return Object.assign(listener, { close: () => engine.close() });
 }

@@ -1,5 +1,6 @@
 import type { UpstreamReply, UpstreamTransport } from '@postern/core';
-import { UpstreamFailure } from '@postern/core';
+import type { Readable } from 'node:stream';
+import { readBodyCapped, UpstreamFailure } from '@postern/core';
 import { request } from 'undici';
 
 const TIMEOUT_CODES = new Set([
@@ -8,11 +9,9 @@ const TIMEOUT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
-type BodyStream = AsyncIterable<Uint8Array> & { destroy(): unknown };
-
 /** Reads a body to its end under a cap; past the cap the stream is destroyed (that connection is not reused). */
 async function readSmall(
-  body: BodyStream,
+  body: Readable,
   declaredLength: string | undefined,
   maxBytes: number,
 ): Promise<Uint8Array | null> {
@@ -20,17 +19,10 @@ async function readSmall(
     body.destroy();
     return null;
   }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += chunk.length;
-    if (total > maxBytes) {
-      body.destroy();
-      return null;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, total);
+  const read = await readBodyCapped(body, maxBytes);
+  if (read.ok) return read.bytes;
+  body.destroy();
+  return null;
 }
 
 function headerOf(

@@ -107,4 +107,46 @@ describe('nesting depth', () => {
     expect(nestsDeeperThan(text, 64)).toBe(false);
     expect(parseBatch(bytes(text)).ok).toBe(true);
   });
+
+  it('counts brackets after a string that ends in an escaped backslash', () => {
+    const text = `{"a":"x\\\\",${'['.repeat(64)}${']'.repeat(64)}}`;
+    expect(nestsDeeperThan(text, 64)).toBe(true);
+    expect(nestsDeeperThan(text, 65)).toBe(false);
+  });
+
+  it('agrees with a character-by-character scan on random texts of quotes, escapes and brackets', () => {
+    const reference = (text: string, max: number): boolean => {
+      let depth = 0;
+      let inString = false;
+      for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (inString) {
+          if (c === '\\') i++;
+          else if (c === '"') inString = false;
+        } else if (c === '"') inString = true;
+        else if (c === '{' || c === '[') {
+          if (++depth > max) return true;
+        } else if (c === '}' || c === ']') depth--;
+      }
+      return false;
+    };
+    const alphabet = ['"', '\\', '[', '{', ']', '}', 'a', ','];
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 48271) % 2147483647;
+      return seed;
+    };
+    let deep = 0;
+    for (let n = 0; n < 5000; n++) {
+      let text = '';
+      const length = next() % 60;
+      for (let i = 0; i < length; i++) text += alphabet[next() % alphabet.length];
+      const expected = reference(text, 3);
+      if (expected) deep++;
+      expect(nestsDeeperThan(text, 3), text).toBe(expected);
+    }
+    // Both answers occur, so the comparison tells them apart.
+    expect(deep).toBeGreaterThan(100);
+    expect(deep).toBeLessThan(4900);
+  });
 });

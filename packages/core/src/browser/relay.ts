@@ -10,7 +10,7 @@ import type { Delivery } from '../delivery/delivery.js';
 import { createDirectDelivery } from '../delivery/direct.js';
 import { resolveTransport } from '../delivery/transport.js';
 import type { EventErrorCode } from '../errors.js';
-import { compileGate } from '../gate.js';
+import { compileGate, type Admitted, type GateResult } from '../gate.js';
 import { matchesPath } from '../path.js';
 import { compileScrubber } from '../scrub/scrubber.js';
 import {
@@ -163,10 +163,20 @@ export function createBrowserRelay(options: BrowserRelayOptions): BrowserRelay {
     return recheck.ok ? recheck.event : `after onEvent or scrub: ${recheck.message}`;
   }
 
-  async function handle(request: RelayRequest): Promise<RelayResponse> {
-    const gate = await admit(request);
+  /** The checks before the body, answered synchronously when the rate-limit store answers at once. */
+  function answer(request: RelayRequest): RelayResponse | Promise<RelayResponse> {
+    const gate = admit(request);
+    return gate instanceof Promise
+      ? gate.then((admitted) => afterGate(request, admitted))
+      : afterGate(request, gate);
+  }
+
+  function afterGate(
+    request: RelayRequest,
+    gate: GateResult,
+  ): RelayResponse | Promise<RelayResponse> {
     if (!gate.admitted) return gate.response;
-    const { headers, client, origin } = gate.value;
+    const { headers } = gate.value;
     if (!isJsonContentType(request.header('content-type')))
       return errorResponse('unsupported_media_type', headers, 'Send it as application/json.');
     const encoding = request.header('content-encoding');
@@ -185,6 +195,11 @@ export function createBrowserRelay(options: BrowserRelayOptions): BrowserRelay {
         `The limit is ${limits.maxBodyBytes} bytes.`,
       );
     }
+    return relayBody(request, gate.value);
+  }
+
+  async function relayBody(request: RelayRequest, admitted: Admitted): Promise<RelayResponse> {
+    const { headers, client, origin } = admitted;
     const read = await readBodyCapped(request.body, limits.maxBodyBytes);
     if (!read.ok)
       return read.aborted
@@ -238,11 +253,13 @@ export function createBrowserRelay(options: BrowserRelayOptions): BrowserRelay {
         rejections.push({ index, reason: 'event_invalid', message: event });
       } else accepted.push(event);
     }
-    const split = dedup && accepted.length > 0 ? await dedup.split(accepted) : undefined;
+    let split = dedup && accepted.length > 0 ? dedup.split(accepted) : undefined;
+    if (split instanceof Promise) split = await split;
     const deliver = split ? split.forward : accepted;
     if (deliver.length > 0) {
       const outcome = await delivery.deliver(deliver);
-      await split?.settle(outcome.ok);
+      const settled = split?.settle(outcome.ok);
+      if (settled) await settled;
       if (!outcome.ok) {
         logger?.warn('postern: delivery failed', { code: outcome.code, events: deliver.length });
         // Only a rate-limited upstream's delay is passed on (R-DELIVER-4); a 503's is for the redelivery worker.
@@ -250,7 +267,10 @@ export function createBrowserRelay(options: BrowserRelayOptions): BrowserRelay {
           headers['retry-after'] = outcome.retryAfter;
         return errorResponse(outcome.code, headers, outcome.detail);
       }
-    } else await split?.settle(true);
+    } else {
+      const settled = split?.settle(true);
+      if (settled) await settled;
+    }
     // Filtered and already-delivered events count as accepted: accepted + rejected is the batch length, as SDK 3.x checks.
     const count = accepted.length + filtered;
     const body: Record<string, unknown> = {
@@ -264,12 +284,14 @@ export function createBrowserRelay(options: BrowserRelayOptions): BrowserRelay {
     return response;
   }
 
+  const safeAnswer = neverThrows(answer, logger, 'relay');
   const path = options.path ?? DEFAULTS.path;
   return {
     path,
     paths: [path],
     matches: (target) => matchesPath(target, path),
-    handle: neverThrows(handle, logger, 'relay'),
+    answer: safeAnswer,
+    handle: (request) => Promise.resolve(safeAnswer(request)),
     async close() {
       await delivery.close?.();
     },

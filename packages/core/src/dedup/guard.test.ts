@@ -27,7 +27,7 @@ describe('createDedupGuard', () => {
     const guard = createDedupGuard(createMemoryDedupStore(), 60_000, undefined);
     const first = await guard.split([e('a'), e('b')]);
     let secondDone = false;
-    const second = guard.split([e('b'), e('c')]).then((split) => {
+    const second = Promise.resolve(guard.split([e('b'), e('c')])).then((split) => {
       secondDone = true;
       return split;
     });

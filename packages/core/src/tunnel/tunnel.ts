@@ -328,11 +328,13 @@ export function createTunnel(options: TunnelOptions): Tunnel {
     return withDropped({ status: answer.status, headers, body: answer.body }, dropped);
   }
 
+  const answer = neverThrows(handle, logger, 'tunnel');
   return {
     path: served.path,
     paths: served.paths,
     matches: served.matches,
-    handle: neverThrows(handle, logger, 'tunnel'),
+    answer,
+    handle: (request) => Promise.resolve(answer(request)),
     async close() {
       await Promise.allSettled([...copies]);
     },

@@ -5,7 +5,12 @@ import {
   clientAddressFromPeer,
   type TrustProxy,
 } from './client-ip.js';
-import { compileAllowedOrigins, isSameOrigin, requestOrigin } from './origin.js';
+import {
+  canonicalOriginText,
+  compileAllowedOrigins,
+  isSameOrigin,
+  requestOrigin,
+} from './origin.js';
 import { createMemoryStore } from './rate-limit/memory-store.js';
 import type { RateLimitDecision, RateLimitStore } from './rate-limit/store.js';
 import type { RateLimitOptions } from './options.js';
@@ -71,6 +76,14 @@ export function compileGate(
     request: RelayRequest,
     trustedPeer: boolean,
   ): { ok: true; origin: string } | { ok: false; code: 'origin_missing' | 'origin_not_allowed' } {
+    const header = request.header('origin');
+    // Against a list, an Origin header needs no URL parser: its serialisation decides (canonicalOriginText).
+    if (allowedOrigins && header !== undefined && header !== '') {
+      const text = canonicalOriginText(header);
+      return text !== null && allowedOrigins.has(text)
+        ? { ok: true, origin: text }
+        : { ok: false, code: 'origin_not_allowed' };
+    }
     const { origin, present } = requestOrigin(request);
     if (!present) return { ok: false, code: 'origin_missing' };
     if (origin === null) return { ok: false, code: 'origin_not_allowed' };
@@ -110,7 +123,7 @@ export function compileGate(
   // Synchronous whenever the store answers at once (the memory store): a refusal then costs no promise.
   return (request) => {
     const headers: Record<string, string> = { vary: 'Origin' };
-    const method = request.method.toUpperCase();
+    const method = request.method === 'POST' ? 'POST' : request.method.toUpperCase();
     if (method !== 'POST' && method !== 'OPTIONS') {
       headers.allow = 'POST, OPTIONS';
       return { admitted: false, response: errorResponse('method_not_allowed', headers) };

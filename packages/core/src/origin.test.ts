@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  canonicalOriginText,
   compileAllowedOrigins,
   isSameOrigin,
   normaliseOrigin,
@@ -191,6 +192,61 @@ describe('parseOriginHeader', () => {
     'https://app\u0000.example.com',
   ])('%j is not an origin', (value) => {
     expect(parseOriginHeader(value)).toBeNull();
+  });
+});
+
+describe('canonicalOriginText', () => {
+  // Every value of the parseOriginHeader cases above and more: checking the text against a list must decide
+  // exactly as parsing would, for allowed origins spelled every way compileAllowedOrigins accepts.
+  const values = [
+    'https://app.example.com',
+    'HTTPS://APP.EXAMPLE.COM:443',
+    'http://App.Example.com:80',
+    'http://app.example.com:443',
+    'https://app.example.com:8443',
+    '  https://app.example.com  ',
+    'https://app.example.com.',
+    'http://localhost:3000',
+    'http://127.0.0.1:8080',
+    'http://[::1]:8080',
+    'https://[::1]',
+    'https://[0:0:0:0:0:0:0:1]',
+    'https://[2001:DB8::1]',
+    'https://0x7f.1',
+    'https://127.1',
+    'https://2130706433',
+    'https://app%2eexample.com',
+    'https://app.example.com/',
+    'https://app.example.com:',
+    'https://app.example.com:0443',
+    'https://app.example.com:99999',
+    'https://app.example.com, https://evil.example',
+    'https://evil.example',
+    'null',
+    'https://',
+  ];
+  const lists = [
+    ['https://app.example.com'],
+    ['http://app.example.com:443', 'https://app.example.com:8443'],
+    ['http://localhost:3000', 'http://127.0.0.1:8080', 'https://[::1]'],
+    ['https://[2001:db8::1]', 'https://app.example.com.', 'https://127.0.0.1'],
+  ];
+  it.each(lists)('decides as parsing would against %j', (...list) => {
+    const allowed = compileAllowedOrigins(list);
+    for (const value of values) {
+      const parsed = parseOriginHeader(value);
+      const text = canonicalOriginText(value);
+      expect(text !== null && allowed.has(text), value).toBe(
+        parsed !== null && allowed.has(parsed.serialized),
+      );
+    }
+  });
+
+  it('is the serialisation of every value that is an origin', () => {
+    for (const value of values) {
+      const parsed = parseOriginHeader(value);
+      if (parsed !== null) expect(canonicalOriginText(value)).toBe(parsed.serialized);
+    }
   });
 });
 

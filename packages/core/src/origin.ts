@@ -44,21 +44,28 @@ const ORIGIN_HEADER =
  * 127.0.0.1, is not one). A Referer is a URL and goes through `normaliseOrigin` instead.
  */
 export function parseOriginHeader(value: string): NormalisedOrigin | null {
+  const text = canonicalOriginText(value);
+  if (text === null) return null;
+  const origin = normaliseOrigin(text);
+  return origin !== null && origin.serialized === text ? origin : null;
+}
+
+/**
+ * An `Origin` header as the serialisation it can only be, without a URL parser: lowercase, the default port
+ * dropped; null when it is not shaped like an origin (ORIGIN_HEADER). When the header is an origin at all,
+ * this is its serialisation, so checking it against `allowedOrigins` needs no parsing: the URL parser only
+ * decides whether a text such as `https://0x7f.1` is an origin, and no allowed origin is spelled that way.
+ */
+export function canonicalOriginText(value: string): string | null {
   const trimmed = value.trim();
   if (!ORIGIN_HEADER.test(trimmed)) return null;
-  const origin = normaliseOrigin(trimmed);
-  if (origin === null) return null;
-  const colon = trimmed.lastIndexOf(':');
-  const explicitPort =
-    colon > trimmed.indexOf('//') && !trimmed.endsWith(']') ? trimmed.slice(colon + 1) : undefined;
-  const port =
-    explicitPort === undefined || explicitPort === DEFAULT_PORTS[origin.scheme]
-      ? ''
-      : `:${explicitPort}`;
-  const rest = trimmed
-    .slice(origin.scheme.length + 2, explicitPort === undefined ? undefined : colon)
-    .toLowerCase();
-  return `${origin.scheme}//${rest}${port}` === origin.serialized ? origin : null;
+  const lower = trimmed.toLowerCase();
+  const scheme = lower.startsWith('https:') ? 'https:' : 'http:';
+  const colon = lower.lastIndexOf(':');
+  const hasPort = colon > scheme.length && !lower.endsWith(']');
+  return hasPort && lower.slice(colon + 1) === DEFAULT_PORTS[scheme]
+    ? lower.slice(0, colon)
+    : lower;
 }
 
 /**

@@ -21,13 +21,22 @@ export function errorResponse(
   detail?: string,
 ): RelayResponse {
   const { status, message } = ERROR_CODES[code];
-  const response = jsonResponse(
-    status,
-    { error: code, message: detail === undefined ? message : `${message} ${detail}` },
-    headers,
-  );
-  response.summary = { code };
-  return response;
+  headers['content-type'] = JSON_TYPE;
+  headers['cache-control'] = 'no-store';
+  return { status, headers, body: errorBody(code, message, detail), summary: { code } };
+}
+
+/** Bodies of refusals without a detail, serialised once each: refusals are the cheap path. */
+const PLAIN_ERROR_BODIES = new Map<ErrorCode, string>();
+
+function errorBody(code: ErrorCode, message: string, detail: string | undefined): string {
+  if (detail !== undefined) return JSON.stringify({ error: code, message: `${message} ${detail}` });
+  let body = PLAIN_ERROR_BODIES.get(code);
+  if (body === undefined) {
+    body = JSON.stringify({ error: code, message });
+    PLAIN_ERROR_BODIES.set(code, body);
+  }
+  return body;
 }
 
 /**

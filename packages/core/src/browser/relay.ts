@@ -213,14 +213,17 @@ export function createBrowserRelay(options: BrowserRelayOptions): BrowserRelay {
         headers,
         `The limit is ${limits.maxBatchEvents} events.`,
       );
-    const context: EventContext = {
-      clientAddress: client,
-      origin,
-      header: (name) => {
-        const lower = name.toLowerCase();
-        return CREDENTIAL_HEADERS.has(lower) ? undefined : request.header(lower);
-      },
-    };
+    // What the app's hook sees; built only when there is a hook or a scrubber to see it.
+    const context: EventContext | undefined = rewrites
+      ? {
+          clientAddress: client,
+          origin,
+          header: (name) => {
+            const lower = name.toLowerCase();
+            return CREDENTIAL_HEADERS.has(lower) ? undefined : request.header(lower);
+          },
+        }
+      : undefined;
     const accepted: BrowserEvent[] = [];
     const rejections: Rejection[] = [];
     let filtered = 0;
@@ -236,7 +239,7 @@ export function createBrowserRelay(options: BrowserRelayOptions): BrowserRelay {
       }
       let event: Awaited<ReturnType<typeof rewrite>>;
       try {
-        event = await rewrite(check.event, context);
+        event = await rewrite(check.event, context as EventContext);
       } catch (error) {
         logger?.error(
           'postern: onEvent hook threw; the request is refused and nothing is forwarded',

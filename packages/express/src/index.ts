@@ -7,7 +7,7 @@ import {
   type BrowserRelayOptions,
   type TunnelOptions,
 } from '@postern/core';
-import { toRelayRequest, withNodeTransport, writeRelayResponse } from '@postern/node';
+import { answerNodeRequest, withNodeTransport } from '@postern/node';
 
 export type { BrowserRelayOptions, TunnelOptions } from '@postern/core';
 
@@ -63,17 +63,7 @@ function expressHandler(
     } catch (error) {
       return next(error);
     }
-    const response = engine.answer(toRelayRequest(req, body));
-    // A refusal is known at once: written without a promise.
-    if (!(response instanceof Promise)) {
-      try {
-        writeRelayResponse(req, res, response);
-      } catch (error) {
-        next(error);
-      }
-      return;
-    }
-    response.then((done) => writeRelayResponse(req, res, done), next);
+    answerNodeRequest(engine, req, res, next, body);
   };
   return Object.assign(handler, { close: () => engine.close() });
 }

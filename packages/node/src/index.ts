@@ -64,6 +64,30 @@ export function writeRelayResponse(
   discardUnreadBody(req);
 }
 
+/**
+ * Runs a Node request through an engine and writes its answer; `failed` gets what went wrong while writing.
+ * A refusal is known at once (`Engine.answer`) and written without a promise. `body` replaces the request
+ * stream when a framework has already read it.
+ */
+export function answerNodeRequest(
+  engine: Engine,
+  req: IncomingMessage,
+  res: ServerResponse,
+  failed: (error: unknown) => void,
+  body?: RelayBody,
+): void {
+  const response = engine.answer(toRelayRequest(req, body));
+  if (response instanceof Promise) {
+    response.then((done) => writeRelayResponse(req, res, done), failed);
+    return;
+  }
+  try {
+    writeRelayResponse(req, res, response);
+  } catch (error) {
+    failed(error);
+  }
+}
+
 /** Keeps the connection usable after an early answer (413, say) without buffering the rest of the body. */
 export function discardUnreadBody(req: IncomingMessage): void {
   if (!req.complete) req.resume();
@@ -90,18 +114,7 @@ export function createNodeHandler(engine: Engine): NodeHandler {
       if (next) return next();
       return writeRelayResponse(req, res, errorResponse('not_found', {}));
     }
-    const failed = next ?? ((error: unknown) => res.destroy(error as Error));
-    const response = engine.answer(toRelayRequest(req));
-    // A refusal is known at once: written without a promise.
-    if (!(response instanceof Promise)) {
-      try {
-        writeRelayResponse(req, res, response);
-      } catch (error) {
-        failed(error);
-      }
-      return;
-    }
-    response.then((done) => writeRelayResponse(req, res, done), failed);
+    answerNodeRequest(engine, req, res, next ?? ((error: unknown) => res.destroy(error as Error)));
   };
   return Object.assign(listener, { close: () => engine.close() });
 }

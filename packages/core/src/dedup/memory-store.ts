@@ -75,20 +75,26 @@ export function createMemoryDedupStore(options: MemoryDedupStoreOptions = {}): D
   let head = 0;
   let queued = 0;
 
-  function hash(w0: number, w1: number, w2: number, w3: number): number {
-    let h = Math.imul(w0 ^ seed, 0x85ebca6b);
-    h = Math.imul(h ^ w1 ^ (h >>> 13), 0xc2b2ae35);
-    h = Math.imul(h ^ w2 ^ (h >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ w3 ^ (h >>> 13), 0xc2b2ae35);
+  /** The home slot of the key in the four words of `source` from `at`. */
+  function hash(source: Int32Array, at: number): number {
+    let h = Math.imul((source[at] as number) ^ seed, 0x85ebca6b);
+    h = Math.imul(h ^ (source[at + 1] as number) ^ (h >>> 13), 0xc2b2ae35);
+    h = Math.imul(h ^ (source[at + 2] as number) ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (source[at + 3] as number) ^ (h >>> 13), 0xc2b2ae35);
     return (h ^ (h >>> 16)) & mask;
   }
 
-  /** The slot holding the key, or the empty slot where it would go (check `expiries[slot]`). */
-  function slotOf(w0: number, w1: number, w2: number, w3: number): number {
-    let slot = hash(w0, w1, w2, w3);
+  /** The slot holding the key in `source` from `at`, or the empty slot where it would go (check `expiries[slot]`). */
+  function slotOf(source: Int32Array, at: number): number {
+    let slot = hash(source, at);
     while (expiries[slot] !== 0) {
-      const at = slot * 4;
-      if (keys[at] === w0 && keys[at + 1] === w1 && keys[at + 2] === w2 && keys[at + 3] === w3)
+      const to = slot * 4;
+      if (
+        keys[to] === source[at] &&
+        keys[to + 1] === source[at + 1] &&
+        keys[to + 2] === source[at + 2] &&
+        keys[to + 3] === source[at + 3]
+      )
         return slot;
       slot = (slot + 1) & mask;
     }
@@ -101,12 +107,7 @@ export function createMemoryDedupStore(options: MemoryDedupStoreOptions = {}): D
     let next = (slot + 1) & mask;
     while (expiries[next] !== 0) {
       const at = next * 4;
-      const home = hash(
-        keys[at] as number,
-        keys[at + 1] as number,
-        keys[at + 2] as number,
-        keys[at + 3] as number,
-      );
+      const home = hash(keys, at);
       // It moves back into the gap when the gap lies on its probe run: no farther from where it sits than its home.
       if (((next - home) & mask) >= ((next - gap) & mask)) {
         keys.copyWithin(gap * 4, at, at + 4);
@@ -128,12 +129,7 @@ export function createMemoryDedupStore(options: MemoryDedupStoreOptions = {}): D
     for (let slot = 0; slot < oldExpiries.length; slot++) {
       if (oldExpiries[slot] === 0) continue;
       const at = slot * 4;
-      const to = slotOf(
-        oldKeys[at] as number,
-        oldKeys[at + 1] as number,
-        oldKeys[at + 2] as number,
-        oldKeys[at + 3] as number,
-      );
+      const to = slotOf(oldKeys, at);
       keys.set(oldKeys.subarray(at, at + 4), to * 4);
       expiries[to] = oldExpiries[slot] as number;
     }
@@ -177,12 +173,7 @@ export function createMemoryDedupStore(options: MemoryDedupStoreOptions = {}): D
         queueStrings[head] = undefined;
       } else {
         const from = head * 4;
-        const slot = slotOf(
-          queueWords[from] as number,
-          queueWords[from + 1] as number,
-          queueWords[from + 2] as number,
-          queueWords[from + 3] as number,
-        );
+        const slot = slotOf(queueWords, from);
         if (expiries[slot] === expiresAt) {
           if (!over) return;
           deleteSlot(slot);
@@ -201,12 +192,7 @@ export function createMemoryDedupStore(options: MemoryDedupStoreOptions = {}): D
       for (let index = 0; index < ids.length; index++) {
         const id = ids[index] as string;
         if (readUuid(id, words)) {
-          const slot = slotOf(
-            words[0] as number,
-            words[1] as number,
-            words[2] as number,
-            words[3] as number,
-          );
+          const slot = slotOf(words, 0);
           answer[index] = (expiries[slot] as number) > at;
         } else answer[index] = (others.get(id) ?? 0) > at;
       }
@@ -220,12 +206,7 @@ export function createMemoryDedupStore(options: MemoryDedupStoreOptions = {}): D
       for (const id of ids) {
         if (readUuid(id, words)) {
           if ((uuids + 1) * 2 > mask + 1) grow();
-          const slot = slotOf(
-            words[0] as number,
-            words[1] as number,
-            words[2] as number,
-            words[3] as number,
-          );
+          const slot = slotOf(words, 0);
           if (expiries[slot] === 0) {
             keys.set(words, slot * 4);
             uuids++;

@@ -1,7 +1,17 @@
 #!/usr/bin/env node
-import { main } from '../dist/index.js';
+const args = process.argv.slice(2);
+// `postern serve` listens for SIGTERM and SIGINT before it loads its modules, so a stop that comes while it
+// starts (a restart, then at once a shutdown) still shuts it down gracefully once it is up.
+const signalled =
+  args[0] === 'serve'
+    ? new Promise((resolve) => {
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+        process.once('SIGINT', () => resolve('SIGINT'));
+      })
+    : undefined;
+const { main } = await import('../dist/index.js');
 
-main(process.argv.slice(2)).then(
+main(args, signalled === undefined ? {} : { signalled }).then(
   (code) => {
     process.exitCode = code;
   },

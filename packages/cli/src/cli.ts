@@ -68,7 +68,14 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-export async function main(argv: string[]): Promise<number> {
+/**
+ * `signalled`: for `serve`, the first SIGTERM or SIGINT, listened for by the caller before the modules loaded;
+ * without it `serve` listens itself.
+ */
+export async function main(
+  argv: string[],
+  options: { signalled?: Promise<NodeJS.Signals> } = {},
+): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: OPTIONS,
@@ -134,7 +141,7 @@ export async function main(argv: string[]): Promise<number> {
           out,
         );
       case 'serve':
-        return await serve(await load());
+        return await serve(await load(), options.signalled);
       case 'doctor':
         return await doctor(
           {

@@ -333,4 +333,41 @@ describe('graceful shutdown', () => {
     expect(code).toBe(0);
     expect(slow.received.map((request) => request.answered)).toEqual([202]);
   });
+
+  it('on a SIGTERM while its modules still load, starts, then shuts down and exits 0', async () => {
+    // A module hook holds the bin's import of the relay for 3 s and says when it has begun: the bin has run
+    // its first lines by then, and nothing of the relay has loaded.
+    const dir = await tempDir();
+    await writeFile(
+      join(dir, 'hold.mjs'),
+      `import { writeSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  if (specifier === '../dist/index.js') {
+    writeSync(2, 'test: holding the relay modules\\n');
+    await new Promise((done) => setTimeout(done, 3000));
+  }
+  return next(specifier, context);
+}
+`,
+    );
+    await writeFile(
+      join(dir, 'register.mjs'),
+      `import { register } from 'node:module';\nregister('./hold.mjs', import.meta.url);\n`,
+    );
+    const upstream = await loopbackUpstream(await freePort());
+    await upstream.up();
+    const relay = startServer(
+      await freePort(),
+      { projectToken: TOKEN, endpoint: upstream.url, allowedOrigins: [ORIGIN] },
+      { nodeArgs: ['--import', join(dir, 'register.mjs')] },
+    );
+    while (!relay.output().includes('holding the relay modules') && relay.child.exitCode === null)
+      await sleep(20);
+    relay.child.kill('SIGTERM');
+    const code = await relay.exited;
+    await upstream.down();
+    expect(relay.output()).toContain('postern relay listening');
+    expect(relay.output()).toContain('"msg":"stopped"');
+    expect(code, relay.output()).toBe(0);
+  });
 });

@@ -120,6 +120,9 @@ describe('a fleet of postern serve sharing a Redis spool, behind nginx', () => {
       const duplicated = upstream.received.length - new Set(upstream.received).size;
       const outputs = relays.map((relay) => relay.output()).join('\n');
 
+      // The last relay restarted may still be starting; a SIGTERM before node has run a line of the bin can only
+      // kill it (the bin listens for one before it loads the relay: cli.test.ts "while its modules still load").
+      for (const port of ports) await waitForPort(port);
       for (const relay of relays) relay.child.kill('SIGTERM');
       const codes = await Promise.all(relays.map((relay) => relay.exited));
       await nginx.stop();

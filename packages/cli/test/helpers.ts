@@ -110,17 +110,27 @@ export async function loopbackUpstream(port: number, delayMs = 0): Promise<Loopb
 /**
  * `postern serve` as its own process, configured through an environment variable, output kept for failures.
  * `adminPort`: where its admin listener (/healthz, /readyz, /metrics) listens; without it there is none.
+ * `nodeArgs`: flags for node itself, before the bin.
  */
 export function startServer(
   port: number,
   config: Record<string, unknown>,
-  options: { adminPort?: number } = {},
+  options: { adminPort?: number; nodeArgs?: string[] } = {},
 ): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   let output = '';
   const admin = options.adminPort === undefined ? [] : ['--admin-port', String(options.adminPort)];
   const child = spawn(
     process.execPath,
-    [BIN, 'serve', '--config-env', 'POSTERN_TEST_CONFIG', '--port', String(port), ...admin],
+    [
+      ...(options.nodeArgs ?? []),
+      BIN,
+      'serve',
+      '--config-env',
+      'POSTERN_TEST_CONFIG',
+      '--port',
+      String(port),
+      ...admin,
+    ],
     {
       env: { ...process.env, POSTERN_TEST_CONFIG: JSON.stringify(config) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,15 +13,17 @@ function adminUrl(address: AddressInfo | undefined): string {
  * Runs the relay until SIGTERM or SIGINT, then shuts down gracefully: no new connections, requests in
  * flight answered, spool writes and forwards in progress finished. A second signal exits at once.
  */
-export async function serve(config: ServeConfig): Promise<number> {
-  const logger = createLogger(config.logLevel);
-  const relayServer = createRelayServer(config, logger);
+export async function serve(config: ServeConfig, early?: Promise<NodeJS.Signals>): Promise<number> {
   // Listened for before starting, so a SIGTERM that arrives while the server starts (waiting for Redis, say)
   // still shuts it down gracefully once it is up, instead of killing it.
-  const signalled = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signalled =
+    early ??
+    new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
+  const logger = createLogger(config.logLevel);
+  const relayServer = createRelayServer(config, logger);
   const address = await relayServer.listen();
   logger.info(
     {

@@ -9,5 +9,5 @@ const config = await loadConfig({
   textSource: 'bench',
   env: {},
 });
-await createRelayServer(config, createLogger(config.logLevel)).listen();
+await (await createRelayServer(config, createLogger(config.logLevel))).listen();
 listening();

@@ -85,10 +85,10 @@ function serverTimeouts(config: ServeConfig): {
  * /healthz besides the routes), and /healthz, /readyz and /metrics on the admin listener when
  * `adminPort` is set. Options the engine refuses become a ConfigError naming the key.
  */
-export function createRelayServer(config: ServeConfig, logger: Logger): RelayServer {
+export async function createRelayServer(config: ServeConfig, logger: Logger): Promise<RelayServer> {
   const log = relayLogger(logger);
   let metrics: RelayMetrics | undefined;
-  const delivery = createServerDelivery(config, log, {
+  const delivery = await createServerDelivery(config, log, {
     forward: (ms, ok) => metrics?.forward(ms, ok),
     spoolEvent: (event) => metrics?.spoolEvent(event),
   });

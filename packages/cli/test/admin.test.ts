@@ -68,7 +68,7 @@ async function start(
     text: JSON.stringify({ port: 0, adminPort: 0, allowedOrigins: [ORIGIN], ...settings }),
     ...options,
   });
-  const server = createRelayServer(config, logger);
+  const server = await createRelayServer(config, logger);
   const { port } = await server.listen();
   cleanups.push(() => server.close());
   return {
@@ -173,7 +173,7 @@ describe('the admin listener', () => {
         adminPort: port,
       }),
     });
-    const server = createRelayServer(config, createLogger('silent'));
+    const server = await createRelayServer(config, createLogger('silent'));
     await expect(server.listen()).rejects.toThrow(
       /adminPort: cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)/,
     );

@@ -312,6 +312,50 @@ describe('postern clean, replay and send-test', () => {
   });
 });
 
+describe('what serve loads', () => {
+  it('leaves the Redis client unloaded without a Redis spool (it slows string code process-wide)', async () => {
+    // A module hook that says when anything asks for ioredis; the control shows the hook sees it.
+    const dir = await tempDir();
+    await writeFile(
+      join(dir, 'watch.mjs'),
+      `import { writeSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  if (specifier === 'ioredis') writeSync(2, 'test: ioredis loaded\\n');
+  return next(specifier, context);
+}
+`,
+    );
+    const register = join(dir, 'register.mjs');
+    await writeFile(
+      register,
+      `import { register } from 'node:module';\nregister('./watch.mjs', import.meta.url);\n`,
+    );
+    const control = await run(
+      process.execPath,
+      ['--import', register, '--input-type=module', '-e', "await import('ioredis')"],
+      { cwd: join(BIN, '..', '..') },
+    );
+    expect(control.stderr).toContain('test: ioredis loaded');
+
+    const upstream = await loopbackUpstream(await freePort());
+    await upstream.up();
+    const port = await freePort();
+    const relay = startServer(
+      port,
+      { projectToken: TOKEN, endpoint: upstream.url, allowedOrigins: [ORIGIN] },
+      { nodeArgs: ['--import', register] },
+    );
+    await waitForPort(port);
+    const answer = await sendBatch(`http://127.0.0.1:${port}/debugbundle/browser`, 2, 'loads');
+    relay.child.kill('SIGTERM');
+    const code = await relay.exited;
+    await upstream.down();
+    expect(answer?.status).toBe(202);
+    expect(code, relay.output()).toBe(0);
+    expect(relay.output()).not.toContain('ioredis loaded');
+  });
+});
+
 describe('graceful shutdown', () => {
   it('on SIGTERM answers the request in flight (its slow upstream included) before exiting 0', async () => {
     const slow = await startUpstream({ reply: { status: 202, delayMs: 800, body: '{}' } });

@@ -34,7 +34,7 @@ describe('postern serve logs and counts what became of each item', () => {
         allowedOrigins: [ORIGIN],
       }),
     });
-    server = createRelayServer(config, logger);
+    server = await createRelayServer(config, logger);
     const { port } = (await server.listen()) as AddressInfo;
     const base = `http://127.0.0.1:${port}`;
     const body = JSON.stringify({

@@ -113,7 +113,7 @@ describe('postern serve with spoolRedis', () => {
       env: {},
       text: JSON.stringify(settings(store.url, `${sink.url}/v1/events`)),
     });
-    const server = createRelayServer(config, createLogger('silent'));
+    const server = await createRelayServer(config, createLogger('silent'));
     const { port } = await server.listen();
     cleanups.push(() => server.close());
     const base = `http://127.0.0.1:${port}`;

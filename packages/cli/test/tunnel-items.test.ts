@@ -102,7 +102,7 @@ describe('postern serve counts the items its tunnel removes', () => {
         done();
       },
     });
-    server = createRelayServer(config, createLogger('info', destination));
+    server = await createRelayServer(config, createLogger('info', destination));
     const { port } = (await server.listen()) as AddressInfo;
     const item = (type: string, payload: string): string =>
       `${JSON.stringify({ type, length: Buffer.byteLength(payload) })}\n${payload}\n`;

@@ -129,7 +129,7 @@ describe('postern serve with a tunnel', () => {
         tunnel,
       }),
     });
-    server = createRelayServer(config, createLogger('silent'));
+    server = await createRelayServer(config, createLogger('silent'));
     const { port } = (await server.listen()) as AddressInfo;
     const base = `http://127.0.0.1:${port}`;
     const post = (body: Buffer) =>
@@ -182,7 +182,7 @@ describe('postern serve with a tunnel', () => {
         tunnel: { dsns: [dsn], managedPaths: true, basePath: '/monitoring', path: false },
       }),
     });
-    server = createRelayServer(config, createLogger('silent'));
+    server = await createRelayServer(config, createLogger('silent'));
     const { port } = (await server.listen()) as AddressInfo;
     const managed = server.tunnel?.paths[0] as string;
     expect(server.tunnel?.paths).toEqual([managed]);

@@ -9,35 +9,29 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
 /**
- * Whether JSON text nests objects and arrays deeper than `max`. JSON.parse takes any depth, but
+ * Whether a JSON body nests objects and arrays deeper than `max`. JSON.parse takes any depth, but
  * JSON.stringify of the result would overflow the stack on the way upstream (or to the spool); refusing
- * the body here keeps that a 400, not a 500. Strings, most of a telemetry body, are skipped with `indexOf`
- * (native) instead of character by character: that loop was a fifth of the relay's parse cost.
+ * the body here keeps that a 400, not a 500. It reads the UTF-8 bytes, not the decoded text: quotes,
+ * backslashes and brackets are ASCII, and no byte of a multi-byte character is below 0x80, so the scan
+ * sees the same structure; and indexing a byte array stays fast where `String.prototype.charCodeAt` does
+ * not (in a process that has loaded a subclass of `String`, as ioredis's RESP3 decoder is, V8's optimised
+ * `charCodeAt` ran 5× slower and this check with it).
  */
-export function nestsDeeperThan(text: string, max: number): boolean {
+export function nestsDeeperThan(bytes: Uint8Array, max: number): boolean {
   let depth = 0;
-  const length = text.length;
+  const length = bytes.length;
   for (let index = 0; index < length; index++) {
-    const code = text.charCodeAt(index);
+    const code = bytes[index];
     if (code === QUOTE) {
-      index = closingQuote(text, index + 1);
-      if (index < 0) return false;
+      // To the quote that ends the string; a backslash takes the byte after it along.
+      for (index++; index < length; index++) {
+        const inner = bytes[index];
+        if (inner === BACKSLASH) index++;
+        else if (inner === QUOTE) break;
+      }
     } else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
       if (++depth > max) return true;
     } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) depth--;
   }
   return false;
-}
-
-/** The index of the quote that ends a string whose content starts at `from`, or -1 if it never ends. */
-function closingQuote(text: string, from: number): number {
-  let at = text.indexOf('"', from);
-  while (at > 0) {
-    let backslashes = 0;
-    while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes++;
-    // An even run of backslashes escapes itself, not the quote.
-    if (backslashes % 2 === 0) return at;
-    at = text.indexOf('"', at + 1);
-  }
-  return -1;
 }

@@ -43,7 +43,7 @@ async function cleanRedis(
   undeliveredDays: number,
   out: Output,
 ): Promise<number> {
-  const { spool, dispose } = createServerDelivery(config, {
+  const { spool, dispose } = await createServerDelivery(config, {
     warn: () => undefined,
     error: () => undefined,
   });

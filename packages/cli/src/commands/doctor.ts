@@ -153,7 +153,7 @@ async function checkRedisPersistence(url: string): Promise<Check> {
 async function checkRedisSpool(
   config: ServeConfig & { spoolRedis: { url: string } },
 ): Promise<Check[]> {
-  const { spool, dispose } = createServerDelivery(config, {
+  const { spool, dispose } = await createServerDelivery(config, {
     warn: () => undefined,
     error: () => undefined,
   });

@@ -21,7 +21,7 @@ export async function replay(config: ServeConfig, out: Output, tty: boolean): Pr
     );
     return 2;
   }
-  const { forward } = createServerDelivery(
+  const { forward } = await createServerDelivery(
     { ...config, relay: { ...config.relay, durableWrite: false } },
     { warn: () => undefined, error: () => undefined },
   );

@@ -23,7 +23,7 @@ export async function serve(config: ServeConfig, early?: Promise<NodeJS.Signals>
       process.once('SIGINT', () => resolve('SIGINT'));
     });
   const logger = createLogger(config.logLevel);
-  const relayServer = createRelayServer(config, logger);
+  const relayServer = await createRelayServer(config, logger);
   const address = await relayServer.listen();
   logger.info(
     {

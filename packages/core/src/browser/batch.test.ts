@@ -104,17 +104,17 @@ describe('nesting depth', () => {
 
   it('does not count brackets inside strings, escaped quotes included', () => {
     const text = `{"batch":["${'['.repeat(100)}\\"${'{'.repeat(100)}"]}`;
-    expect(nestsDeeperThan(text, 64)).toBe(false);
+    expect(nestsDeeperThan(bytes(text), 64)).toBe(false);
     expect(parseBatch(bytes(text)).ok).toBe(true);
   });
 
   it('counts brackets after a string that ends in an escaped backslash', () => {
     const text = `{"a":"x\\\\",${'['.repeat(64)}${']'.repeat(64)}}`;
-    expect(nestsDeeperThan(text, 64)).toBe(true);
-    expect(nestsDeeperThan(text, 65)).toBe(false);
+    expect(nestsDeeperThan(bytes(text), 64)).toBe(true);
+    expect(nestsDeeperThan(bytes(text), 65)).toBe(false);
   });
 
-  it('agrees with a character-by-character scan on random texts of quotes, escapes and brackets', () => {
+  it('reads the bytes as a character-by-character scan reads the text, multi-byte characters included', () => {
     const reference = (text: string, max: number): boolean => {
       let depth = 0;
       let inString = false;
@@ -130,7 +130,8 @@ describe('nesting depth', () => {
       }
       return false;
     };
-    const alphabet = ['"', '\\', '[', '{', ']', '}', 'a', ','];
+    // Characters of two, three and four UTF-8 bytes: none of their bytes may pass for a quote or a bracket.
+    const alphabet = ['"', '\\', '[', '{', ']', '}', 'a', ',', 'é', '€', '😀'];
     let seed = 7;
     const next = () => {
       seed = (seed * 48271) % 2147483647;
@@ -143,7 +144,7 @@ describe('nesting depth', () => {
       for (let i = 0; i < length; i++) text += alphabet[next() % alphabet.length];
       const expected = reference(text, 3);
       if (expected) deep++;
-      expect(nestsDeeperThan(text, 3), text).toBe(expected);
+      expect(nestsDeeperThan(bytes(text), 3), text).toBe(expected);
     }
     // Both answers occur, so the comparison tells them apart.
     expect(deep).toBeGreaterThan(100);

@@ -12,7 +12,7 @@ export function parseBatch(bytes: Uint8Array): BatchParse {
   let parsed: unknown;
   try {
     const text = decoder.decode(bytes);
-    if (nestsDeeperThan(text, MAX_JSON_DEPTH))
+    if (nestsDeeperThan(bytes, MAX_JSON_DEPTH))
       return {
         ok: false,
         code: 'invalid_json',

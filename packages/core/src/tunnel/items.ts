@@ -64,7 +64,7 @@ export const TOO_DEEP: unique symbol = Symbol('too deep');
 export function parseJsonBytes(bytes: Uint8Array): unknown {
   try {
     const text = decoder.decode(bytes);
-    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return TOO_DEEP;
+    if (nestsDeeperThan(bytes, MAX_JSON_DEPTH)) return TOO_DEEP;
     return JSON.parse(text);
   } catch {
     return undefined;

@@ -47,6 +47,29 @@ async function postern(
   }
 }
 
+/**
+ * A module `resolve` hook for a child node process, `body` its code (with `specifier` in scope, `writeSync`
+ * imported); returns the flags that install it.
+ */
+async function resolveHook(body: string): Promise<string[]> {
+  const dir = await tempDir();
+  await writeFile(
+    join(dir, 'hook.mjs'),
+    `import { writeSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+${body}
+  return next(specifier, context);
+}
+`,
+  );
+  const register = join(dir, 'register.mjs');
+  await writeFile(
+    register,
+    `import { register } from 'node:module';\nregister('./hook.mjs', import.meta.url);\n`,
+  );
+  return ['--import', register];
+}
+
 async function configProblems(text: string, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
   try {
     await loadConfig({ text, textSource: 'postern.yaml', env });
@@ -315,24 +338,12 @@ describe('postern clean, replay and send-test', () => {
 describe('what serve loads', () => {
   it('leaves the Redis client unloaded without a Redis spool (it slows string code process-wide)', async () => {
     // A module hook that says when anything asks for ioredis; the control shows the hook sees it.
-    const dir = await tempDir();
-    await writeFile(
-      join(dir, 'watch.mjs'),
-      `import { writeSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  if (specifier === 'ioredis') writeSync(2, 'test: ioredis loaded\\n');
-  return next(specifier, context);
-}
-`,
-    );
-    const register = join(dir, 'register.mjs');
-    await writeFile(
-      register,
-      `import { register } from 'node:module';\nregister('./watch.mjs', import.meta.url);\n`,
+    const hook = await resolveHook(
+      "  if (specifier === 'ioredis') writeSync(2, 'test: ioredis loaded\\n');",
     );
     const control = await run(
       process.execPath,
-      ['--import', register, '--input-type=module', '-e', "await import('ioredis')"],
+      [...hook, '--input-type=module', '-e', "await import('ioredis')"],
       { cwd: join(BIN, '..', '..') },
     );
     expect(control.stderr).toContain('test: ioredis loaded');
@@ -343,7 +354,7 @@ export async function resolve(specifier, context, next) {
     const relay = startServer(
       port,
       { projectToken: TOKEN, endpoint: upstream.url, allowedOrigins: [ORIGIN] },
-      { nodeArgs: ['--import', register] },
+      { nodeArgs: hook },
     );
     await waitForPort(port);
     const answer = await sendBatch(`http://127.0.0.1:${port}/debugbundle/browser`, 2, 'loads');
@@ -381,29 +392,16 @@ describe('graceful shutdown', () => {
   it('on a SIGTERM while its modules still load, starts, then shuts down and exits 0', async () => {
     // A module hook holds the bin's import of the relay for 3 s and says when it has begun: the bin has run
     // its first lines by then, and nothing of the relay has loaded.
-    const dir = await tempDir();
-    await writeFile(
-      join(dir, 'hold.mjs'),
-      `import { writeSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  if (specifier === '../dist/index.js') {
+    const hook = await resolveHook(`  if (specifier === '../dist/index.js') {
     writeSync(2, 'test: holding the relay modules\\n');
     await new Promise((done) => setTimeout(done, 3000));
-  }
-  return next(specifier, context);
-}
-`,
-    );
-    await writeFile(
-      join(dir, 'register.mjs'),
-      `import { register } from 'node:module';\nregister('./hold.mjs', import.meta.url);\n`,
-    );
+  }`);
     const upstream = await loopbackUpstream(await freePort());
     await upstream.up();
     const relay = startServer(
       await freePort(),
       { projectToken: TOKEN, endpoint: upstream.url, allowedOrigins: [ORIGIN] },
-      { nodeArgs: ['--import', join(dir, 'register.mjs')] },
+      { nodeArgs: hook },
     );
     while (!relay.output().includes('holding the relay modules') && relay.child.exitCode === null)
       await sleep(20);
